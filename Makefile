@@ -1,0 +1,40 @@
+# `make demo` and `make test` work on a fresh clone: they create .venv and install the project first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUPPORTML := $(VENV)/bin/supportml
+BANKING77 ?= ../shared/data/banking77
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(SUPPORTML) train --data datasets/sample_requests.csv
+	$(SUPPORTML) evaluate --data datasets/sample_requests.csv
+	$(SUPPORTML) predict "deploy to staging failed again, the job says exit code 137 :sob:"
+	$(SUPPORTML) predict "can someone from platform approve <https://github.com/department/app/pull/4411|PR 4411>?"
+	$(SUPPORTML) predict "who do I ask for a login to the staging test user accounts?"
+	$(SUPPORTML) predict --input datasets/sample_requests.csv --out reports/sample_predictions.csv
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+bench: install
+	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
+
+lint: install
+	$(VENV)/bin/ruff check supportml tests benchmarks
+
+clean:
+	rm -rf $(VENV) mlruns mlflow.db reports .pytest_cache

@@ -1,0 +1,5 @@
+"""`python -m supportml` runs the CLI."""
+
+from supportml.cli import main
+
+main()

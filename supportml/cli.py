@@ -1,0 +1,338 @@
+"""The `supportml` command: parse options, call the library, turn its errors into one-line messages.
+
+Human-readable results go to stdout, progress and timings to stderr, and ``--json`` prints exactly
+one JSON object on stdout for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from supportml import __version__
+from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings
+from supportml.data import DataError, load_requests, read_table
+from supportml.model import ModelCard, ModelError, ModelParams, TopicClassifier, load
+from supportml.suggest import Suggester
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_INPUT = 2  # bad data, bad model file, bad parameters: the user can fix it
+
+
+def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become `error: …` on stderr with exit code 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (DataError, ModelError) as exc:
+            err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Spinner while a step runs, then `✓ step (1.23 s)` on stderr."""
+    start = time.perf_counter()
+    with err.status(f"{name}…"):
+        yield
+    err.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict).setdefault("settings", Settings.from_env())
+
+
+def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
+    """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
+    ref = ref or str(settings.model_path)
+    if ref.startswith(("models:/", "runs:/")):
+        with _stage(f"load {ref} from MLflow"):
+            from supportml.tracking import load_model  # mlflow is slow to import: only when asked
+
+            return load_model(ref, settings)
+    return load(ref)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _metric_rows(metrics: dict[str, float]) -> list[tuple[str, str]]:
+    return [(name.replace("_", " "), f"{value:.4f}") for name, value in metrics.items()]
+
+
+def _per_class_table(report: list[dict[str, Any]]) -> Table:
+    table = Table(title="per topic (test rows)", title_justify="left")
+    for column in ("topic", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for row in sorted(report, key=lambda r: -r["support"]):
+        table.add_row(row["label"], f"{row['precision']:.2f}", f"{row['recall']:.2f}",
+                      f"{row['f1']:.2f}", str(row["support"]))
+    return table
+
+
+data_options = [
+    click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
+                 help="Labelled requests, .csv or .jsonl."),
+    click.option("--text-col", default="text", show_default=True, help="Column holding the text."),
+    click.option("--label-col", default="topic", show_default=True, help="Column holding the topic."),
+    click.option("--id-col", default="id", show_default=True,
+                 help="Column with a unique id per row ('' for none)."),
+    click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the file."),
+    click.option("--skip-invalid", is_flag=True,
+                 help="Skip (and count) rows with empty text/label, repeated ids or rare topics."),
+]
+
+
+def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(data_options):
+        func = option(func)
+    return func
+
+
+def _load(data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str,
+          skip_invalid: bool):
+    with _stage(f"load {data_path}"):
+        dataset = load_requests(data_path, text_col=text_col, label_col=label_col,
+                                id_col=id_col or None, encoding=encoding, skip_invalid=skip_invalid)
+    summary = dataset.skipped_summary()
+    err.print(f"  {len(dataset):,} requests, {len(dataset.classes)} topics"
+              + (f"; [yellow]{summary}[/yellow]" if summary else ""))
+    return dataset
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="supportml")
+def cli() -> None:
+    """Track, categorise and report support requests that arrive in Slack.
+
+    \b
+    Quick start on the bundled sample data:
+      supportml train --data datasets/sample_requests.csv
+      supportml predict "my deploy to staging failed with exit code 137"
+    """
+
+
+@cli.command()
+@with_data_options
+@click.option("--params", "params_file", type=click.Path(path_type=Path),
+              help="YAML/JSON file of model parameters (flags below override it).")
+@click.option("--C", "c", type=float, help="Inverse regularisation strength of the regression.")
+@click.option("--max-iter", type=int, help="Solver iterations.")
+@click.option("--min-df", type=int, help="Ignore n-grams seen in fewer requests than this.")
+@click.option("--seed", type=int, help="Random seed for splits and solver.")
+@click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
+@click.option("--target-precision", type=click.FloatRange(0, 1), default=0.90, show_default=True,
+              help="Precision the abstention threshold must reach on held-out rows.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Export directory  [default: models/supportml-topic]")
+@click.option("--track/--no-track", default=True, show_default=True,
+              help="Log the run to MLflow and register the model.")
+@click.option("--promote", is_flag=True, help="Make this model the champion even if it scores lower.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.pass_context
+@_clean_errors
+def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id_col: str,
+          encoding: str, skip_invalid: bool, params_file: Path | None, c: float | None,
+          max_iter: int | None, min_df: int | None, seed: int | None, cv: int | None,
+          target_precision: float, out_dir: Path | None, track: bool, promote: bool,
+          as_json: bool) -> None:
+    """Train the topic classifier on labelled requests, evaluate it and track the run in MLflow.
+
+    \b
+    Examples:
+      supportml train --data datasets/sample_requests.csv
+      supportml train --data history.jsonl --text-col message --label-col category --cv 5
+      MLFLOW_TRACKING_URI=http://mlflow:5000 supportml train --data history.csv --promote
+    """
+    from supportml.train import train as run_training
+
+    settings = _settings(ctx)
+    base = ModelParams.from_file(params_file) if params_file else ModelParams()
+    overrides = {"C": c, "max_iter": max_iter, "min_df": min_df, "seed": seed}
+    params = ModelParams.from_mapping(
+        {**vars(base), **{k: v for k, v in overrides.items() if v is not None}}, "flags"
+    )
+    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
+    result = run_training(dataset, params, out_dir or settings.model_path,
+                          target_precision=target_precision, cv=cv, stage=_stage)
+    tracked = None
+    if track:
+        with _stage("log run to MLflow"):
+            from supportml.tracking import log_training, ui_command
+
+            tracked = log_training(result, dataset, settings, promote=promote)
+    payload = {
+        "model_dir": str(result.model_dir),
+        "model_version": result.card.version,
+        "metrics": result.metrics(),
+        "per_class": result.evaluation.report(),
+        "skipped": dict(dataset.skipped),
+        "data_hash": result.card.data_hash,
+    }
+    if tracked:
+        payload["mlflow"] = {
+            "run_id": tracked.run_id, "registered_version": tracked.model_version,
+            "promoted": tracked.promoted, "reason": tracked.reason,
+        }
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    out.print(_per_class_table(result.evaluation.report()))
+    out.print(_table("test metrics", _metric_rows(result.metrics())))
+    out.print(f"\nmodel exported to [bold]{result.model_dir}[/bold] (version {result.card.version})")
+    if tracked:
+        verdict = "promoted to" if tracked.promoted else "not promoted to"
+        out.print(f"MLflow run [bold]{tracked.run_id}[/bold]; {REGISTERED_MODEL} "
+                  f"v{tracked.model_version} {verdict} @{CHAMPION_ALIAS} ({tracked.reason})",
+                  soft_wrap=True)
+        out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
+
+
+@cli.command()
+@click.option("--model", "model_ref", help="models/ directory or models:/supportml-topic@champion.")
+@with_data_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.pass_context
+@_clean_errors
+def evaluate(ctx: click.Context, model_ref: str | None, data_path: Path, text_col: str,
+             label_col: str, id_col: str, encoding: str, skip_invalid: bool, as_json: bool) -> None:
+    """Score a trained model on labelled requests it has not seen.
+
+    \b
+    Examples:
+      supportml evaluate --data datasets/sample_requests.csv
+      supportml evaluate --model models:/supportml-topic@champion --data new_month.csv --json
+    """
+    from supportml.evaluate import evaluate as score
+
+    settings = _settings(ctx)
+    classifier, card = _resolve_model(model_ref, settings)
+    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
+    with _stage(f"predict {len(dataset):,} requests"):
+        predicted, confidence = classifier.predict(dataset.texts)
+    result = score([str(label) for label in dataset.labels], predicted, confidence, card.threshold)
+    unknown = sorted(set(dataset.classes) - set(card.labels))
+    if as_json:
+        click.echo(json.dumps({"metrics": result.metrics(), "per_class": result.report(),
+                               "unknown_topics": unknown, "model_version": card.version}))
+        return
+    out.print(_per_class_table(result.report()))
+    out.print(_table(f"metrics ({result.n:,} requests)", _metric_rows(result.metrics())))
+    if unknown:
+        out.print(f"[yellow]topics the model has never seen:[/yellow] {', '.join(unknown)}")
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--model", "model_ref", help="models/ directory or models:/supportml-topic@champion.")
+@click.option("--input", "input_path", type=click.Path(path_type=Path),
+              help="Batch mode: a .csv/.jsonl file of requests.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path),
+              help="Batch mode: where to write the CSV with predictions.")
+@click.option("--text-col", default="text", show_default=True, help="Batch mode: text column.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Batch mode: input encoding.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@_clean_errors
+def predict(ctx: click.Context, text: str | None, model_ref: str | None, input_path: Path | None,
+            out_path: Path | None, text_col: str, encoding: str, as_json: bool) -> None:
+    """Suggest topics for one request, or for every row of a file.
+
+    \b
+    Examples:
+      supportml predict "can someone approve my PR? <https://github.com/org/app/pull/12|#12>"
+      supportml predict --input backlog.csv --text-col message --out backlog_topics.csv
+    """
+    if (text is None) == (input_path is None):
+        raise click.UsageError("give either a TEXT or --input FILE (with --out FILE)")
+    if input_path is not None and out_path is None:
+        raise click.UsageError("--input needs --out FILE")
+    settings = _settings(ctx)
+    classifier, card = _resolve_model(model_ref, settings)
+    suggester = Suggester.from_card(classifier, card)
+    if text is not None:
+        _predict_one(suggester, text, as_json)
+    else:
+        _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
+
+
+def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
+    suggestion = suggester.suggest(text)
+    if as_json:
+        click.echo(json.dumps(suggestion.to_dict()))
+        return
+    verdict = (f"[yellow]not sure[/yellow] (confidence {suggestion.confidence:.2f} is below "
+               f"{suggester.threshold:.2f}); best guess" if suggestion.abstained else "topic")
+    out.print(f"{verdict}: [bold]{suggestion.topic}[/bold] ({suggestion.confidence:.2f})")
+    for topic, probability in suggestion.alternatives[1:]:
+        out.print(f"  or {topic} ({probability:.2f})")
+    if suggestion.explanation:
+        terms = ", ".join(term for term, _ in suggestion.explanation)
+        out.print(f"[dim]because of: {terms}[/dim]")
+
+
+def _predict_file(suggester: Suggester, input_path: Path, out_path: Path, text_col: str,
+                  encoding: str, as_json: bool) -> None:
+    from rich.progress import Progress
+
+    from supportml.text import normalize
+
+    with _stage(f"read {input_path}"):
+        frame = read_table(input_path, text_col, encoding)
+    texts = [normalize(t) for t in frame[text_col]]
+    empty = [i for i, t in enumerate(texts) if not t]
+    present = [i for i, t in enumerate(texts) if t]
+    topics, confidence, abstained = [""] * len(texts), [float("nan")] * len(texts), [True] * len(texts)
+    chunk = 5000
+    start = time.perf_counter()
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("predicting", total=len(present))
+        for offset in range(0, len(present), chunk):
+            rows = present[offset: offset + chunk]
+            got, conf, abst = suggester.suggest_many([texts[i] for i in rows])
+            for i, topic, c, a in zip(rows, got, conf, abst, strict=True):
+                topics[i], confidence[i], abstained[i] = topic, round(float(c), 4), bool(a)
+            progress.advance(task, len(rows))
+    elapsed = time.perf_counter() - start
+    frame["predicted_topic"], frame["confidence"], frame["abstained"] = topics, confidence, abstained
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out_path, index=False)
+    summary = {
+        "rows": len(frame), "predicted": len(present), "empty_text": len(empty),
+        "abstained": int(sum(abstained[i] for i in present)), "seconds": round(elapsed, 3),
+        "out": str(out_path), "model_version": suggester.model_version,
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    err.print(f"[green]✓[/green] predicted {len(present):,} rows in {elapsed:.2f} s "
+              f"({len(present) / max(elapsed, 1e-9):,.0f} rows/s)")
+    out.print(f"wrote {out_path}: {summary['abstained']:,} of {len(present):,} abstained"
+              + (f"; {len(empty):,} rows with empty text left blank" if empty else ""))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="supportml")

@@ -1,0 +1,143 @@
+"""Metrics for a topic classifier, and the choice of its abstention threshold.
+
+A suggestion that is wrong costs a support engineer more than no suggestion, so the threshold is
+picked on held-out rows for a target precision, and coverage (how often we still answer) is
+reported next to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of predictions against known labels, at a given abstention threshold."""
+
+    accuracy: float
+    macro_f1: float
+    coverage: float
+    answered_precision: float
+    threshold: float
+    n: int
+    per_class: list[ClassReport]
+    labels: list[str]
+    confusion: np.ndarray
+
+    def metrics(self, prefix: str = "") -> dict[str, float]:
+        """Flat name -> value, as logged to MLflow and printed with --json."""
+        return {
+            f"{prefix}accuracy": self.accuracy,
+            f"{prefix}macro_f1": self.macro_f1,
+            f"{prefix}coverage": self.coverage,
+            f"{prefix}answered_precision": self.answered_precision,
+            f"{prefix}threshold": self.threshold,
+        }
+
+    def report(self) -> list[dict[str, object]]:
+        return [vars(c) for c in self.per_class]
+
+
+def evaluate(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    confidence: Sequence[float],
+    threshold: float,
+) -> Evaluation:
+    """Accuracy and macro-F1 over every row; coverage and precision over rows not abstained on."""
+    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    confidence = np.asarray(confidence, dtype=np.float64)
+    labels = sorted(set(y_true) | set(y_pred))
+    answered = confidence >= threshold
+    correct = y_true == y_pred
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return Evaluation(
+        accuracy=float(accuracy_score(y_true, y_pred)),
+        macro_f1=float(
+            f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0)
+        ),
+        coverage=float(answered.mean()) if len(answered) else 0.0,
+        answered_precision=float(correct[answered].mean()) if answered.any() else 0.0,
+        threshold=float(threshold),
+        n=len(y_true),
+        per_class=[
+            ClassReport(str(label), float(p), float(r), float(f), int(s))
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        ],
+        labels=[str(label) for label in labels],
+        confusion=confusion_matrix(y_true, y_pred, labels=labels),
+    )
+
+
+def select_threshold(
+    confidence: Sequence[float], correct: Sequence[bool], target_precision: float
+) -> float:
+    """The lowest confidence threshold whose answered rows reach ``target_precision``.
+
+    Walks the rows from most to least confident and keeps the largest prefix whose precision
+    still meets the target; ties share a threshold, so a prefix never splits them. When even the
+    most confident row misses the target, the threshold sits above every score (always abstain).
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    if confidence.size == 0:
+        return 1.0
+    order = np.argsort(-confidence, kind="stable")
+    sorted_conf = confidence[order]
+    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    # only the last row of a run of equal scores is a valid cut
+    cut = np.append(sorted_conf[1:] != sorted_conf[:-1], True)
+    ok = np.flatnonzero(cut & (precision >= target_precision))
+    if ok.size == 0:
+        return float(np.nextafter(sorted_conf[0], np.inf))
+    return float(sorted_conf[ok[-1]])
+
+
+def plot_confusion(evaluation: Evaluation, path: str | Path, title: str = "Confusion matrix") -> Path:
+    """Row-normalised confusion matrix as a PNG (matplotlib imported here, not at startup)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = evaluation.confusion.astype(float)
+    rows = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    n = len(evaluation.labels)
+    size = max(6.0, 0.38 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), evaluation.labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n), evaluation.labels, fontsize=8)
+    ax.set_xlabel("predicted topic")
+    ax.set_ylabel("true topic")
+    ax.set_title(f"{title} (accuracy {evaluation.accuracy:.3f}, n={evaluation.n})")
+    if n <= 30:
+        for i in range(n):
+            for j in range(n):
+                if matrix[i, j]:
+                    colour = "white" if normalised[i, j] > 0.5 else "black"
+                    ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7, color=colour)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true topic")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

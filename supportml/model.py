@@ -1,0 +1,370 @@
+"""TopicClassifier: TF-IDF word and character n-grams into a logistic regression.
+
+The estimator is a plain scikit-learn Pipeline (so MLflow and joblib can store it); around it sit
+the pieces a product needs: temperature-scaled probabilities, a fast path for one text (the
+responder classifies one message at a time, where sklearn's per-call validation costs
+milliseconds), explanations from the model's own weights, and a checksummed export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+import yaml
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+CARD_FORMAT = 1
+PIPELINE_FILE = "pipeline.joblib"
+CARD_FILE = "model_card.json"
+
+
+class ModelError(ValueError):
+    """A model that cannot be built, loaded or trusted; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Hyper-parameters; every field can come from a flag or a YAML/JSON params file."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = 1
+    sublinear_tf: bool = True
+    C: float = 10.0
+    max_iter: int = 300
+    tol: float = 1e-4
+    max_chars: int = 4000
+    seed: int = 42
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], where: str = "params") -> ModelParams:
+        """Validate names and types so a typo in a params file is an error, not a silent default."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ModelError(f"{where}: unknown parameter {unknown[0]!r} (known: {', '.join(known)})")
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            default = getattr(cls, name)
+            try:
+                if isinstance(default, tuple):
+                    low, high = (int(v) for v in value)
+                    if not 1 <= low <= high:
+                        raise ValueError
+                    clean[name] = (low, high)
+                elif isinstance(default, bool):
+                    if not isinstance(value, bool):
+                        raise ValueError
+                    clean[name] = value
+                else:
+                    clean[name] = type(default)(value)
+            except (TypeError, ValueError):
+                raise ModelError(f"{where}: parameter {name!r} has an invalid value {value!r}") from None
+        params = cls(**clean)
+        if params.C <= 0 or params.max_iter < 1 or params.min_df < 1 or params.max_chars < 1:
+            raise ModelError(f"{where}: C, max_iter, min_df and max_chars must be positive")
+        return params
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ModelParams:
+        path = Path(path)
+        try:
+            values = yaml.safe_load(path.read_text())
+        except OSError as err:
+            raise ModelError(f"{path}: cannot read params file ({err.strerror})") from None
+        except yaml.YAMLError as err:
+            raise ModelError(f"{path}: not valid YAML/JSON ({err})".replace("\n", " ")) from None
+        if not isinstance(values, dict):
+            raise ModelError(f"{path}: expected a mapping of parameter names to values")
+        return cls.from_mapping(values, where=str(path))
+
+    def build(self) -> Pipeline:
+        """The unfitted scikit-learn pipeline these parameters describe."""
+        common = dict(sublinear_tf=self.sublinear_tf, min_df=self.min_df, dtype=np.float32)
+        features = FeatureUnion(
+            [
+                ("word", TfidfVectorizer(ngram_range=self.word_ngrams, **common)),
+                ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)),
+            ]
+        )
+        clf = LogisticRegression(
+            C=self.C, max_iter=self.max_iter, tol=self.tol, random_state=self.seed
+        )
+        return Pipeline([("features", features), ("clf", clf)])
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One vectorizer of the union, unpacked for the single-text fast path."""
+
+    analyzer: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+    sublinear: bool
+    weight: float
+
+
+class TopicClassifier:
+    """A fitted pipeline plus its temperature; texts in are already normalised (supportml.text)."""
+
+    def __init__(self, pipeline: Pipeline, temperature: float = 1.0, max_chars: int = 4000):
+        self.pipeline = pipeline
+        self.temperature = float(temperature)
+        self.max_chars = max_chars
+        self._fast: tuple[list[_Block], np.ndarray, np.ndarray] | None = None
+        self._names: list[np.ndarray] | None = None
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[str], params: ModelParams) -> TopicClassifier:
+        """Fit a new pipeline on (normalised) texts."""
+        pipeline = params.build()
+        pipeline.fit([t[: params.max_chars] for t in texts], list(labels))
+        return cls(pipeline, max_chars=params.max_chars)
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.pipeline.classes_]
+
+    # -- batch path --------------------------------------------------------------------------
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        """Raw logits, shape (n_texts, n_labels)."""
+        return np.asarray(
+            self.pipeline.decision_function([t[: self.max_chars] for t in texts]), dtype=np.float64
+        )
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities: softmax of the logits divided by the fitted temperature."""
+        return softmax(self.decision(texts) / self.temperature, axis=1)
+
+    def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """(best topic, its calibrated probability) per text."""
+        probs = self.predict_proba(texts)
+        best = probs.argmax(axis=1)
+        labels = np.asarray(self.labels, dtype=object)
+        return list(labels[best]), probs[np.arange(len(best)), best]
+
+    def calibrate(self, texts: Sequence[str], labels: Sequence[str]) -> float:
+        """Fit the temperature that minimises log-loss on held-out rows (one scalar: keeps ranks).
+
+        Rows whose label the model never saw are left out: no temperature can make them right.
+        """
+        index = {label: i for i, label in enumerate(self.labels)}
+        rows = [i for i, label in enumerate(labels) if label in index]
+        if not rows:
+            return self.temperature
+        logits = self.decision([texts[i] for i in rows])
+        target = np.array([index[labels[i]] for i in rows])
+
+        def nll(log_t: float) -> float:
+            return -log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(rows)), target].mean()
+
+        result = minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded")
+        self.temperature = float(np.exp(result.x))
+        return self.temperature
+
+    # -- single-text fast path ---------------------------------------------------------------
+    def _unpack(self) -> tuple[list[_Block], np.ndarray, np.ndarray]:
+        if self._fast is None:
+            union: FeatureUnion = self.pipeline.named_steps["features"]
+            weights = union.transformer_weights or {}
+            blocks, offset = [], 0
+            for name, vectorizer in union.transformer_list:
+                blocks.append(
+                    _Block(
+                        analyzer=vectorizer.build_analyzer(),
+                        vocabulary=vectorizer.vocabulary_,
+                        idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+                        offset=offset,
+                        sublinear=vectorizer.sublinear_tf,
+                        weight=float(weights.get(name, 1.0)),
+                    )
+                )
+                offset += len(vectorizer.vocabulary_)
+            clf: LogisticRegression = self.pipeline.named_steps["clf"]
+            coef = np.ascontiguousarray(clf.coef_, dtype=np.float64)
+            self._fast = (blocks, coef, np.asarray(clf.intercept_, dtype=np.float64))
+        return self._fast
+
+    def features_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(feature indices, tf-idf values) of one text, the same numbers as the pipeline's."""
+        blocks, _, _ = self._unpack()
+        text = text[: self.max_chars]
+        all_idx, all_val = [], []
+        for block in blocks:
+            counts = Counter(block.analyzer(text))
+            vocab = block.vocabulary
+            hits = [(vocab[term], n) for term, n in counts.items() if term in vocab]
+            if not hits:
+                continue
+            idx = np.fromiter((h[0] for h in hits), dtype=np.intp, count=len(hits))
+            tf = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
+            if block.sublinear:
+                tf = np.log(tf) + 1.0
+            val = tf * block.idf[idx]
+            val *= block.weight / np.sqrt(val @ val)
+            all_idx.append(idx + block.offset)
+            all_val.append(val)
+        if not all_idx:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        return np.concatenate(all_idx), np.concatenate(all_val)
+
+    def decision_one(self, text: str) -> np.ndarray:
+        """Logits of one text without sklearn's per-call overhead (tens of microseconds)."""
+        _, coef, intercept = self._unpack()
+        idx, val = self.features_one(text)
+        return coef[:, idx] @ val + intercept
+
+    def predict_proba_one(self, text: str) -> np.ndarray:
+        logits = self.decision_one(text) / self.temperature
+        logits -= logits.max()
+        exp = np.exp(logits)
+        return exp / exp.sum()
+
+    def explain(self, text: str, label: str | None = None, k: int = 8) -> list[tuple[str, float]]:
+        """The k n-grams that pushed hardest towards ``label`` (default: the predicted topic).
+
+        Weights are feature value x coefficient, relative to the mean over all topics, so a term
+        that raises every topic equally explains nothing.
+        """
+        blocks, coef, _ = self._unpack()
+        idx, val = self.features_one(text)
+        if idx.size == 0:
+            return []
+        column = coef[:, idx]
+        row = (
+            int(np.argmax(column @ val + self.pipeline.named_steps["clf"].intercept_))
+            if label is None
+            else self.labels.index(label)
+        )
+        contribution = (column[row] - column.mean(axis=0)) * val
+        order = np.argsort(-contribution)[:k]
+        names = self._feature_names()
+        result = []
+        for i in order:
+            if contribution[i] <= 0:
+                break
+            feature = int(idx[i])
+            block = max(b for b in range(len(blocks)) if blocks[b].offset <= feature)
+            term = str(names[block][feature - blocks[block].offset])
+            result.append((term.strip() if block == 0 else repr(term), float(contribution[i])))
+        return result
+
+    def _feature_names(self) -> list[np.ndarray]:
+        if self._names is None:
+            union: FeatureUnion = self.pipeline.named_steps["features"]
+            self._names = [v.get_feature_names_out() for _, v in union.transformer_list]
+        return self._names
+
+
+# -- export ----------------------------------------------------------------------------------
+@dataclass
+class ModelCard:
+    """What a model is, how good it was, and the checksum that guards its artifact."""
+
+    labels: list[str]
+    params: dict[str, Any]
+    temperature: float
+    threshold: float
+    target_precision: float
+    metrics: dict[str, float]
+    data_hash: str
+    n_train: int
+    sha256: str = ""
+    artifact: str = PIPELINE_FILE
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    sklearn_version: str = sklearn.__version__
+    python_version: str = platform.python_version()
+    format: int = CARD_FORMAT
+
+    @property
+    def version(self) -> str:
+        """Short, content-derived id stored with every suggestion."""
+        return self.sha256[:12]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save(classifier: TopicClassifier, card: ModelCard, directory: str | Path) -> ModelCard:
+    """Write pipeline.joblib and model_card.json (with the artifact's sha256) into ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    artifact = directory / card.artifact
+    tmp = artifact.with_suffix(".tmp")
+    joblib.dump(classifier.pipeline, tmp)
+    card.sha256 = sha256_file(tmp)
+    tmp.replace(artifact)
+    (directory / CARD_FILE).write_text(json.dumps(asdict(card), indent=2) + "\n")
+    return card
+
+
+def read_card(directory: str | Path) -> ModelCard:
+    """Parse and check a model card; ``directory`` may also be the card file itself."""
+    path = Path(directory)
+    card_path = path if path.suffix == ".json" else path / CARD_FILE
+    if not card_path.is_file():
+        raise ModelError(f"{path}: no model card ({CARD_FILE}); train one with `supportml train`")
+    try:
+        raw = json.loads(card_path.read_text())
+        if raw.get("format") != CARD_FORMAT:
+            raise ModelError(
+                f"{card_path}: model card format {raw.get('format')!r}, this supportml reads "
+                f"{CARD_FORMAT}; retrain the model"
+            )
+        return ModelCard(**raw)
+    except (json.JSONDecodeError, TypeError) as err:
+        raise ModelError(f"{card_path}: unreadable model card ({err})") from None
+
+
+def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
+    """Load an exported model, refusing one whose checksum or scikit-learn version does not match.
+
+    joblib runs code while loading, so the checksum is verified before a byte is unpickled.
+    """
+    card = read_card(directory)
+    path = Path(directory)
+    root = path.parent if path.suffix == ".json" else path
+    artifact = root / card.artifact
+    if not artifact.is_file():
+        raise ModelError(f"{artifact}: model artifact missing")
+    actual = sha256_file(artifact)
+    if actual != card.sha256:
+        raise ModelError(
+            f"{artifact}: sha256 {actual[:12]}… does not match the model card's "
+            f"{card.sha256[:12]}…; the file was modified or corrupted, refusing to load it"
+        )
+    if _minor(card.sklearn_version) != _minor(sklearn.__version__):
+        raise ModelError(
+            f"{artifact}: trained with scikit-learn {card.sklearn_version}, this environment has "
+            f"{sklearn.__version__}; retrain the model (pickles do not cross minor versions)"
+        )
+    pipeline = joblib.load(artifact)
+    classifier = TopicClassifier(pipeline, card.temperature, int(card.params.get("max_chars", 4000)))
+    if classifier.labels != card.labels:
+        raise ModelError(f"{artifact}: labels differ from the model card's; refusing to load it")
+    return classifier, card
+
+
+def _minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])

@@ -1,0 +1,56 @@
+"""Slack mrkdwn normalisation (pure functions).
+
+Slack delivers message text as mrkdwn: user ids wrapped in ``<@U…>``, links as ``<url|label>``,
+HTML-escaped ``&``, ``<`` and ``>``. A classifier should learn from what people wrote, not from whom
+they mentioned or which emoji they used, so ids and emoji codes become stable placeholders.
+"""
+
+from __future__ import annotations
+
+import re
+
+_USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|@?([^>]*))?>")
+_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+(?:\|([^>]*))?>")
+_LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>\s]+)(?:\|([^>]*))?>")
+_EMOJI = re.compile(r":[a-z0-9_+'-]+(?:::skin-tone-\d)?:")
+_EMPHASIS = re.compile(r"(?<![\w*~])([*~])(?=\S)([^\n*~]*?\S)\1(?![\w*~])")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+USER_TOKEN = "@user"
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's three HTML escapes (and only those, as Slack's docs specify)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _link(match: re.Match[str]) -> str:
+    url, label = match.group(1), match.group(2)
+    if url.startswith("mailto:"):
+        return label or url.removeprefix("mailto:")
+    return f"{label} {url}" if label and label != url else url
+
+
+def normalize(text: str) -> str:
+    """Turn raw Slack mrkdwn into plain text for storage, display and the model.
+
+    Mentions become ``@user`` (ids carry no topic signal and are personal data), channel and
+    user-group references keep their names, links keep label and URL, emoji codes and bold/strike
+    markers are dropped, and whitespace is collapsed while line breaks survive.
+    """
+    text = _USER.sub(USER_TOKEN, text)
+    text = _SUBTEAM.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@team", text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)
+    text = _DATE.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "#channel", text)
+    text = _LINK.sub(_link, text)
+    text = unescape(text)
+    text = _EMOJI.sub(" ", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return "\n".join(line.strip() for line in text.split("\n")).strip()

@@ -1,0 +1,116 @@
+"""Training orchestration: data -> fit -> calibrate -> choose threshold -> evaluate -> export.
+
+Tracking is passed in as a callable so this module stays free of MLflow (whose import alone costs
+seconds) and can be tested without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from supportml.data import Dataset, Split, split
+from supportml.evaluate import Evaluation, evaluate, select_threshold
+from supportml.model import ModelCard, ModelParams, TopicClassifier, save
+
+Stage = Callable[[str], AbstractContextManager[object]]
+
+
+def _quiet(_: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+@dataclass
+class TrainResult:
+    classifier: TopicClassifier
+    card: ModelCard
+    evaluation: Evaluation
+    split: Split
+    model_dir: Path
+    cv: dict[str, float] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, float]:
+        return {**self.evaluation.metrics(), "temperature": self.card.temperature, **self.cv}
+
+
+def fit_and_calibrate(
+    texts: Sequence[str], labels: Sequence[str], parts: Split, params: ModelParams,
+    target_precision: float, stage: Stage = _quiet,
+) -> tuple[TopicClassifier, float]:
+    """Fit on the train rows, then fit temperature and threshold on the calibration rows."""
+    def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
+        return [texts[i] for i in index], [labels[i] for i in index]
+
+    with stage(f"fit on {len(parts.train):,} requests"):
+        classifier = TopicClassifier.fit(*pick(parts.train), params)
+    with stage(f"calibrate on {len(parts.calibration):,} held-out requests"):
+        cal_texts, cal_labels = pick(parts.calibration)
+        classifier.calibrate(cal_texts, cal_labels)
+        predicted, confidence = classifier.predict(cal_texts)
+        correct = np.asarray(predicted, dtype=object) == np.asarray(cal_labels, dtype=object)
+        threshold = select_threshold(confidence, correct, target_precision)
+    return classifier, threshold
+
+
+def cross_validate(
+    dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = _quiet
+) -> dict[str, float]:
+    """Stratified K-fold accuracy and macro-F1 (mean and std), for a steadier estimate than one split."""
+    labels = np.asarray(dataset.labels, dtype=object)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = []
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(labels, labels), start=1):
+        with stage(f"cross-validation fold {fold}/{folds}"):
+            classifier = TopicClassifier.fit([dataset.texts[i] for i in train_idx],
+                                             labels[train_idx], params)
+            predicted, _ = classifier.predict([dataset.texts[i] for i in test_idx])
+            result = evaluate(labels[test_idx], predicted, np.ones(len(test_idx)), 0.0)
+            scores.append((result.accuracy, result.macro_f1))
+    values = np.array(scores)
+    return {
+        "cv_folds": float(folds),
+        "cv_accuracy_mean": float(values[:, 0].mean()),
+        "cv_accuracy_std": float(values[:, 0].std()),
+        "cv_macro_f1_mean": float(values[:, 1].mean()),
+        "cv_macro_f1_std": float(values[:, 1].std()),
+    }
+
+
+def train(
+    dataset: Dataset,
+    params: ModelParams,
+    model_dir: str | Path,
+    *,
+    target_precision: float = 0.90,
+    cv: int | None = None,
+    stage: Stage = _quiet,
+) -> TrainResult:
+    """Train, evaluate on untouched test rows, and export the model with its card."""
+    texts, labels = dataset.texts, [str(label) for label in dataset.labels]
+    if cv is not None and cv < 2:
+        raise ValueError("--cv needs at least 2 folds")
+    parts = split(labels, seed=params.seed)
+    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
+    with stage(f"evaluate on {len(parts.test):,} test requests"):
+        test_labels = [labels[i] for i in parts.test]
+        predicted, confidence = classifier.predict([texts[i] for i in parts.test])
+        evaluation = evaluate(test_labels, predicted, confidence, threshold)
+    cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
+    card = ModelCard(
+        labels=classifier.labels,
+        params=asdict(params),
+        temperature=classifier.temperature,
+        threshold=threshold,
+        target_precision=target_precision,
+        metrics={**evaluation.metrics(), **cv_scores},
+        data_hash=dataset.fingerprint,
+        n_train=len(parts.train),
+    )
+    with stage(f"export to {model_dir}"):
+        save(classifier, card, model_dir)
+    return TrainResult(classifier, card, evaluation, parts, Path(model_dir), cv_scores)

@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from supportml.evaluate import evaluate, plot_confusion, select_threshold
+
+
+def test_metrics_by_hand():
+    truth = ["a", "a", "b", "b", "c"]
+    pred = ["a", "b", "b", "b", "a"]
+    conf = [0.9, 0.4, 0.8, 0.7, 0.3]
+    result = evaluate(truth, pred, conf, threshold=0.5)
+    assert result.accuracy == pytest.approx(3 / 5)
+    # f1: a = 2*.5*.5/1 = .5, b = 2*(2/3)*1/(5/3) = .8, c = 0
+    assert result.macro_f1 == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+    assert result.coverage == pytest.approx(3 / 5)
+    assert result.answered_precision == pytest.approx(1.0)
+    assert result.confusion.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert [c.support for c in result.per_class] == [2, 2, 1]
+
+
+def test_threshold_is_the_loosest_that_meets_the_target():
+    conf = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6]
+    correct = [True, True, True, False, True, False]
+    assert select_threshold(conf, correct, 0.75) == 0.7  # 4/5 answered right
+    assert select_threshold(conf, correct, 1.0) == 0.9
+    assert select_threshold(conf, correct, 0.5) == 0.6
+
+
+def test_threshold_never_splits_ties_and_can_abstain_always():
+    assert select_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0) > 0.9
+    assert select_threshold([0.8, 0.6], [False, False], 0.9) > 0.8
+    assert select_threshold([], [], 0.9) == 1.0
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200),
+       st.floats(0.5, 1.0))
+def test_threshold_meets_target_on_the_rows_it_was_chosen_on(rows, target):
+    conf = np.array([c for c, _ in rows])
+    correct = np.array([k for _, k in rows])
+    threshold = select_threshold(conf, correct, target)
+    answered = conf >= threshold
+    if answered.any():
+        assert correct[answered].mean() >= target - 1e-12
+        looser = conf[conf < threshold]
+        if looser.size:  # the next lower cut would miss the target (or it is not a valid cut)
+            next_cut = looser.max()
+            assert correct[conf >= next_cut].mean() < target or next_cut < threshold
+
+
+def test_confusion_png(tmp_path):
+    result = evaluate(["a", "b", "b"], ["a", "b", "a"], [1, 1, 1], 0.0)
+    path = plot_confusion(result, tmp_path / "cm.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000

@@ -1,0 +1,130 @@
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportml.model import ModelError, ModelParams, TopicClassifier, load, read_card, save
+from tests.conftest import VOCAB
+
+WORDS = sorted({w for words in VOCAB.values() for w in words})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([*WORDS, "zzz", "ünïcode", "日本語", "!!", "a"]), max_size=25))
+def test_fast_path_matches_the_pipeline(trained, words):
+    clf = trained.classifier
+    text = " ".join(words)
+    # the pipeline computes in float32, the fast path in float64: equal to float32 precision
+    assert np.allclose(clf.decision_one(text), clf.decision([text])[0], rtol=1e-5, atol=1e-5)
+    assert np.allclose(clf.predict_proba_one(text), clf.predict_proba([text])[0], atol=1e-4)
+
+
+def test_text_with_no_known_ngram_gets_the_prior(trained):
+    clf = trained.classifier
+    probs = clf.predict_proba_one("ЖЖЖ")
+    assert np.allclose(probs, clf.predict_proba(["ЖЖЖ"])[0], atol=1e-4)
+    assert probs.sum() == pytest.approx(1.0)
+
+
+def test_long_texts_are_truncated_consistently(trained):
+    clf = trained.classifier
+    text = "deploy failed in production " * 5000
+    assert np.allclose(clf.predict_proba_one(text), clf.predict_proba([text])[0], atol=1e-4)
+
+
+def test_temperature_fits_held_out_log_loss(trained):
+    clf = trained.classifier
+    assert 0.05 < clf.temperature < 20
+    texts = ["approve my pull request please", "aws console access denied for my role"]
+    before = clf.predict_proba(texts)
+    clf2 = TopicClassifier(clf.pipeline, temperature=1.0)
+    assert np.array_equal(before.argmax(1), clf2.predict_proba(texts).argmax(1))
+
+
+def test_explain_names_terms_from_the_text(trained):
+    clf = trained.classifier
+    text = "please approve my pull request, codeowners review is blocking"
+    terms = clf.explain(text, k=5)
+    assert 0 < len(terms) <= 5
+    assert all(weight > 0 for _, weight in terms)
+    assert [w for _, w in terms] == sorted((w for _, w in terms), reverse=True)
+    words = [t for t, _ in terms if not t.startswith("'")]
+    assert words and all(w in text for w in words)
+    assert clf.explain("") == []
+
+
+def test_params_from_file_and_validation(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("C: 3\nchar_ngrams: [3, 5]\nsublinear_tf: false\n")
+    params = ModelParams.from_file(path)
+    assert (params.C, params.char_ngrams, params.sublinear_tf) == (3.0, (3, 5), False)
+    path.write_text("c: 3\n")
+    with pytest.raises(ModelError, match="unknown parameter 'c'"):
+        ModelParams.from_file(path)
+    path.write_text("char_ngrams: [5, 2]\n")
+    with pytest.raises(ModelError, match="'char_ngrams' has an invalid value"):
+        ModelParams.from_file(path)
+    path.write_text("C: -1\n")
+    with pytest.raises(ModelError, match="must be positive"):
+        ModelParams.from_file(path)
+    path.write_text("- a\n")
+    with pytest.raises(ModelError, match="expected a mapping"):
+        ModelParams.from_file(path)
+    with pytest.raises(ModelError, match="cannot read params file"):
+        ModelParams.from_file(tmp_path / "missing.yaml")
+
+
+def test_export_round_trip(trained, tmp_path):
+    clf, card = load(trained.model_dir)
+    assert card.labels == trained.classifier.labels and len(card.sha256) == 64
+    assert card.version == card.sha256[:12]
+    text = "staging deploy failed with crashloop"
+    assert np.allclose(clf.predict_proba_one(text), trained.classifier.predict_proba_one(text))
+    assert card.metrics["accuracy"] == trained.evaluation.accuracy
+    assert read_card(trained.model_dir / "model_card.json").sha256 == card.sha256
+
+
+def _copy_model(src, dst):
+    dst.mkdir()
+    for name in ("pipeline.joblib", "model_card.json"):
+        (dst / name).write_bytes((src / name).read_bytes())
+    return dst
+
+
+def test_tampered_artifact_is_refused(trained, tmp_path):
+    model = _copy_model(trained.model_dir, tmp_path / "m")
+    data = bytearray((model / "pipeline.joblib").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model / "pipeline.joblib").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the model card's.*refusing to load"):
+        load(model)
+
+
+def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
+    model = _copy_model(trained.model_dir, tmp_path / "m")
+    card = json.loads((model / "model_card.json").read_text())
+    (model / "model_card.json").write_text(json.dumps({**card, "sklearn_version": "0.24.2"}))
+    with pytest.raises(ModelError, match="trained with scikit-learn 0.24.2.*retrain"):
+        load(model)
+    (model / "model_card.json").write_text(json.dumps({**card, "format": 99}))
+    with pytest.raises(ModelError, match="model card format 99"):
+        load(model)
+    (model / "model_card.json").write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable model card"):
+        load(model)
+    with pytest.raises(ModelError, match="no model card"):
+        load(tmp_path / "nowhere")
+    (model / "model_card.json").write_text(json.dumps(card))
+    (model / "pipeline.joblib").unlink()
+    with pytest.raises(ModelError, match="model artifact missing"):
+        load(model)
+
+
+def test_save_writes_checksum_of_what_is_on_disk(trained, tmp_path):
+    from supportml.model import sha256_file
+
+    card = save(trained.classifier, replace(trained.card), tmp_path / "again")
+    assert card.sha256 == sha256_file(tmp_path / "again" / "pipeline.joblib")

@@ -1,0 +1,33 @@
+from supportml.suggest import Suggester
+
+
+def test_suggestion_ranks_explains_and_abstains(trained):
+    clf = trained.classifier
+    text = "hey <@U0ABCDEF1> please approve my pull request, codeowners review blocking :pray:"
+    sure = Suggester(clf, threshold=0.0, model_version="v1").suggest(text)
+    assert sure.topic == "PR Review" and not sure.abstained
+    probs = [p for _, p in sure.alternatives]
+    assert len(probs) == 3 and probs == sorted(probs, reverse=True)
+    assert sure.alternatives[0] == (sure.topic, sure.confidence)
+    assert sure.explanation and sure.model_version == "v1"
+    unsure = Suggester(clf, threshold=1.01, model_version="v1").suggest(text)
+    assert unsure.abstained and unsure.topic == sure.topic
+
+
+def test_to_dict_is_json_ready(trained):
+    import json
+
+    suggestion = Suggester(trained.classifier, 0.5, "v").suggest("aws console access denied")
+    payload = json.loads(json.dumps(suggestion.to_dict()))
+    assert set(payload) == {"topic", "confidence", "abstained", "alternatives", "explanation",
+                            "model_version"}
+
+
+def test_batch_agrees_with_single(trained):
+    suggester = Suggester(trained.classifier, trained.card.threshold, "v")
+    texts = ["aws console access denied", "cypress spec flaky timeout", "helm rollback production"]
+    topics, confidence, abstained = suggester.suggest_many(texts)
+    for text, topic, conf, flag in zip(texts, topics, confidence, abstained, strict=True):
+        one = suggester.suggest(text, explain=False)
+        assert (one.topic, one.abstained) == (topic, flag)
+        assert abs(one.confidence - conf) < 1e-4
