@@ -145,6 +145,8 @@ def cli() -> None:
 @click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
 @click.option("--target-precision", type=click.FloatRange(0, 1), default=0.90, show_default=True,
               help="Precision the abstention threshold must reach on held-out rows.")
+@click.option("--abstain-on", type=click.Choice(["margin", "probability"]), default="margin",
+              show_default=True, help="Score the abstention threshold applies to.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Export directory  [default: models/supportml-topic]")
 @click.option("--track/--no-track", default=True, show_default=True,
@@ -156,8 +158,8 @@ def cli() -> None:
 def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id_col: str,
           encoding: str, skip_invalid: bool, params_file: Path | None, c: float | None,
           max_iter: int | None, min_df: int | None, seed: int | None, cv: int | None,
-          target_precision: float, out_dir: Path | None, track: bool, promote: bool,
-          as_json: bool) -> None:
+          target_precision: float, abstain_on: str, out_dir: Path | None, track: bool,
+          promote: bool, as_json: bool) -> None:
     """Train the topic classifier on labelled requests, evaluate it and track the run in MLflow.
 
     \b
@@ -176,7 +178,8 @@ def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id
     )
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
     result = run_training(dataset, params, out_dir or settings.model_path,
-                          target_precision=target_precision, cv=cv, stage=_stage)
+                          target_precision=target_precision, abstain_rule=abstain_on, cv=cv,
+                          stage=_stage)
     tracked = None
     if track:
         with _stage("log run to MLflow"):
@@ -231,11 +234,12 @@ def evaluate(ctx: click.Context, model_ref: str | None, data_path: Path, text_co
     classifier, card = _resolve_model(model_ref, settings)
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
     with _stage(f"predict {len(dataset):,} requests"):
-        predicted, confidence = classifier.predict(dataset.texts)
-    result = score([str(label) for label in dataset.labels], predicted, confidence, card.threshold)
+        predicted, _, abstained = Suggester.from_card(classifier, card).suggest_many(dataset.texts)
+    result = score([str(label) for label in dataset.labels], predicted, ~abstained)
     unknown = sorted(set(dataset.classes) - set(card.labels))
     if as_json:
-        click.echo(json.dumps({"metrics": result.metrics(), "per_class": result.report(),
+        click.echo(json.dumps({"metrics": result.metrics(), "threshold": card.threshold,
+                               "per_class": result.report(),
                                "unknown_topics": unknown, "model_version": card.version}))
         return
     out.print(_per_class_table(result.report()))
@@ -283,8 +287,8 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(suggestion.to_dict()))
         return
-    verdict = (f"[yellow]not sure[/yellow] (confidence {suggestion.confidence:.2f} is below "
-               f"{suggester.threshold:.2f}); best guess" if suggestion.abstained else "topic")
+    verdict = ("[yellow]not sure[/yellow] (below the abstention threshold); best guess"
+               if suggestion.abstained else "topic")
     out.print(f"{verdict}: [bold]{suggestion.topic}[/bold] ({suggestion.confidence:.2f})")
     for topic, probability in suggestion.alternatives[1:]:
         out.print(f"  or {topic} ({probability:.2f})")

@@ -32,7 +32,6 @@ class Evaluation:
     macro_f1: float
     coverage: float
     answered_precision: float
-    threshold: float
     n: int
     per_class: list[ClassReport]
     labels: list[str]
@@ -45,7 +44,6 @@ class Evaluation:
             f"{prefix}macro_f1": self.macro_f1,
             f"{prefix}coverage": self.coverage,
             f"{prefix}answered_precision": self.answered_precision,
-            f"{prefix}threshold": self.threshold,
         }
 
     def report(self) -> list[dict[str, object]]:
@@ -53,16 +51,15 @@ class Evaluation:
 
 
 def evaluate(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
-    confidence: Sequence[float],
-    threshold: float,
+    y_true: Sequence[str], y_pred: Sequence[str], answered: Sequence[bool] | None = None
 ) -> Evaluation:
-    """Accuracy and macro-F1 over every row; coverage and precision over rows not abstained on."""
+    """Accuracy and macro-F1 over every row; coverage and precision over the rows answered.
+
+    ``answered`` marks the rows not abstained on (default: all of them).
+    """
     y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
-    confidence = np.asarray(confidence, dtype=np.float64)
+    answered = np.ones(len(y_true), bool) if answered is None else np.asarray(answered, bool)
     labels = sorted(set(y_true) | set(y_pred))
-    answered = confidence >= threshold
     correct = y_true == y_pred
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
@@ -74,7 +71,6 @@ def evaluate(
         ),
         coverage=float(answered.mean()) if len(answered) else 0.0,
         answered_precision=float(correct[answered].mean()) if answered.any() else 0.0,
-        threshold=float(threshold),
         n=len(y_true),
         per_class=[
             ClassReport(str(label), float(p), float(r), float(f), int(s))
@@ -88,7 +84,7 @@ def evaluate(
 def select_threshold(
     confidence: Sequence[float], correct: Sequence[bool], target_precision: float
 ) -> float:
-    """The lowest confidence threshold whose answered rows reach ``target_precision``.
+    """The lowest score threshold whose answered rows (score >= threshold) reach the target.
 
     Walks the rows from most to least confident and keeps the largest prefix whose precision
     still meets the target; ties share a threshold, so a prefix never splits them. When even the

@@ -14,6 +14,23 @@ import numpy as np
 from supportml.model import ModelCard, TopicClassifier
 from supportml.text import normalize
 
+ABSTAIN_RULES = ("margin", "probability")
+
+
+def abstention_score(probs: np.ndarray, rule: str = "margin") -> np.ndarray:
+    """How sure a ranking is, per row of ``probs``; abstain when it is below the threshold.
+
+    ``margin`` (top probability minus the runner-up) also catches texts that sit between two
+    topics, which a bare top probability misses when the probability mass is spread thin.
+    """
+    probs = np.atleast_2d(probs)
+    if probs.shape[1] < 2 or rule == "probability":
+        return probs.max(axis=1)
+    if rule != "margin":
+        raise ValueError(f"unknown abstention rule {rule!r}; use one of {', '.join(ABSTAIN_RULES)}")
+    top2 = np.partition(probs, -2, axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -41,15 +58,16 @@ class Suggester:
     """Wraps a fitted classifier with its threshold; ``suggest`` is what every caller uses."""
 
     def __init__(self, classifier: TopicClassifier, threshold: float, model_version: str,
-                 top_k: int = 3):
+                 rule: str = "margin", top_k: int = 3):
         self.classifier = classifier
         self.threshold = threshold
         self.model_version = model_version
+        self.rule = rule
         self.top_k = top_k
 
     @classmethod
     def from_card(cls, classifier: TopicClassifier, card: ModelCard) -> Suggester:
-        return cls(classifier, card.threshold, card.version)
+        return cls(classifier, card.threshold, card.version, card.abstain_rule)
 
     def suggest(self, text: str, explain: bool = True) -> Suggestion:
         """Suggest a topic for one raw Slack message (normalised here)."""
@@ -62,12 +80,12 @@ class Suggester:
             topic=labels[best],
             confidence=float(probs[best]),
             alternatives=[(labels[i], float(probs[i])) for i in top],
-            abstained=bool(probs[best] < self.threshold),
+            abstained=bool(abstention_score(probs, self.rule)[0] < self.threshold),
             explanation=self.classifier.explain(clean, labels[best]) if explain else [],
             model_version=self.model_version,
         )
 
     def suggest_many(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(topics, confidences, abstained) for already-normalised texts, vectorised for backlogs."""
-        topics, confidence = self.classifier.predict(texts)
-        return topics, confidence, confidence < self.threshold
+        topics, probs = self.classifier.predict(texts)
+        return topics, probs.max(axis=1), abstention_score(probs, self.rule) < self.threshold

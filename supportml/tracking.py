@@ -62,8 +62,8 @@ def _champion_score(client: MlflowClient, settings: Settings, result: TrainResul
     classifier, _ = load_model(f"models:/{settings.registered_model}/{current.version}")
     texts = [dataset.texts[i] for i in result.split.test]
     truth = [str(dataset.labels[i]) for i in result.split.test]
-    predicted, confidence = classifier.predict(texts)
-    return current.version, evaluate(truth, predicted, confidence, 0.0).macro_f1
+    predicted, _ = classifier.predict(texts)
+    return str(current.version), evaluate(truth, predicted).macro_f1
 
 
 def log_training(result: TrainResult, dataset: Dataset, settings: Settings,

@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 from supportml.data import Dataset, Split, split
 from supportml.evaluate import Evaluation, evaluate, select_threshold
 from supportml.model import ModelCard, ModelParams, TopicClassifier, save
+from supportml.suggest import abstention_score
 
 Stage = Callable[[str], AbstractContextManager[object]]
 
@@ -35,25 +36,24 @@ class TrainResult:
     cv: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
-        return {**self.evaluation.metrics(), "temperature": self.card.temperature, **self.cv}
+        return {**self.card.metrics, "temperature": self.card.temperature}
 
 
 def fit_and_calibrate(
     texts: Sequence[str], labels: Sequence[str], parts: Split, params: ModelParams,
-    target_precision: float, stage: Stage = _quiet,
+    target_precision: float, rule: str = "margin", stage: Stage = _quiet,
 ) -> tuple[TopicClassifier, float]:
-    """Fit on the train rows, then fit temperature and threshold on the calibration rows."""
+    """Fit on the train rows, choose temperature and threshold on the calibration rows."""
     def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
         return [texts[i] for i in index], [labels[i] for i in index]
 
-    with stage(f"fit on {len(parts.train):,} requests"):
-        classifier = TopicClassifier.fit(*pick(parts.train), params)
-    with stage(f"calibrate on {len(parts.calibration):,} held-out requests"):
+    with stage(f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"):
         cal_texts, cal_labels = pick(parts.calibration)
-        classifier.calibrate(cal_texts, cal_labels)
-        predicted, confidence = classifier.predict(cal_texts)
-        correct = np.asarray(predicted, dtype=object) == np.asarray(cal_labels, dtype=object)
-        threshold = select_threshold(confidence, correct, target_precision)
+        classifier, probs = TopicClassifier.fit_calibrated(*pick(parts.train), cal_texts, cal_labels,
+                                                           params)
+        predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
+        correct = predicted == np.asarray(cal_labels, dtype=object)
+        threshold = select_threshold(abstention_score(probs, rule), correct, target_precision)
     return classifier, threshold
 
 
@@ -69,7 +69,7 @@ def cross_validate(
             classifier = TopicClassifier.fit([dataset.texts[i] for i in train_idx],
                                              labels[train_idx], params)
             predicted, _ = classifier.predict([dataset.texts[i] for i in test_idx])
-            result = evaluate(labels[test_idx], predicted, np.ones(len(test_idx)), 0.0)
+            result = evaluate(labels[test_idx], predicted)
             scores.append((result.accuracy, result.macro_f1))
     values = np.array(scores)
     return {
@@ -87,6 +87,7 @@ def train(
     model_dir: str | Path,
     *,
     target_precision: float = 0.90,
+    abstain_rule: str = "margin",
     cv: int | None = None,
     stage: Stage = _quiet,
 ) -> TrainResult:
@@ -95,19 +96,21 @@ def train(
     if cv is not None and cv < 2:
         raise ValueError("--cv needs at least 2 folds")
     parts = split(labels, seed=params.seed)
-    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
+    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision,
+                                              abstain_rule, stage)
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
-        predicted, confidence = classifier.predict([texts[i] for i in parts.test])
-        evaluation = evaluate(test_labels, predicted, confidence, threshold)
+        predicted, probs = classifier.predict([texts[i] for i in parts.test])
+        evaluation = evaluate(test_labels, predicted, abstention_score(probs, abstain_rule) >= threshold)
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     card = ModelCard(
         labels=classifier.labels,
         params=asdict(params),
         temperature=classifier.temperature,
         threshold=threshold,
+        abstain_rule=abstain_rule,
         target_precision=target_precision,
-        metrics={**evaluation.metrics(), **cv_scores},
+        metrics={**evaluation.metrics(), "threshold": threshold, **cv_scores},
         data_hash=dataset.fingerprint,
         n_train=len(parts.train),
     )

@@ -9,8 +9,8 @@ from supportml.evaluate import evaluate, plot_confusion, select_threshold
 def test_metrics_by_hand():
     truth = ["a", "a", "b", "b", "c"]
     pred = ["a", "b", "b", "b", "a"]
-    conf = [0.9, 0.4, 0.8, 0.7, 0.3]
-    result = evaluate(truth, pred, conf, threshold=0.5)
+    answered = [True, False, True, True, False]
+    result = evaluate(truth, pred, answered)
     assert result.accuracy == pytest.approx(3 / 5)
     # f1: a = 2*.5*.5/1 = .5, b = 2*(2/3)*1/(5/3) = .8, c = 0
     assert result.macro_f1 == pytest.approx((0.5 + 0.8 + 0.0) / 3)
@@ -50,6 +50,11 @@ def test_threshold_meets_target_on_the_rows_it_was_chosen_on(rows, target):
 
 
 def test_confusion_png(tmp_path):
-    result = evaluate(["a", "b", "b"], ["a", "b", "a"], [1, 1, 1], 0.0)
+    result = evaluate(["a", "b", "b"], ["a", "b", "a"])
     path = plot_confusion(result, tmp_path / "cm.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_everything_answered_by_default():
+    result = evaluate(["a", "b"], ["a", "a"])
+    assert result.coverage == 1.0 and result.answered_precision == 0.5

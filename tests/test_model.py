@@ -128,3 +128,50 @@ def test_save_writes_checksum_of_what_is_on_disk(trained, tmp_path):
 
     card = save(trained.classifier, replace(trained.card), tmp_path / "again")
     assert card.sha256 == sha256_file(tmp_path / "again" / "pipeline.joblib")
+
+
+def test_fit_calibrated_refits_on_all_rows(tiny_csv, fast_params):
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    texts, labels = data.texts, [str(y) for y in data.labels]
+    clf, held_out = TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:],
+                                                   labels[150:], fast_params)
+    assert held_out.shape == (30, 6) and np.allclose(held_out.sum(axis=1), 1)
+    assert clf.pipeline.named_steps["clf"].n_iter_.max() <= fast_params.refit_epochs
+    no_refit, same = TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:],
+                                                    labels[150:], replace(fast_params, refit_epochs=0))
+    assert np.allclose(held_out, same)  # identical up to the refit
+    assert not np.allclose(clf.decision(texts[150:]), no_refit.decision(texts[150:]))
+
+
+def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
+    texts = ["helm rollback production", "okta sso access", "helm deploy failed", "grant aws role"]
+    labels = ["Deploy", "Access", "Deploy", "Access"]
+    clf, _ = TopicClassifier.fit_calibrated(texts, labels, ["cypress flaky spec"], ["Tests"],
+                                            fast_params)
+    assert clf.labels == ["Access", "Deploy", "Tests"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("solver: liblinear\n", "solver must be one of"),
+    ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
+    ("refit_epochs: -1\n", "refit_epochs must be 0"),
+    ("sublinear_tf: 1\n", "'sublinear_tf' has an invalid value"),
+])
+def test_more_params_validation(tmp_path, text, message):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(ModelError, match=message):
+        ModelParams.from_file(path)
+
+
+def test_two_topics_work_on_both_paths(fast_params):
+    texts = ["helm rollback production", "okta sso access", "helm deploy failed",
+             "grant aws role", "deploy to production broke", "access denied okta"] * 2
+    labels = ["Deploy", "Access"] * 6
+    clf = TopicClassifier.fit(texts, labels, replace(fast_params, min_df=1))
+    probs = clf.predict_proba(["helm deploy"])
+    assert probs.shape == (1, 2) and probs[0].argmax() == 1
+    assert np.allclose(clf.predict_proba_one("helm deploy"), probs[0], atol=1e-4)
+    assert clf.explain("helm deploy")[0][0] in {"helm", "deploy", "helm deploy"}

@@ -1,4 +1,16 @@
-from supportml.suggest import Suggester
+import numpy as np
+import pytest
+
+from supportml.suggest import Suggester, abstention_score
+
+
+def test_abstention_scores():
+    probs = np.array([[0.5, 0.4, 0.1], [0.9, 0.05, 0.05]])
+    assert np.allclose(abstention_score(probs, "margin"), [0.1, 0.85])
+    assert np.allclose(abstention_score(probs, "probability"), [0.5, 0.9])
+    assert np.allclose(abstention_score(probs[0], "margin"), [0.1])
+    with pytest.raises(ValueError, match="unknown abstention rule 'vibes'"):
+        abstention_score(probs, "vibes")
 
 
 def test_suggestion_ranks_explains_and_abstains(trained):
