@@ -87,21 +87,42 @@ def _per_class_table(report: list[dict[str, Any]]) -> Table:
     for column in ("topic", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "topic" else "right")
     for row in sorted(report, key=lambda r: -r["support"]):
-        table.add_row(row["label"], f"{row['precision']:.2f}", f"{row['recall']:.2f}",
-                      f"{row['f1']:.2f}", str(row["support"]))
+        table.add_row(
+            row["label"],
+            f"{row['precision']:.2f}",
+            f"{row['recall']:.2f}",
+            f"{row['f1']:.2f}",
+            str(row["support"]),
+        )
     return table
 
 
 data_options = [
-    click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
-                 help="Labelled requests, .csv or .jsonl."),
+    click.option(
+        "--data",
+        "data_path",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Labelled requests, .csv or .jsonl.",
+    ),
     click.option("--text-col", default="text", show_default=True, help="Column holding the text."),
-    click.option("--label-col", default="topic", show_default=True, help="Column holding the topic."),
-    click.option("--id-col", default="id", show_default=True,
-                 help="Column with a unique id per row ('' for none)."),
-    click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the file."),
-    click.option("--skip-invalid", is_flag=True,
-                 help="Skip (and count) rows with empty text/label, repeated ids or rare topics."),
+    click.option(
+        "--label-col", default="topic", show_default=True, help="Column holding the topic."
+    ),
+    click.option(
+        "--id-col",
+        default="id",
+        show_default=True,
+        help="Column with a unique id per row ('' for none).",
+    ),
+    click.option(
+        "--encoding", default="utf-8", show_default=True, help="Text encoding of the file."
+    ),
+    click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Skip (and count) rows with empty text/label, repeated ids or rare topics.",
+    ),
 ]
 
 
@@ -111,14 +132,23 @@ def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _load(data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str,
-          skip_invalid: bool):
+def _load(
+    data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str, skip_invalid: bool
+):
     with _stage(f"load {data_path}"):
-        dataset = load_requests(data_path, text_col=text_col, label_col=label_col,
-                                id_col=id_col or None, encoding=encoding, skip_invalid=skip_invalid)
+        dataset = load_requests(
+            data_path,
+            text_col=text_col,
+            label_col=label_col,
+            id_col=id_col or None,
+            encoding=encoding,
+            skip_invalid=skip_invalid,
+        )
     summary = dataset.skipped_summary()
-    err.print(f"  {len(dataset):,} requests, {len(dataset.classes)} topics"
-              + (f"; [yellow]{summary}[/yellow]" if summary else ""))
+    err.print(
+        f"  {len(dataset):,} requests, {len(dataset.classes)} topics"
+        + (f"; [yellow]{summary}[/yellow]" if summary else "")
+    )
     return dataset
 
 
@@ -136,30 +166,62 @@ def cli() -> None:
 
 @cli.command()
 @with_data_options
-@click.option("--params", "params_file", type=click.Path(path_type=Path),
-              help="YAML/JSON file of model parameters (flags below override it).")
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path),
+    help="YAML/JSON file of model parameters (flags below override it).",
+)
 @click.option("--C", "c", type=float, help="Inverse regularisation strength of the regression.")
 @click.option("--max-iter", type=int, help="Solver iterations.")
 @click.option("--min-df", type=int, help="Ignore n-grams seen in fewer requests than this.")
 @click.option("--seed", type=int, help="Random seed for splits and solver.")
 @click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
-@click.option("--target-precision", type=click.FloatRange(0, 1), default=0.90, show_default=True,
-              help="Precision the abstention threshold must reach on held-out rows.")
-@click.option("--abstain-on", type=click.Choice(["margin", "probability"]), default="margin",
-              show_default=True, help="Score the abstention threshold applies to.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path),
-              help="Export directory  [default: models/supportml-topic]")
-@click.option("--track/--no-track", default=True, show_default=True,
-              help="Log the run to MLflow and register the model.")
-@click.option("--promote", is_flag=True, help="Make this model the champion even if it scores lower.")
+@click.option(
+    "--target-precision",
+    type=click.FloatRange(0, 1),
+    default=0.90,
+    show_default=True,
+    help="Precision the abstention threshold must reach on held-out rows.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Export directory  [default: models/supportml-topic]",
+)
+@click.option(
+    "--track/--no-track",
+    default=True,
+    show_default=True,
+    help="Log the run to MLflow and register the model.",
+)
+@click.option(
+    "--promote", is_flag=True, help="Make this model the champion even if it scores lower."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
 @_clean_errors
-def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id_col: str,
-          encoding: str, skip_invalid: bool, params_file: Path | None, c: float | None,
-          max_iter: int | None, min_df: int | None, seed: int | None, cv: int | None,
-          target_precision: float, abstain_on: str, out_dir: Path | None, track: bool,
-          promote: bool, as_json: bool) -> None:
+def train(
+    ctx: click.Context,
+    data_path: Path,
+    text_col: str,
+    label_col: str,
+    id_col: str,
+    encoding: str,
+    skip_invalid: bool,
+    params_file: Path | None,
+    c: float | None,
+    max_iter: int | None,
+    min_df: int | None,
+    seed: int | None,
+    cv: int | None,
+    target_precision: float,
+    out_dir: Path | None,
+    track: bool,
+    promote: bool,
+    as_json: bool,
+) -> None:
     """Train the topic classifier on labelled requests, evaluate it and track the run in MLflow.
 
     \b
@@ -177,9 +239,14 @@ def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id
         {**vars(base), **{k: v for k, v in overrides.items() if v is not None}}, "flags"
     )
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
-    result = run_training(dataset, params, out_dir or settings.model_path,
-                          target_precision=target_precision, abstain_rule=abstain_on, cv=cv,
-                          stage=_stage)
+    result = run_training(
+        dataset,
+        params,
+        out_dir or settings.model_path,
+        target_precision=target_precision,
+        cv=cv,
+        stage=_stage,
+    )
     tracked = None
     if track:
         with _stage("log run to MLflow"):
@@ -196,20 +263,26 @@ def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id
     }
     if tracked:
         payload["mlflow"] = {
-            "run_id": tracked.run_id, "registered_version": tracked.model_version,
-            "promoted": tracked.promoted, "reason": tracked.reason,
+            "run_id": tracked.run_id,
+            "registered_version": tracked.model_version,
+            "promoted": tracked.promoted,
+            "reason": tracked.reason,
         }
     if as_json:
         click.echo(json.dumps(payload))
         return
     out.print(_per_class_table(result.evaluation.report()))
     out.print(_table("test metrics", _metric_rows(result.metrics())))
-    out.print(f"\nmodel exported to [bold]{result.model_dir}[/bold] (version {result.card.version})")
+    out.print(
+        f"\nmodel exported to [bold]{result.model_dir}[/bold] (version {result.card.version})"
+    )
     if tracked:
         verdict = "promoted to" if tracked.promoted else "not promoted to"
-        out.print(f"MLflow run [bold]{tracked.run_id}[/bold]; {REGISTERED_MODEL} "
-                  f"v{tracked.model_version} {verdict} @{CHAMPION_ALIAS} ({tracked.reason})",
-                  soft_wrap=True)
+        out.print(
+            f"MLflow run [bold]{tracked.run_id}[/bold]; {REGISTERED_MODEL} "
+            f"v{tracked.model_version} {verdict} @{CHAMPION_ALIAS} ({tracked.reason})",
+            soft_wrap=True,
+        )
         out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
 
 
@@ -219,8 +292,17 @@ def train(ctx: click.Context, data_path: Path, text_col: str, label_col: str, id
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
 @_clean_errors
-def evaluate(ctx: click.Context, model_ref: str | None, data_path: Path, text_col: str,
-             label_col: str, id_col: str, encoding: str, skip_invalid: bool, as_json: bool) -> None:
+def evaluate(
+    ctx: click.Context,
+    model_ref: str | None,
+    data_path: Path,
+    text_col: str,
+    label_col: str,
+    id_col: str,
+    encoding: str,
+    skip_invalid: bool,
+    as_json: bool,
+) -> None:
     """Score a trained model on labelled requests it has not seen.
 
     \b
@@ -238,9 +320,17 @@ def evaluate(ctx: click.Context, model_ref: str | None, data_path: Path, text_co
     result = score([str(label) for label in dataset.labels], predicted, ~abstained)
     unknown = sorted(set(dataset.classes) - set(card.labels))
     if as_json:
-        click.echo(json.dumps({"metrics": result.metrics(), "threshold": card.threshold,
-                               "per_class": result.report(),
-                               "unknown_topics": unknown, "model_version": card.version}))
+        click.echo(
+            json.dumps(
+                {
+                    "metrics": result.metrics(),
+                    "threshold": card.threshold,
+                    "per_class": result.report(),
+                    "unknown_topics": unknown,
+                    "model_version": card.version,
+                }
+            )
+        )
         return
     out.print(_per_class_table(result.report()))
     out.print(_table(f"metrics ({result.n:,} requests)", _metric_rows(result.metrics())))
@@ -251,17 +341,33 @@ def evaluate(ctx: click.Context, model_ref: str | None, data_path: Path, text_co
 @cli.command()
 @click.argument("text", required=False)
 @click.option("--model", "model_ref", help="models/ directory or models:/supportml-topic@champion.")
-@click.option("--input", "input_path", type=click.Path(path_type=Path),
-              help="Batch mode: a .csv/.jsonl file of requests.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path),
-              help="Batch mode: where to write the CSV with predictions.")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(path_type=Path),
+    help="Batch mode: a .csv/.jsonl file of requests.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    help="Batch mode: where to write the CSV with predictions.",
+)
 @click.option("--text-col", default="text", show_default=True, help="Batch mode: text column.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Batch mode: input encoding.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @_clean_errors
-def predict(ctx: click.Context, text: str | None, model_ref: str | None, input_path: Path | None,
-            out_path: Path | None, text_col: str, encoding: str, as_json: bool) -> None:
+def predict(
+    ctx: click.Context,
+    text: str | None,
+    model_ref: str | None,
+    input_path: Path | None,
+    out_path: Path | None,
+    text_col: str,
+    encoding: str,
+    as_json: bool,
+) -> None:
     """Suggest topics for one request, or for every row of a file.
 
     \b
@@ -287,8 +393,11 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(suggestion.to_dict()))
         return
-    verdict = ("[yellow]not sure[/yellow] (below the abstention threshold); best guess"
-               if suggestion.abstained else "topic")
+    verdict = (
+        "[yellow]not sure[/yellow] (below the abstention threshold); best guess"
+        if suggestion.abstained
+        else "topic"
+    )
     out.print(f"{verdict}: [bold]{suggestion.topic}[/bold] ({suggestion.confidence:.2f})")
     for topic, probability in suggestion.alternatives[1:]:
         out.print(f"  or {topic} ({probability:.2f})")
@@ -297,8 +406,14 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
         out.print(f"[dim]because of: {terms}[/dim]")
 
 
-def _predict_file(suggester: Suggester, input_path: Path, out_path: Path, text_col: str,
-                  encoding: str, as_json: bool) -> None:
+def _predict_file(
+    suggester: Suggester,
+    input_path: Path,
+    out_path: Path,
+    text_col: str,
+    encoding: str,
+    as_json: bool,
+) -> None:
     from rich.progress import Progress
 
     from supportml.text import normalize
@@ -308,33 +423,49 @@ def _predict_file(suggester: Suggester, input_path: Path, out_path: Path, text_c
     texts = [normalize(t) for t in frame[text_col]]
     empty = [i for i, t in enumerate(texts) if not t]
     present = [i for i, t in enumerate(texts) if t]
-    topics, confidence, abstained = [""] * len(texts), [float("nan")] * len(texts), [True] * len(texts)
+    topics, confidence, abstained = (
+        [""] * len(texts),
+        [float("nan")] * len(texts),
+        [True] * len(texts),
+    )
     chunk = 5000
     start = time.perf_counter()
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("predicting", total=len(present))
         for offset in range(0, len(present), chunk):
-            rows = present[offset: offset + chunk]
+            rows = present[offset : offset + chunk]
             got, conf, abst = suggester.suggest_many([texts[i] for i in rows])
             for i, topic, c, a in zip(rows, got, conf, abst, strict=True):
                 topics[i], confidence[i], abstained[i] = topic, round(float(c), 4), bool(a)
             progress.advance(task, len(rows))
     elapsed = time.perf_counter() - start
-    frame["predicted_topic"], frame["confidence"], frame["abstained"] = topics, confidence, abstained
+    frame["predicted_topic"], frame["confidence"], frame["abstained"] = (
+        topics,
+        confidence,
+        abstained,
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out_path, index=False)
     summary = {
-        "rows": len(frame), "predicted": len(present), "empty_text": len(empty),
-        "abstained": int(sum(abstained[i] for i in present)), "seconds": round(elapsed, 3),
-        "out": str(out_path), "model_version": suggester.model_version,
+        "rows": len(frame),
+        "predicted": len(present),
+        "empty_text": len(empty),
+        "abstained": int(sum(abstained[i] for i in present)),
+        "seconds": round(elapsed, 3),
+        "out": str(out_path),
+        "model_version": suggester.model_version,
     }
     if as_json:
         click.echo(json.dumps(summary))
         return
-    err.print(f"[green]✓[/green] predicted {len(present):,} rows in {elapsed:.2f} s "
-              f"({len(present) / max(elapsed, 1e-9):,.0f} rows/s)")
-    out.print(f"wrote {out_path}: {summary['abstained']:,} of {len(present):,} abstained"
-              + (f"; {len(empty):,} rows with empty text left blank" if empty else ""))
+    err.print(
+        f"[green]✓[/green] predicted {len(present):,} rows in {elapsed:.2f} s "
+        f"({len(present) / max(elapsed, 1e-9):,.0f} rows/s)"
+    )
+    out.print(
+        f"wrote {out_path}: {summary['abstained']:,} of {len(present):,} abstained"
+        + (f"; {len(empty):,} rows with empty text left blank" if empty else "")
+    )
 
 
 def main() -> None:

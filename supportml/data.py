@@ -30,7 +30,7 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Validated requests: normalised texts, labels (None when unlabelled) and ids, in file order."""
+    """Validated requests in file order: ids, normalised texts, labels (None if unlabelled)."""
 
     ids: list[str]
     texts: list[str]
@@ -79,8 +79,8 @@ def _read_csv(path: Path, encoding: str) -> Iterator[tuple[str, dict[str, str]]]
                 raise DataError(f"{path}: empty file, expected a header row")
             if len(reader.fieldnames) == 1 and any(d in reader.fieldnames[0] for d in ";\t|"):
                 raise DataError(
-                    f"{path}: header {reader.fieldnames[0]!r} looks like it uses another delimiter; "
-                    "supportml reads comma-separated CSV"
+                    f"{path}: header {reader.fieldnames[0]!r} looks like it uses another "
+                    "delimiter; supportml reads comma-separated CSV"
                 )
             for record in reader:
                 line = reader.line_num
@@ -188,8 +188,11 @@ def load_requests(
             problem(location, f"empty {label_col!r}", "empty label")
             continue
         if id_col and row_id in seen_ids:
-            problem(location, f"duplicate {id_col} {row_id!r} (first at {seen_ids[row_id]})",
-                    "duplicate id")
+            problem(
+                location,
+                f"duplicate {id_col} {row_id!r} (first at {seen_ids[row_id]})",
+                "duplicate id",
+            )
             continue
         seen_ids[row_id] = location
         ids.append(row_id)
@@ -219,7 +222,9 @@ def load_requests(
         if len(set(labels)) < 2:
             raise DataError(f"{name}: need at least two topics to train, found {len(set(labels))}")
     if not texts:
-        raise DataError(f"{name}: no usable rows ({Dataset([], [], [], name, skipped).skipped_summary()})")
+        raise DataError(
+            f"{name}: no usable rows ({Dataset([], [], [], name, skipped).skipped_summary()})"
+        )
     rows = pd.DataFrame(kept) if keep_rows else None
     return Dataset(ids, texts, labels, name, skipped, rows)
 

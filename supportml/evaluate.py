@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from scipy.stats import norm
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 
 
 @dataclass(frozen=True)
@@ -82,30 +88,44 @@ def evaluate(
 
 
 def select_threshold(
-    confidence: Sequence[float], correct: Sequence[bool], target_precision: float
+    score: Sequence[float],
+    correct: Sequence[bool],
+    target_precision: float,
+    confidence_level: float = 0.7,
 ) -> float:
-    """The lowest score threshold whose answered rows (score >= threshold) reach the target.
+    """The lowest score threshold at which answered rows (score >= threshold) meet the target.
 
-    Walks the rows from most to least confident and keeps the largest prefix whose precision
-    still meets the target; ties share a threshold, so a prefix never splits them. When even the
-    most confident row misses the target, the threshold sits above every score (always abstain).
+    Walks the rows from highest to lowest score and keeps the largest prefix whose precision
+    still meets the target. Precision is judged by its one-sided Wilson lower bound at
+    ``confidence_level`` (0.5 means the plain estimate): calibration sets are a few hundred rows,
+    and a threshold that only just meets the target on them misses it on new requests half of
+    the time. Ties share a threshold, so a prefix never splits them. When even the highest score
+    misses the target, the threshold sits above every score (always abstain).
     """
-    confidence = np.asarray(confidence, dtype=np.float64)
+    score = np.asarray(score, dtype=np.float64)
     correct = np.asarray(correct, dtype=bool)
-    if confidence.size == 0:
+    if score.size == 0:
         return 1.0
-    order = np.argsort(-confidence, kind="stable")
-    sorted_conf = confidence[order]
-    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    # only the last row of a run of equal scores is a valid cut
-    cut = np.append(sorted_conf[1:] != sorted_conf[:-1], True)
-    ok = np.flatnonzero(cut & (precision >= target_precision))
+    order = np.argsort(-score, kind="stable")
+    ranked = score[order]
+    n = np.arange(1, len(order) + 1)
+    precision = np.cumsum(correct[order]) / n
+    z = float(norm.ppf(confidence_level))
+    bound = (
+        precision
+        + z * z / (2 * n)
+        - z * np.sqrt(precision * (1 - precision) / n + z * z / (4 * n * n))
+    ) / (1 + z * z / n)
+    cut = np.append(ranked[1:] != ranked[:-1], True)  # only the last of equal scores is a cut
+    ok = np.flatnonzero(cut & (bound >= target_precision - 1e-12))
     if ok.size == 0:
-        return float(np.nextafter(sorted_conf[0], np.inf))
-    return float(sorted_conf[ok[-1]])
+        return float(np.nextafter(ranked[0], np.inf))
+    return float(ranked[ok[-1]])
 
 
-def plot_confusion(evaluation: Evaluation, path: str | Path, title: str = "Confusion matrix") -> Path:
+def plot_confusion(
+    evaluation: Evaluation, path: str | Path, title: str = "Confusion matrix"
+) -> Path:
     """Row-normalised confusion matrix as a PNG (matplotlib imported here, not at startup)."""
     import matplotlib
 
@@ -129,7 +149,9 @@ def plot_confusion(evaluation: Evaluation, path: str | Path, title: str = "Confu
             for j in range(n):
                 if matrix[i, j]:
                     colour = "white" if normalised[i, j] > 0.5 else "black"
-                    ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7, color=colour)
+                    ax.text(
+                        j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7, color=colour
+                    )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true topic")
     fig.tight_layout()
     path = Path(path)

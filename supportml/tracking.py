@@ -52,8 +52,9 @@ def ui_command() -> str:
     return f"mlflow ui --backend-store-uri {mlflow.get_tracking_uri()}"
 
 
-def _champion_score(client: MlflowClient, settings: Settings, result: TrainResult,
-                    dataset: Dataset) -> tuple[str, float] | None:
+def _champion_score(
+    client: MlflowClient, settings: Settings, result: TrainResult, dataset: Dataset
+) -> tuple[str, float] | None:
     """(version, macro-F1) of the current champion on this run's test rows, or None."""
     try:
         current = client.get_model_version_by_alias(settings.registered_model, CHAMPION_ALIAS)
@@ -66,29 +67,39 @@ def _champion_score(client: MlflowClient, settings: Settings, result: TrainResul
     return str(current.version), evaluate(truth, predicted).macro_f1
 
 
-def log_training(result: TrainResult, dataset: Dataset, settings: Settings,
-                 promote: bool = False) -> TrackedRun:
+def log_training(
+    result: TrainResult, dataset: Dataset, settings: Settings, promote: bool = False
+) -> TrackedRun:
     """Log one training run, register its model and decide whether it becomes champion."""
     client = _client(settings)
     mlflow.set_experiment(settings.experiment)
     card = result.card
     with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
-        mlflow.set_tags({"supportml.data_source": dataset.source, "supportml.version": card.version})
-        mlflow.log_params({
-            **{k: str(v) for k, v in card.params.items()},
-            "data_hash": card.data_hash,
-            "n_rows": len(dataset),
-            "n_train": card.n_train,
-            "n_topics": len(card.labels),
-            "target_precision": card.target_precision,
-        })
+        mlflow.set_tags(
+            {"supportml.data_source": dataset.source, "supportml.version": card.version}
+        )
+        mlflow.log_params(
+            {
+                **{k: str(v) for k, v in card.params.items()},
+                "data_hash": card.data_hash,
+                "n_rows": len(dataset),
+                "n_train": card.n_train,
+                "n_topics": len(card.labels),
+                "target_precision": card.target_precision,
+            }
+        )
         mlflow.log_metrics(result.metrics())
-        mlflow.log_dict({"labels": result.evaluation.labels, "per_class": result.evaluation.report()},
-                        "per_class_report.json")
-        mlflow.log_artifact(str(plot_confusion(result.evaluation, Path(tmp) / "confusion_matrix.png")))
+        mlflow.log_dict(
+            {"labels": result.evaluation.labels, "per_class": result.evaluation.report()},
+            "per_class_report.json",
+        )
+        mlflow.log_artifact(
+            str(plot_confusion(result.evaluation, Path(tmp) / "confusion_matrix.png"))
+        )
         examples = [dataset.texts[i] for i in result.split.test[:3]]
-        signature = infer_signature(np.array(examples, dtype=object),
-                                    np.array(result.classifier.pipeline.predict(examples)))
+        signature = infer_signature(
+            np.array(examples, dtype=object), np.array(result.classifier.pipeline.predict(examples))
+        )
         info = mlflow.sklearn.log_model(
             result.classifier.pipeline,
             name="model",
@@ -106,19 +117,29 @@ def log_training(result: TrainResult, dataset: Dataset, settings: Settings,
             promoted, reason = True, f"forced with --promote (champion v{champion[0]})"
         elif result.evaluation.macro_f1 >= champion[1]:
             promoted = True
-            reason = (f"macro-F1 {result.evaluation.macro_f1:.4f} >= champion "
-                      f"v{champion[0]} {champion[1]:.4f}")
+            reason = (
+                f"macro-F1 {result.evaluation.macro_f1:.4f} >= champion "
+                f"v{champion[0]} {champion[1]:.4f}"
+            )
         else:
             promoted = False
-            reason = (f"macro-F1 {result.evaluation.macro_f1:.4f} < champion "
-                      f"v{champion[0]} {champion[1]:.4f}; champion kept")
+            reason = (
+                f"macro-F1 {result.evaluation.macro_f1:.4f} < champion "
+                f"v{champion[0]} {champion[1]:.4f}; champion kept"
+            )
         if promoted:
             client.set_registered_model_alias(settings.registered_model, CHAMPION_ALIAS, version)
         if champion is not None:
             mlflow.log_metric("champion_macro_f1", champion[1])
         mlflow.set_tags({"supportml.promoted": str(promoted), "supportml.promotion_reason": reason})
-        return TrackedRun(run.info.run_id, run.info.experiment_id, version, promoted,
-                          None if champion is None else champion[1], reason)
+        return TrackedRun(
+            run.info.run_id,
+            run.info.experiment_id,
+            version,
+            promoted,
+            None if champion is None else champion[1],
+            reason,
+        )
 
 
 def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassifier, ModelCard]:
@@ -134,7 +155,9 @@ def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassif
     if raw is None:
         raise ModelError(f"{uri}: not a supportml model (no model card in its metadata)")
     card = ModelCard(**raw)
-    classifier = TopicClassifier(pipeline, card.temperature, int(card.params.get("max_chars", 4000)))
+    classifier = TopicClassifier(
+        pipeline, card.temperature, int(card.params.get("max_chars", 4000))
+    )
     if classifier.labels != card.labels:
         raise ModelError(f"{uri}: labels differ from the model card's; refusing to load it")
     return classifier, card

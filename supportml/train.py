@@ -40,34 +40,42 @@ class TrainResult:
 
 
 def fit_and_calibrate(
-    texts: Sequence[str], labels: Sequence[str], parts: Split, params: ModelParams,
-    target_precision: float, rule: str = "margin", stage: Stage = _quiet,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    parts: Split,
+    params: ModelParams,
+    target_precision: float,
+    stage: Stage = _quiet,
 ) -> tuple[TopicClassifier, float]:
     """Fit on the train rows, choose temperature and threshold on the calibration rows."""
+
     def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
         return [texts[i] for i in index], [labels[i] for i in index]
 
     with stage(f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"):
         cal_texts, cal_labels = pick(parts.calibration)
-        classifier, probs = TopicClassifier.fit_calibrated(*pick(parts.train), cal_texts, cal_labels,
-                                                           params)
+        classifier, probs = TopicClassifier.fit_calibrated(
+            *pick(parts.train), cal_texts, cal_labels, params
+        )
         predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
         correct = predicted == np.asarray(cal_labels, dtype=object)
-        threshold = select_threshold(abstention_score(probs, rule), correct, target_precision)
+        score = abstention_score(probs, classifier.temperature)
+        threshold = select_threshold(score, correct, target_precision)
     return classifier, threshold
 
 
 def cross_validate(
     dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = _quiet
 ) -> dict[str, float]:
-    """Stratified K-fold accuracy and macro-F1 (mean and std), for a steadier estimate than one split."""
+    """Stratified K-fold accuracy and macro-F1 (mean and std): steadier than one split."""
     labels = np.asarray(dataset.labels, dtype=object)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = []
     for fold, (train_idx, test_idx) in enumerate(splitter.split(labels, labels), start=1):
         with stage(f"cross-validation fold {fold}/{folds}"):
-            classifier = TopicClassifier.fit([dataset.texts[i] for i in train_idx],
-                                             labels[train_idx], params)
+            classifier = TopicClassifier.fit(
+                [dataset.texts[i] for i in train_idx], labels[train_idx], params
+            )
             predicted, _ = classifier.predict([dataset.texts[i] for i in test_idx])
             result = evaluate(labels[test_idx], predicted)
             scores.append((result.accuracy, result.macro_f1))
@@ -87,7 +95,6 @@ def train(
     model_dir: str | Path,
     *,
     target_precision: float = 0.90,
-    abstain_rule: str = "margin",
     cv: int | None = None,
     stage: Stage = _quiet,
 ) -> TrainResult:
@@ -96,19 +103,18 @@ def train(
     if cv is not None and cv < 2:
         raise ValueError("--cv needs at least 2 folds")
     parts = split(labels, seed=params.seed)
-    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision,
-                                              abstain_rule, stage)
+    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
-        evaluation = evaluate(test_labels, predicted, abstention_score(probs, abstain_rule) >= threshold)
+        answered = abstention_score(probs, classifier.temperature) >= threshold
+        evaluation = evaluate(test_labels, predicted, answered)
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     card = ModelCard(
         labels=classifier.labels,
         params=asdict(params),
         temperature=classifier.temperature,
         threshold=threshold,
-        abstain_rule=abstain_rule,
         target_precision=target_precision,
         metrics={**evaluation.metrics(), "threshold": threshold, **cv_scores},
         data_hash=dataset.fingerprint,

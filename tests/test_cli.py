@@ -26,15 +26,35 @@ def params_file(tmp_path):
 
 def test_train_json_then_predict_and_evaluate(runner, tiny_csv, tmp_path, params_file):
     model = tmp_path / "m"
-    result = runner.invoke(cli, ["train", "--data", str(tiny_csv), "--out", str(model), "--params",
-                                 str(params_file), "--json", *FAST])
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            "--data",
+            str(tiny_csv),
+            "--out",
+            str(model),
+            "--params",
+            str(params_file),
+            "--json",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["model_dir"] == str(model) and 0 < payload["metrics"]["accuracy"] <= 1
     assert {row["label"] for row in payload["per_class"]} >= {"PR Review", "CI Error"}
 
-    result = runner.invoke(cli, ["predict", "--model", str(model), "--json",
-                                 "please approve my pull request <https://github.com/o/r/pull/1|#1>"])
+    result = runner.invoke(
+        cli,
+        [
+            "predict",
+            "--model",
+            str(model),
+            "--json",
+            "please approve my pull request <https://github.com/o/r/pull/1|#1>",
+        ],
+    )
     assert result.exit_code == 0, result.output
     suggestion = json.loads(result.stdout)
     assert suggestion["topic"] == "PR Review" and len(suggestion["alternatives"]) == 3
@@ -42,14 +62,31 @@ def test_train_json_then_predict_and_evaluate(runner, tiny_csv, tmp_path, params
     result = runner.invoke(cli, ["predict", "--model", str(model), "okta sso login denied"])
     assert result.exit_code == 0 and "Access Request" in result.stdout
 
-    result = runner.invoke(cli, ["evaluate", "--model", str(model), "--data", str(tiny_csv), "--json"])
+    result = runner.invoke(
+        cli, ["evaluate", "--model", str(model), "--data", str(tiny_csv), "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["metrics"]["accuracy"] > 0.6
 
 
 def test_train_with_cv_and_flags(runner, tiny_csv, tmp_path):
-    result = runner.invoke(cli, ["train", "--data", str(tiny_csv), "--out", str(tmp_path / "m"),
-                                 "--cv", "2", "--C", "3", "--max-iter", "150", *FAST])
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            "--data",
+            str(tiny_csv),
+            "--out",
+            str(tmp_path / "m"),
+            "--cv",
+            "2",
+            "--C",
+            "3",
+            "--max-iter",
+            "150",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "cv accuracy mean" in result.stdout and "fold 2/2" in result.stderr
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
@@ -61,13 +98,32 @@ def test_batch_predict_keeps_every_row_and_column(runner, trained, tmp_path):
     rows[3]["message"] = "  "
     src = write_csv(tmp_path / "in.csv", rows)
     out = tmp_path / "out" / "pred.csv"
-    result = runner.invoke(cli, ["predict", "--model", str(trained.model_dir), "--input", str(src),
-                                 "--text-col", "message", "--out", str(out), "--json"])
+    result = runner.invoke(
+        cli,
+        [
+            "predict",
+            "--model",
+            str(trained.model_dir),
+            "--input",
+            str(src),
+            "--text-col",
+            "message",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["rows"] == 30 and summary["predicted"] == 29 and summary["empty_text"] == 1
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(frame.columns) == ["ticket", "message", "predicted_topic", "confidence", "abstained"]
+    assert list(frame.columns) == [
+        "ticket",
+        "message",
+        "predicted_topic",
+        "confidence",
+        "abstained",
+    ]
     assert len(frame) == 30 and frame.loc[3, "predicted_topic"] == ""
     assert frame.loc[3, "abstained"] == "True"
     assert set(frame["predicted_topic"]) - {""} <= set(trained.card.labels)
@@ -100,8 +156,9 @@ def test_bad_rows_exit_2_and_skip_invalid_reports(runner, tmp_path):
     path = write_csv(tmp_path / "d.csv", rows)
     result = runner.invoke(cli, ["train", "--data", str(path), *FAST])
     assert result.exit_code == 2 and "line 4: empty 'text'" in result.stderr
-    result = runner.invoke(cli, ["train", "--data", str(path), "--skip-invalid", "--out",
-                                 str(tmp_path / "m"), *FAST])
+    result = runner.invoke(
+        cli, ["train", "--data", str(path), "--skip-invalid", "--out", str(tmp_path / "m"), *FAST]
+    )
     assert result.exit_code == 0, result.output
     assert "1 skipped: 1 empty text" in result.stderr
 
@@ -122,6 +179,7 @@ def test_python_dash_m(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "supportml", "--version"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "supportml", "--version"], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "supportml, version 0.1.0"

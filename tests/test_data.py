@@ -33,8 +33,9 @@ def test_jsonl_and_dataframe_agree_with_csv(tmp_path, tiny_csv):
 
 def test_custom_columns(tmp_path):
     rows = [{"message": r["text"], "category": r["topic"]} for r in make_rows(5)]
-    data = load_requests(write_csv(tmp_path / "d.csv", rows), text_col="message",
-                         label_col="category", id_col=None)
+    data = load_requests(
+        write_csv(tmp_path / "d.csv", rows), text_col="message", label_col="category", id_col=None
+    )
     assert len(data) == 30
 
 
@@ -43,7 +44,10 @@ def test_custom_columns(tmp_path):
     [
         (rows_with(r3={"text": "   "}), r"line 5: empty 'text'"),
         (rows_with(r4={"topic": ""}), r"line 6: empty 'topic'"),
-        (rows_with(r7={"id": "CI -1"}, r9={"id": "CI -1"}), r"line 11: duplicate id 'CI -1' \(first at line 9\)"),
+        (
+            rows_with(r7={"id": "CI -1"}, r9={"id": "CI -1"}),
+            r"line 11: duplicate id 'CI -1' \(first at line 9\)",
+        ),
         (rows_with(r0={"topic": "Lonely Topic"}), r"topic 'Lonely Topic' has 1 example"),
     ],
 )
@@ -55,11 +59,20 @@ def test_bad_rows_name_the_line(tmp_path, rows, message):
 
 
 def test_skip_invalid_counts_every_skipped_row(tmp_path):
-    rows = rows_with(r1={"text": ""}, r2={"topic": ""}, r3={"id": "dup"}, r4={"id": "dup"},
-                     r5={"topic": "Lonely"})
+    rows = rows_with(
+        r1={"text": ""},
+        r2={"topic": ""},
+        r3={"id": "dup"},
+        r4={"id": "dup"},
+        r5={"topic": "Lonely"},
+    )
     data = load_requests(write_csv(tmp_path / "bad.csv", rows), skip_invalid=True)
-    assert dict(data.skipped) == {"empty text": 1, "empty label": 1, "duplicate id": 1,
-                                  "topic with too few examples": 1}
+    assert dict(data.skipped) == {
+        "empty text": 1,
+        "empty label": 1,
+        "duplicate id": 1,
+        "topic with too few examples": 1,
+    }
     assert len(data) + 4 == len(rows)
     assert data.skipped_summary() == (
         "4 skipped: 1 duplicate id, 1 empty label, 1 empty text, 1 topic with too few examples"
@@ -76,7 +89,9 @@ def test_missing_file_and_column(tmp_path, tiny_csv):
 def test_wrong_encoding_is_named(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("id,text,topic\n1,caf\xe9 build failed,CI\n".encode("cp1252"))
-    with pytest.raises(DataError, match=r"latin.csv: after line 1: not valid utf-8 text; pass --encoding"):
+    with pytest.raises(
+        DataError, match=r"latin.csv: after line 1: not valid utf-8 text; pass --encoding"
+    ):
         load_requests(path)
     assert load_requests(path, encoding="cp1252", min_per_class=1, label_col=None).texts == [
         "café build failed"

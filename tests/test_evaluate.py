@@ -23,23 +23,26 @@ def test_metrics_by_hand():
 def test_threshold_is_the_loosest_that_meets_the_target():
     conf = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6]
     correct = [True, True, True, False, True, False]
-    assert select_threshold(conf, correct, 0.75) == 0.7  # 4/5 answered right
-    assert select_threshold(conf, correct, 1.0) == 0.9
-    assert select_threshold(conf, correct, 0.5) == 0.6
+    point = 0.5  # confidence level 0.5: the plain precision estimate
+    assert select_threshold(conf, correct, 0.75, point) == 0.7  # 4/5 answered right
+    assert select_threshold(conf, correct, 1.0, point) == 0.9
+    assert select_threshold(conf, correct, 0.5, point) == 0.6
 
 
 def test_threshold_never_splits_ties_and_can_abstain_always():
-    assert select_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0) > 0.9
+    assert select_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0, 0.5) > 0.9
     assert select_threshold([0.8, 0.6], [False, False], 0.9) > 0.8
     assert select_threshold([], [], 0.9) == 1.0
 
 
-@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200),
-       st.floats(0.5, 1.0))
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200),
+    st.floats(0.5, 1.0),
+)
 def test_threshold_meets_target_on_the_rows_it_was_chosen_on(rows, target):
     conf = np.array([c for c, _ in rows])
     correct = np.array([k for _, k in rows])
-    threshold = select_threshold(conf, correct, target)
+    threshold = select_threshold(conf, correct, target, 0.5)
     answered = conf >= threshold
     if answered.any():
         assert correct[answered].mean() >= target - 1e-12
@@ -47,6 +50,29 @@ def test_threshold_meets_target_on_the_rows_it_was_chosen_on(rows, target):
         if looser.size:  # the next lower cut would miss the target (or it is not a valid cut)
             next_cut = looser.max()
             assert correct[conf >= next_cut].mean() < target or next_cut < threshold
+
+
+def test_wilson_bound_asks_for_evidence():
+    """97 right of 100 meets 0.95 as an estimate but not with 90% confidence; 970 of 1000 does."""
+    few = np.linspace(1, 0.5, 100)
+    few_correct = np.arange(100) >= 3  # the three most confident are wrong
+    assert select_threshold(few, few_correct, 0.95, 0.5) == pytest.approx(0.5)
+    assert select_threshold(few, few_correct, 0.95, 0.9) > 0.5
+    many = np.linspace(1, 0.5, 1000)
+    many_correct = np.arange(1000) >= 30
+    assert select_threshold(many, many_correct, 0.95, 0.9) == pytest.approx(0.5)
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=100),
+    st.floats(0.5, 0.99),
+)
+def test_more_confidence_never_loosens_the_threshold(rows, target):
+    conf = [c for c, _ in rows]
+    correct = [k for _, k in rows]
+    assert select_threshold(conf, correct, target, 0.8) >= select_threshold(
+        conf, correct, target, 0.5
+    )
 
 
 def test_confusion_png(tmp_path):

@@ -135,12 +135,14 @@ def test_fit_calibrated_refits_on_all_rows(tiny_csv, fast_params):
 
     data = load_requests(tiny_csv)
     texts, labels = data.texts, [str(y) for y in data.labels]
-    clf, held_out = TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:],
-                                                   labels[150:], fast_params)
+    clf, held_out = TopicClassifier.fit_calibrated(
+        texts[:150], labels[:150], texts[150:], labels[150:], fast_params
+    )
     assert held_out.shape == (30, 6) and np.allclose(held_out.sum(axis=1), 1)
     assert clf.pipeline.named_steps["clf"].n_iter_.max() <= fast_params.refit_epochs
-    no_refit, same = TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:],
-                                                    labels[150:], replace(fast_params, refit_epochs=0))
+    no_refit, same = TopicClassifier.fit_calibrated(
+        texts[:150], labels[:150], texts[150:], labels[150:], replace(fast_params, refit_epochs=0)
+    )
     assert np.allclose(held_out, same)  # identical up to the refit
     assert not np.allclose(clf.decision(texts[150:]), no_refit.decision(texts[150:]))
 
@@ -148,17 +150,21 @@ def test_fit_calibrated_refits_on_all_rows(tiny_csv, fast_params):
 def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
     texts = ["helm rollback production", "okta sso access", "helm deploy failed", "grant aws role"]
     labels = ["Deploy", "Access", "Deploy", "Access"]
-    clf, _ = TopicClassifier.fit_calibrated(texts, labels, ["cypress flaky spec"], ["Tests"],
-                                            fast_params)
+    clf, _ = TopicClassifier.fit_calibrated(
+        texts, labels, ["cypress flaky spec"], ["Tests"], fast_params
+    )
     assert clf.labels == ["Access", "Deploy", "Tests"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("solver: liblinear\n", "solver must be one of"),
-    ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
-    ("refit_epochs: -1\n", "refit_epochs must be 0"),
-    ("sublinear_tf: 1\n", "'sublinear_tf' has an invalid value"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("solver: liblinear\n", "solver must be one of"),
+        ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
+        ("refit_epochs: -1\n", "refit_epochs must be 0"),
+        ("sublinear_tf: 1\n", "'sublinear_tf' has an invalid value"),
+    ],
+)
 def test_more_params_validation(tmp_path, text, message):
     path = tmp_path / "p.yaml"
     path.write_text(text)
@@ -167,8 +173,14 @@ def test_more_params_validation(tmp_path, text, message):
 
 
 def test_two_topics_work_on_both_paths(fast_params):
-    texts = ["helm rollback production", "okta sso access", "helm deploy failed",
-             "grant aws role", "deploy to production broke", "access denied okta"] * 2
+    texts = [
+        "helm rollback production",
+        "okta sso access",
+        "helm deploy failed",
+        "grant aws role",
+        "deploy to production broke",
+        "access denied okta",
+    ] * 2
     labels = ["Deploy", "Access"] * 6
     clf = TopicClassifier.fit(texts, labels, replace(fast_params, min_df=1))
     probs = clf.predict_proba(["helm deploy"])

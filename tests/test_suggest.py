@@ -1,16 +1,16 @@
 import numpy as np
-import pytest
+from scipy.special import softmax
 
 from supportml.suggest import Suggester, abstention_score
 
 
-def test_abstention_scores():
-    probs = np.array([[0.5, 0.4, 0.1], [0.9, 0.05, 0.05]])
-    assert np.allclose(abstention_score(probs, "margin"), [0.1, 0.85])
-    assert np.allclose(abstention_score(probs, "probability"), [0.5, 0.9])
-    assert np.allclose(abstention_score(probs[0], "margin"), [0.1])
-    with pytest.raises(ValueError, match="unknown abstention rule 'vibes'"):
-        abstention_score(probs, "vibes")
+def test_abstention_score_is_the_uncalibrated_top_probability():
+    logits = np.array([[2.0, 1.0, -1.0], [0.5, 0.4, 0.3]])
+    temperature = 0.6
+    calibrated = softmax(logits / temperature, axis=1)
+    assert np.allclose(abstention_score(calibrated, temperature), softmax(logits, axis=1).max(1))
+    assert np.allclose(abstention_score(calibrated[0], temperature), [softmax(logits[0]).max()])
+    assert np.allclose(abstention_score(np.array([[1.0, 0.0]]), 0.5), [1.0])
 
 
 def test_suggestion_ranks_explains_and_abstains(trained):
@@ -31,8 +31,14 @@ def test_to_dict_is_json_ready(trained):
 
     suggestion = Suggester(trained.classifier, 0.5, "v").suggest("aws console access denied")
     payload = json.loads(json.dumps(suggestion.to_dict()))
-    assert set(payload) == {"topic", "confidence", "abstained", "alternatives", "explanation",
-                            "model_version"}
+    assert set(payload) == {
+        "topic",
+        "confidence",
+        "abstained",
+        "alternatives",
+        "explanation",
+        "model_version",
+    }
 
 
 def test_batch_agrees_with_single(trained):

@@ -32,7 +32,9 @@ def test_run_logs_params_metrics_artifacts_and_becomes_champion(trained, tiny_cs
     artifacts = {a.path for a in client.list_artifacts(run.run_id)}
     assert {"confusion_matrix.png", "per_class_report.json"} <= artifacts
     assert run.promoted and run.reason == "no champion yet"
-    assert str(client.get_model_version_by_alias("t-first", "champion").version) == run.model_version
+    assert (
+        str(client.get_model_version_by_alias("t-first", "champion").version) == run.model_version
+    )
 
     classifier, card = load_model("models:/t-first@champion", settings)
     assert card.threshold == trained.card.threshold and card.labels == trained.card.labels
@@ -54,7 +56,10 @@ def test_worse_model_is_not_promoted_unless_forced(tiny_csv, fast_params, mlflow
     assert str(client.get_model_version_by_alias("t-promo", "champion").version) == "1"
     forced = log_training(bad, dataset, settings, promote=True)
     assert forced.promoted and "--promote" in forced.reason
-    assert str(client.get_model_version_by_alias("t-promo", "champion").version) == forced.model_version
+    assert (
+        str(client.get_model_version_by_alias("t-promo", "champion").version)
+        == forced.model_version
+    )
     tags = client.get_run(kept.run_id).data.tags
     assert tags["supportml.promoted"] == "False"
 
@@ -69,11 +74,18 @@ def test_cli_train_prints_run_and_ui_command(tiny_csv, mlflow_uri, monkeypatch, 
     monkeypatch.setenv("SUPPORTML_EXPERIMENT", "t-cli")
     params = tmp_path / "p.yaml"
     params.write_text("char_ngrams: [2, 4]\n")
-    result = CliRunner().invoke(cli, ["train", "--data", str(tiny_csv), "--params", str(params),
-                                      "--out", str(tmp_path / "m")])
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--data", str(tiny_csv), "--params", str(params), "--out", str(tmp_path / "m")],
+    )
     assert result.exit_code == 0, result.output
-    assert "MLflow run" in result.stdout and f"mlflow ui --backend-store-uri {mlflow_uri}" in result.stdout
-    result = CliRunner().invoke(cli, ["predict", "--model", "models:/supportml-topic@champion",
-                                      "--json", "cypress spec flaky"])
+    assert (
+        "MLflow run" in result.stdout
+        and f"mlflow ui --backend-store-uri {mlflow_uri}" in result.stdout
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["predict", "--model", "models:/supportml-topic@champion", "--json", "cypress spec flaky"],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["topic"] == "Test Failure"

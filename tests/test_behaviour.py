@@ -1,0 +1,96 @@
+"""Behavioural checks of a model trained on the bundled sample (Made-With-ML's model tests):
+invariance to Slack boilerplate, no learning from signatures or greetings, sensible directions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from supportml.data import load_requests
+from supportml.model import ModelParams
+from supportml.suggest import Suggester
+from supportml.train import train
+from tests.conftest import SAMPLE
+
+BOILERPLATE = {
+    "hi",
+    "hey",
+    "hello",
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "please",
+    "pls",
+    "team",
+    "user",
+    "all",
+    "folks",
+    "morning",
+    "afternoon",
+}
+
+
+@pytest.fixture(scope="module")
+def sample_model(tmp_path_factory):
+    data = load_requests(SAMPLE)
+    result = train(data, ModelParams(), tmp_path_factory.mktemp("sample") / "model")
+    test_texts = [data.texts[i] for i in result.split.test]
+    return result, test_texts
+
+
+def test_quality_on_held_out_sample_rows(sample_model):
+    result, _ = sample_model
+    assert result.evaluation.accuracy >= 0.75
+    assert result.evaluation.macro_f1 >= 0.70
+    assert result.evaluation.answered_precision >= 0.85  # target 0.90 was set on other rows
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda t: f"hey <@U024BE7LH> {t}",
+        lambda t: f"{t}\nthanks in advance! :pray:",
+        lambda t: f"Hi team :wave: {t}",
+        lambda t: f"{t} cc <@U0G9QF9C6> <@U05ABC123>",
+    ],
+)
+def test_boilerplate_rarely_changes_the_topic(sample_model, wrap):
+    result, texts = sample_model
+    suggester = Suggester(result.classifier, result.card.threshold, "t")
+    before, _, _ = suggester.suggest_many(texts)
+    from supportml.text import normalize
+
+    after, _, _ = suggester.suggest_many([normalize(wrap(t)) for t in texts])
+    changed = np.mean(np.asarray(before) != np.asarray(after))
+    assert changed <= 0.05, f"{changed:.1%} of topics changed"
+
+
+def test_top_terms_are_not_boilerplate(sample_model):
+    """Leakage check: the words a topic relies on most must be about the problem."""
+    result, _ = sample_model
+    pipeline = result.classifier.pipeline
+    words = pipeline.named_steps["features"].transformer_list[0][1].get_feature_names_out()
+    n_words = len(words)
+    coef = pipeline.named_steps["clf"].coef_[:, :n_words]
+    for row, topic in enumerate(result.classifier.labels):
+        top = {words[i] for i in np.argsort(-coef[row])[:15]}
+        assert not top & BOILERPLATE, f"{topic} leans on {sorted(top & BOILERPLATE)}"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("can someone approve my pull request? it needs a codeowner review", "PR Review"),
+        ("I need access to the AWS console, who can grant me the role?", "Access Request"),
+        (
+            "the deploy to production failed and the pods are in CrashLoopBackOff",
+            "Failed Deployment",
+        ),
+        ("my cypress e2e tests are failing on the login spec with a timeout", "Test Failure"),
+    ],
+)
+def test_clear_requests_go_where_they_belong(sample_model, text, topic):
+    result, _ = sample_model
+    suggestion = Suggester(result.classifier, result.card.threshold, "t").suggest(text)
+    assert topic in [t for t, _ in suggestion.alternatives[:2]], suggestion.alternatives
