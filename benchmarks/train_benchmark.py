@@ -133,13 +133,13 @@ def open_set(train, test, params: ModelParams, seed: int) -> list[dict]:
                 "check": "open_set",
                 "seed": seed,
                 "rule": rule,
-                "held_out_intents": sorted(held),
                 "held_out_abstained": round(float((~answered[unseen]).mean()), 4),
                 "in_set_coverage": round(float(answered[~unseen].mean()), 4),
                 "answered_in_set_accuracy": round(
                     float((predicted[in_set] == truth[in_set]).mean()), 4
                 ),
                 "threshold": round(threshold, 4),
+                "held_out_intents": sorted(held),
             }
         )
     return lines

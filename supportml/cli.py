@@ -22,6 +22,8 @@ from rich.table import Table
 from supportml import __version__
 from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings
 from supportml.data import DataError, load_requests, read_table
+from supportml.evaluate import Evaluation
+from supportml.evaluate import evaluate as score
 from supportml.model import ModelCard, ModelError, ModelParams, TopicClassifier, load
 from supportml.suggest import Suggester
 
@@ -80,6 +82,19 @@ def _table(title: str, rows: list[tuple[str, str]]) -> Table:
 
 def _metric_rows(metrics: dict[str, float]) -> list[tuple[str, str]]:
     return [(name.replace("_", " "), f"{value:.4f}") for name, value in metrics.items()]
+
+
+def _print_evaluation(result: Evaluation, metrics: dict[str, float], title: str) -> None:
+    out.print(_per_class_table(result.report()))
+    confusions = result.top_confusions()
+    if confusions:
+        table = Table(title="most confused", title_justify="left")
+        for column in ("topic", "predicted as", "times"):
+            table.add_column(column, justify="right" if column == "times" else "left")
+        for true, predicted, count in confusions:
+            table.add_row(true, predicted, str(count))
+        out.print(table)
+    out.print(_table(title, _metric_rows(metrics)))
 
 
 def _per_class_table(report: list[dict[str, Any]]) -> Table:
@@ -271,8 +286,9 @@ def train(
     if as_json:
         click.echo(json.dumps(payload))
         return
-    out.print(_per_class_table(result.evaluation.report()))
-    out.print(_table("test metrics", _metric_rows(result.metrics())))
+    _print_evaluation(
+        result.evaluation, result.metrics(), f"test metrics ({result.evaluation.n:,})"
+    )
     out.print(
         f"\nmodel exported to [bold]{result.model_dir}[/bold] (version {result.card.version})"
     )
@@ -310,8 +326,6 @@ def evaluate(
       supportml evaluate --data datasets/sample_requests.csv
       supportml evaluate --model models:/supportml-topic@champion --data new_month.csv --json
     """
-    from supportml.evaluate import evaluate as score
-
     settings = _settings(ctx)
     classifier, card = _resolve_model(model_ref, settings)
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
@@ -332,8 +346,7 @@ def evaluate(
             )
         )
         return
-    out.print(_per_class_table(result.report()))
-    out.print(_table(f"metrics ({result.n:,} requests)", _metric_rows(result.metrics())))
+    _print_evaluation(result, result.metrics(), f"metrics ({result.n:,} requests)")
     if unknown:
         out.print(f"[yellow]topics the model has never seen:[/yellow] {', '.join(unknown)}")
 

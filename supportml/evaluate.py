@@ -55,6 +55,14 @@ class Evaluation:
     def report(self) -> list[dict[str, object]]:
         return [vars(c) for c in self.per_class]
 
+    def top_confusions(self, k: int = 5) -> list[tuple[str, str, int]]:
+        """The k most frequent (true topic, predicted topic, count) mistakes."""
+        off = self.confusion.copy()
+        np.fill_diagonal(off, 0)
+        flat = np.argsort(-off, axis=None, kind="stable")[:k]
+        pairs = [np.unravel_index(i, off.shape) for i in flat]
+        return [(self.labels[t], self.labels[p], int(off[t, p])) for t, p in pairs if off[t, p]]
+
 
 def evaluate(
     y_true: Sequence[str], y_pred: Sequence[str], answered: Sequence[bool] | None = None

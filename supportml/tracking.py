@@ -7,6 +7,7 @@ confusion matrix and the pipeline itself, registers it as ``supportml-topic`` an
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ class TrackedRun:
 
 
 def _client(settings: Settings) -> MlflowClient:
+    # MLflow narrates table creation and registration at INFO; our own progress lines say it
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     if settings.tracking_uri:
         mlflow.set_tracking_uri(settings.tracking_uri)
     return MlflowClient()

@@ -84,3 +84,10 @@ def test_confusion_png(tmp_path):
 def test_everything_answered_by_default():
     result = evaluate(["a", "b"], ["a", "a"])
     assert result.coverage == 1.0 and result.answered_precision == 0.5
+
+
+def test_top_confusions_lists_the_biggest_mistakes_first():
+    truth = ["a"] * 5 + ["b"] * 5 + ["c"] * 2
+    pred = ["b"] * 3 + ["a"] * 2 + ["b"] * 4 + ["c"] + ["a", "c"]
+    assert evaluate(truth, pred).top_confusions(2) == [("a", "b", 3), ("b", "c", 1)]
+    assert evaluate(["a"], ["a"]).top_confusions() == []
