@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (the hand-written request bodies below are data; long lines are kept as written)
 """Generate the bundled synthetic sample data for supportml.
 
 Writes ``datasets/sample_requests.csv``: synthetic platform-support requests as they
@@ -24,8 +25,8 @@ import argparse
 import csv
 import datetime as dt
 import os
-import re
 import random
+import re
 
 SEED = 20260301
 OUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_requests.csv")
@@ -35,7 +36,7 @@ DATE_END = dt.date(2026, 10, 31)
 
 # Target number of requests generated per topic (before label noise moves a few).
 TARGETS = {
-    "CI Error": 200,
+    "CI Error": 215,
     "Access Request": 165,
     "PR Review": 125,
     "Failed Deployment": 120,
@@ -54,11 +55,11 @@ TARGETS = {
     "Orientation/Onboarding": 34,
     "Testing Tools": 34,
     "Forms": 30,
-    "Analytics": 24,
+    "Analytics": 22,
 }
 
-AMBIGUOUS_RATE = 0.075  # share of each topic's rows drawn from the ambiguous pool
-MISLABEL_RATE = 0.035   # share of rows whose label is deliberately wrong
+AMBIGUOUS_RATE = 0.05  # share of each topic's rows drawn from the ambiguous pool
+MISLABEL_RATE = 0.035  # share of rows whose label is deliberately wrong
 
 # Topics a tired human triager confuses with each other (used for label noise).
 NEIGHBOURS = {
@@ -84,6 +85,9 @@ NEIGHBOURS = {
     "Something Else": ["Orientation/Onboarding"],
 }
 
+# Hand-written request bodies, one block per topic. Requests are separated by a line
+# holding only "%%". {repo}, {app}, {user}, {prlink}, ... are filled in per row by the
+# generator (see Generator.value); any other braces are kept literally.
 BODIES: dict[str, str] = {}
 
 # ---------------------------------------------------------------------------
@@ -148,7 +152,7 @@ anyone else seeing `fatal: could not read Username for 'https://github.com'` in 
 %%
 Why does CI run the full e2e suite on a change to a markdown file? it's been failing for an unrelated reason and blocking my docs PR
 %%
-hello, merge queue keeps kicking our PR out with "build failed" but when I open the run every job is green. where do I see the actual failure?
+hello, merge queue keeps kicking our PR out with "build failed" but when I open the pipeline run every job is green. where do I see the actual failure?
 %%
 the "build (production)" job fails with `Module not found: Error: Can't resolve '@department/shared-utils'`. it resolves fine locally. is CI caching an old node_modules?
 %%
@@ -156,7 +160,7 @@ Can someone clear the actions cache for {repo}? pretty sure a corrupted cache en
 %%
 We are seeing `Error: The runner has received a shutdown signal` on roughly one in four CI runs. Retrying works but it's slowing the whole team down.
 %%
-build broke after merging {pr}, but the PR itself was green. something about the merge commit vs the PR head?
+build broke in the pipeline after merging {pr}, but the PR itself was green. something about the merge commit vs the PR head?
 %%
 The status check "ci/required" is stuck as pending on all our PRs since yesterday. I think it's a required check that no workflow reports anymore?
 %%
@@ -204,7 +208,7 @@ our pre-merge checks are red because the "sonar" step can't reach the server. is
 %%
 CI failing on every PR since the dependabot bump to typescript 5.4. not sure if it's the bump or the runner. anyone seen `TS2307` after that upgrade?
 %%
-Build on main is broken and it's not from our team, looks like a commit from {user}'s team changed a shared config. Who should we ping?
+Build on main is broken and it's not from our team, looks like a commit from {user}'s team changed a shared pipeline config. Who should we ping?
 %%
 why is the `build` job being skipped on my PR? it says "skipped" and then the required check never passes so I can't merge
 %%
@@ -232,7 +236,7 @@ We want our service to deploy automatically to staging on every merge instead of
 %%
 the pipeline for {repo} is stuck on "Waiting" at the promote-to-prod stage since yesterday. nothing is failing, it just isn't moving
 %%
-can we get a manual trigger for the pipeline? we sometimes need to redeploy the same sha to staging after a config change
+can we get a manual trigger for deploys? we sometimes need to redeploy the same sha to staging after a config change
 %%
 hi! is there any documentation on the stages of the deployment pipeline? I'm trying to explain to our PM why a merged PR takes a day to reach production
 %%
@@ -242,7 +246,7 @@ How do I skip the e2e stage in the pipeline for a hotfix? we have an urgent copy
 %%
 pipeline question: our image gets built in CI and then rebuilt again in the deploy pipeline. is that intentional? seems wasteful and they sometimes differ
 %%
-hey, the nightly pipeline didn't run last night at all. no failed run, no run at all. was the schedule changed?
+hey, the nightly deploy didn't run last night at all. no failed run, no run at all. was the schedule changed?
 %%
 Who owns the pipeline templates? we need a change to the shared build-and-deploy template so it passes a build arg through to docker
 %%
@@ -264,15 +268,15 @@ pipeline question - what triggers the content build stage? it ran 4 times this m
 %%
 Deploy pipeline for {repo} is queued behind another team's run for an hour. Is there a global lock on the pipeline? can we get our own lane?
 %%
-how long are pipeline artifacts kept? we need the build from last tuesday to compare against
+how long are build artifacts kept after a release? we need the one from last tuesday to compare against
 %%
 The "sync to argo" stage takes forever and then says success, but argo still shows the old revision. is the pipeline talking to the right cluster?
 %%
-pipeline stuck again? :hourglass:
+release stuck again? :hourglass:
 %%
 we'd like the pipeline to post to our team channel when our app gets promoted to prod. is there a hook or a setting for notifications?
 %%
-Is there a freeze on the pipeline this week? someone mentioned a release freeze but I can't find an announcement
+Is there a deploy freeze this week? someone mentioned a release freeze but I can't find an announcement
 %%
 Hi platform, can someone add {repo} to the auto-deploy list? right now it only deploys when someone from platform kicks it manually
 %%
@@ -296,7 +300,7 @@ our prod deploy failed halfway and now half the pods are on the new version and 
 %%
 Hi, the deploy of {repo} to prod failed with `ImagePullBackOff`. the image tag exists in the registry as far as I can see
 %%
-Deployment failed: `rollout status timed out after 600s`. Is there a way to see why the new pods never became ready?
+Deployment failed in the pipeline: `rollout status timed out after 600s`. Is there a way to see why the new pods never became ready?
 %%
 our change is merged and the pipeline says green but it's not on production. checked with a hard refresh, still the old version. did the deploy actually go out?
 %%
@@ -322,7 +326,7 @@ deployment to prod went out but the CDN is still serving the old JS bundle. cach
 %%
 The deploy job errored with `Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress`. nobody on our team is deploying. can someone clear the helm lock?
 %%
-The 2pm deploy failed for everyone? our change and two other teams' changes aren't out
+The 2pm deploy failed for everyone? the pipeline shows red and our change and two other teams' changes aren't out
 %%
 Hey! We deployed a hotfix to prod about 20 min ago and the feature flag changes didn't take effect. Not sure if the deploy finished or if it's a flag caching issue
 %%
@@ -712,7 +716,7 @@ Our app works on localhost and on prod but breaks only on staging, seems like st
 %%
 hi! we need a new subdomain for our app in dev and staging. what's the process?
 %%
-dev is down :( 
+dev is down :(
 %%
 Is there a status page for the environments? I keep coming here to ask "is staging down" and I'd love to just check somewhere
 %%
@@ -733,6 +737,8 @@ dev-api returns 401 for every request since the auth service update. are dev tok
 can we get the staging environment scaled up for our user research sessions on thursday? last time it was painfully slow with 6 participants
 %%
 hey, what's the url for the staging version of the API docs? the old one redirects to a login page now
+%%
+the staging CMS is down? editors get a gateway timeout and our content preview links are broken too
 """.strip("\n")
 
 BODIES["Review Instance"] = r"""
@@ -1181,32 +1187,34 @@ can we track outbound link clicks to a partner site? and is there a privacy revi
 what's the right UTM setup for an email campaign that links into our app? want to measure how many come from the email
 %%
 the analytics for our new page shows 0 sessions but we launched 2 weeks ago. did we forget to register the page somewhere?
+%%
+can the analytics tag be added to pages built in the CMS, or only to the React apps? our landing page has no data at all
 """.strip("\n")
 
 BODIES["CMS"] = r"""
-how do I publish a content change in the CMS? I saved and it says published but the live page hasn't changed
+how do I get a content change live? I saved and it says published but the page on the site hasn't changed
 %%
 the content build failed and our updated page didn't go out. CMS says the node is published
 %%
-can I get an editor account on the CMS? I'm the content lead for {team}
+can I get an editor account in Drupal? I'm the content lead for {team}
 %%
-the CMS preview button shows a blank page for our new landing page
+the preview button in the content editor shows a blank page for our new landing page
 %%
-we need a new content type in the CMS for "event listings". who do we talk to?
+we need a new content type for "event listings" so editors can add events themselves. who do we talk to?
 %%
 is there a way to schedule a content publish for a specific time? announcement needs to go live at 9am on monday
 %%
-our facility page in the CMS shows the old hours even though the editor updated them yesterday
+our facility page shows the old hours even though the editor updated them in Drupal yesterday
 %%
 The CMS is super slow to save today, like 40 seconds per save and sometimes a timeout
 %%
-someone edited our page in the CMS and broke the layout, how do I see the revision history and revert?
+someone edited our page and broke the layout, how do I see the revision history and revert to the previous version?
 %%
 can the CMS send us a notification when a page in our section is edited? we keep getting surprised by changes
 %%
 images uploaded to the CMS aren't showing up on the live site, only alt text renders
 %%
-hi, when will the content build next run? I need my CMS change live today
+hi, when will the content build next run? I need my page edit live today
 %%
 I'm getting "access denied" editing a page in the CMS that I could edit last week. did my role change?
 %%
@@ -1214,7 +1222,7 @@ How does the CMS decide the URL for a new page? ours got `/node/12345` instead o
 %%
 the CMS feature flag for the new page design is on in staging but not in prod, how do we turn it on?
 %%
-a page we unpublished in the CMS is still showing on the live site and in search results
+a page we unpublished is still showing on the live site and in search results
 %%
 is there an API to pull content out of the CMS into our React app? we want to render FAQ content without duplicating it
 %%
@@ -1222,7 +1230,7 @@ The CMS workflow says our page needs "review" but there's nobody listed as a rev
 %%
 we're migrating 200 pages of content into the CMS. is there a bulk import tool or do we copy paste?
 %%
-links in the CMS rich text editor keep getting rewritten to absolute URLs with the staging domain
+links in the rich text editor keep getting rewritten to absolute URLs with the staging domain
 """.strip("\n")
 
 BODIES["Something Else"] = r"""
@@ -1285,6 +1293,304 @@ who maintains the shared email templates? the footer has an old phone number in 
 the support form bot asked me to pick a topic and none of them fit, so I'm posting here. we need help estimating cloud costs for our new service
 %%
 is this the right channel for questions about the mobile app's API? or is there a separate one?
+%%
+is there a roadmap for replacing the CMS? our content team keeps asking and I don't know who to point them to
+%%
+who do I talk to about the cost of our pipeline minutes / cloud bill? finance is asking each team for estimates
+""".strip("\n")
+# ---------------------------------------------------------------------------
+# Long multi-paragraph requests and terse one-liners, appended to each topic.
+# ---------------------------------------------------------------------------
+MORE_BODIES = {}
+
+MORE_BODIES["CI Error"] = r"""
+ci down?
+%%
+builds failing on main, known issue?
+%%
+runners dead? nothing has started in 30 min
+%%
+Hi all, long one, sorry.
+
+Since Tuesday roughly a third of our CI runs on {repo} fail in the "install" job. It is never the same package: sometimes it's a tarball timeout from the registry, sometimes `ECONNRESET`, once it was a checksum mismatch on a package we haven't touched in months.
+
+What we tried: pinned the yarn version, cleared the actions cache from the UI, re-ran with debug logging on. The debug log shows the requests going through the corporate proxy and just stalling. Locally (and on my home network) the install takes 90 seconds and never fails.
+
+Is anything changing with the network setup of the self-hosted runners? If it's a known issue we'll just retry for now, but we're shipping on the {date} and the retries eat about an hour a day across the team.
+%%
+Hey team — I need help understanding a CI failure that only happens on the merge queue.
+
+On the PR everything is green. Once it enters the queue, the `build` job fails with a webpack error about a duplicate chunk name. I can reproduce it locally only if I merge main into my branch *and* build with the production flag.
+
+My guess is another team added an entry point with the same name as one of ours last week, but I don't know how the entry names get registered or who owns that file. Could someone who knows the build config take a look? Happy to pair.
+%%
+Not sure if this is a CI problem or ours.
+
+Our Ruby job started failing after the weekend. The failing step is the one that restores the bundle cache and then runs `bundle exec rspec`. The error is about a native extension (`nokogiri`) being compiled for the wrong platform. We didn't change the Gemfile.lock.
+
+Questions:
+1. did the runner OS image change over the weekend?
+2. if yes, is there a changelog somewhere we can watch?
+3. should we be adding the linux platform to our lockfile ourselves?
+
+Thanks, and sorry for the wall of text.
+""".strip("\n")
+
+MORE_BODIES["Failed Deployment"] = r"""
+prod deploy borked, rollback pls
+%%
+staging deploy red for {app}
+%%
+Hi platform — we had a failed deploy last night and I want to make sure I understand what happened before we try again.
+
+Timeline (ET): 9:02pm merge, 9:40pm the deploy job starts, 9:51pm the new pods come up, 9:58pm the rollout is marked failed and everything rolls back. Between 9:51 and 9:58 our error rate in Sentry goes up but the errors are all `Faraday::ConnectionFailed` to an upstream service, not from our code.
+
+So either the new pods couldn't reach the upstream (network policy? new security group?) or the upstream was down at the same time. We don't have visibility into either.
+
+Can someone help us read the deploy logs and check whether anything changed in the networking for our namespace? We'd like to redeploy today if it's safe.
+%%
+URGENT-ish: the {app} deploy to prod went out at 2:10pm and now the confirmation page shows an empty state for everyone.
+
+- staging with the same sha is fine
+- the API returns data when I call it directly
+- the only difference I can find is that prod is still serving the old version of one of the JS chunks (the main bundle is new, the lazy-loaded chunk is old)
+
+I think the CDN invalidation didn't cover everything. Can someone either re-run the invalidation or roll us back to the previous release? We'd prefer the invalidation because the release also contains a security fix.
+%%
+Long question about deploys + migrations.
+
+Our deploy to staging failed because the migration job timed out. The migration adds a column with a default to a table with ~40M rows. Locally it's instant because the table is empty.
+
+We can rewrite the migration to add the column without a default and backfill in batches — that's fine. But the failed deploy left the app in a weird state: the migration job is gone, the app pods are on the old version, and the schema_migrations table says the migration ran.
+
+How do we get back to a clean state before trying again? And is there guidance on running long migrations during the deploy vs as a separate job?
+""".strip("\n")
+
+MORE_BODIES["Pipeline"] = r"""
+is the deploy queue stuck?
+%%
+did today's release go out?
+%%
+Hi! Trying to understand how our release pipeline is set up because the docs and reality don't seem to match.
+
+The docs say: merge to main → image build → auto-deploy to dev → nightly promotion to staging → manual approval → prod. What we see: our merge goes to dev *and* staging within 20 minutes, and then prod happens the next morning without anyone from our team approving anything.
+
+That's actually fine for us, but our PM asked "who approved this release?" and I couldn't answer. Can someone explain which stages exist for {repo}, who (or what) approves the prod step, and where that's configured? If the docs are out of date I'm happy to send a PR to fix them once I understand.
+%%
+We'd like to change how our service is deployed and want to check it fits the pipeline before we build anything.
+
+Today: one image, deployed to one cluster by the shared pipeline.
+Wanted: the same image deployed as two workloads (web + a queue worker) with different commands and different replica counts.
+
+Does the shared pipeline template support multiple workloads per service? If not, is the recommended approach to fork the template, or is there a way to pass extra manifests? We don't want to end up on a snowflake setup nobody else understands.
+""".strip("\n")
+
+MORE_BODIES["Test Failure"] = r"""
+flaky cypress again :(
+%%
+unit tests red on main
+%%
+Hi team, looking for help with a flaky e2e test that's become a real drag.
+
+The spec fills out a 6-page form and submits it. In CI it fails maybe 1 run in 4, always on page 4 where we upload a file: the upload progress bar never completes and the test times out after 10s. Locally it passes 50/50 runs. I added retries which hides it but the suite now takes 12 minutes longer.
+
+Things I checked: the mock upload endpoint responds in <100ms in the logs; the CI container has enough memory; the failure happens on both chrome and electron.
+
+Is there something special about file uploads in the CI browser (like a slower disk or a different temp dir)? Or an existing helper for uploads that other teams use?
+%%
+our rspec suite has started failing on one example since the platform bumped the postgres image in CI:
+
+`expected "2026-04-01 00:00:00 UTC" to eq "2026-04-01 00:00:00.000000 UTC"`
+
+looks like a precision change in timestamps. we can fix the assertion but wanted to flag it in case other teams are seeing failures from the same bump.
+""".strip("\n")
+
+MORE_BODIES["Access Request"] = r"""
+need github access pls
+%%
+aws access for a new dev?
+%%
+who approves repo access?
+%%
+Hello! We have three engineers joining {team} on Monday and I want to get their access sorted before they start so they're not blocked for a week like last time.
+
+What they'll need, as far as I can tell:
+- GitHub org membership + our team (write on {repo})
+- AWS SSO for dev and staging (read-only to start)
+- Sentry + Datadog for our projects
+- the SOCKS proxy for staging
+
+Is there a single form that covers all of this, or do I file separate requests? Also, can a tech lead request on someone's behalf or does each person have to ask themselves? Their GitHub usernames are ready; they'll have PIV cards by Friday.
+%%
+Hi, I'm the delivery manager for {team}. We're doing our quarterly access review and found a few things:
+
+1. two people who left in the spring still show as members of our GitHub team
+2. one contractor has admin on {repo} but should only have write
+3. our shared CI bot account has an owner that no longer works here
+
+Can someone help fix these? And going forward, is there a way for us to get a list of who has access to our repos and AWS roles without asking in this channel each quarter?
+""".strip("\n")
+
+MORE_BODIES["Environments"] = r"""
+staging slow?
+%%
+sandbox down?
+%%
+Hi! Question about environment parity, it keeps biting us.
+
+We tested our change in dev and staging last week and it worked. In prod, the same code fails because prod has a stricter timeout on the gateway (10s vs 30s in staging) and our upstream call sometimes takes 12s. Nobody on our team knew the environments were configured differently.
+
+Two asks:
+1. is there a place where the differences between dev/staging/prod config are documented (timeouts, rate limits, feature flags, egress rules)?
+2. could staging be brought closer to prod for things like timeouts, so we catch this before release?
+%%
+We've been asked to demo the new flow to stakeholders next Wednesday using staging.
+
+Last two demos staging was either down or reset in the middle of the session, which was embarrassing. Is there any way to get a heads-up about maintenance or data refreshes, or to have a stable demo environment for an afternoon? Happy to follow whatever process exists — I just couldn't find one.
+""".strip("\n")
+
+MORE_BODIES["Review Instance"] = r"""
+RI not deploying
+%%
+review instances down?
+%%
+Hi, a few questions about review instances since we're starting to rely on them for design review:
+
+1. our RI for {prlink} built fine but shows yesterday's content, not the content on our branch. Is content baked in at build time or fetched live?
+2. the RI uses the mock API, but our designer needs to see a logged-in state with real-ish data. Can an RI point at the staging API instead?
+3. how long do they stay up? one disappeared after 3 days even though the PR is open.
+
+Thanks — they're super useful when they work!
+""".strip("\n")
+
+MORE_BODIES["PR Review"] = r"""
+review pls {prlink}
+%%
+{prlink} :pray:
+%%
+Hi platform reviewers :wave: we have a PR that touches the shared routing code: {prlink}
+
+Context: our app needs a nested route under an existing app's URL (`/health-care/{app}/...`), and to do that we had to change how the registry resolves the root URL. We've tested on a review instance and with the two apps that share the prefix, and added unit tests for the resolver.
+
+Because it touches shared code it needs a codeowner approval from platform. We're hoping to merge by Thursday for a Monday launch, but if that's unrealistic please let us know so we can plan around it.
+""".strip("\n")
+
+MORE_BODIES["App Logging/Monitoring"] = r"""
+where are prod logs?
+%%
+sentry alerts too noisy, help
+%%
+Hi team, we need help setting up monitoring before our launch on the {date}.
+
+Right now we have Sentry for frontend errors and that's it. Our service makes calls to two upstream systems and we have no idea how often those fail in production. We'd like:
+
+- an alert when the error rate on our endpoints goes over some threshold
+- a way to see upstream latency per vendor
+- logs we can search by confirmation number when a user calls the help desk
+
+Is there a standard setup teams use (Datadog monitors? StatsD?) and someone who could spend 30 minutes walking us through it? We're fine doing the work, we just don't want to invent our own approach.
+%%
+We got paged 14 times overnight for "high error rate" on {app}, all auto-resolved within 5 minutes. Looking at the logs, it's a burst of 401s every hour when a token refresh job runs. The users never see them.
+
+How do we exclude those from the monitor without hiding real auth problems? Can the monitor filter by error class, or should we change what we log?
+""".strip("\n")
+
+MORE_BODIES["Security"] = r"""
+leaked a token, help
+%%
+dependabot critical on {repo}
+%%
+Hi security folks, we need guidance on a data flow for a new feature and I'm not sure where the line is.
+
+The feature lets users upload a document (PDF/JPG) that we forward to a downstream system. Our plan was: upload to our API → store temporarily in S3 → virus scan → send to the downstream system → delete after 7 days.
+
+Questions: is there an approved scanning service we should call, what retention is allowed for uploaded documents, and does the bucket need any specific encryption or access logging? We'd rather ask now than fail a review later.
+""".strip("\n")
+
+MORE_BODIES["Test Accounts/Data"] = r"""
+any test user w/ dependents?
+%%
+staging test user locked
+%%
+We're running moderated research sessions next week (6 participants) on staging and need test accounts that look realistic.
+
+Requirements: each account needs a different benefit status (one pending, one approved, one denied), at least one should have a direct deposit on file, and none can have MFA because participants won't have the phones. We'll also need the passwords shared securely with our researcher, not in Slack.
+
+Is there a process for requesting a batch like this, and how much lead time do you need?
+""".strip("\n")
+
+MORE_BODIES["Testing Tools"] = r"""
+cypress or playwright for a new app?
+%%
+Our team wants to get serious about automated accessibility testing and I'm trying to figure out what's already available before we buy anything.
+
+So far I found: axe checks in the e2e helpers, a lint plugin for JSX, and a mention of a monthly scan somewhere. Are these the supported tools? Is there a recommended combination (e.g. axe in e2e + manual screen reader pass), and does anyone have an example app that does it well that we could copy from?
+""".strip("\n")
+
+MORE_BODIES["Testing Tool Access"] = r"""
+browserstack login?
+""".strip("\n")
+
+MORE_BODIES["Monitoring Dashboards"] = r"""
+grafana down?
+%%
+dashboard empty?
+%%
+Hi! We'd like a single dashboard for our product that shows, side by side: requests per minute, 5xx rate, p95 latency, and queue depth for our background jobs.
+
+I tried to build it in Grafana but I can't find the right metric names for our service (the metric browser lists thousands), and I'm not sure if I should be copying the "service overview" template or starting from scratch. Could someone point me at an example dashboard for a similar service, or pair for 20 minutes?
+""".strip("\n")
+
+MORE_BODIES["Design System"] = r"""
+is there a tooltip component?
+%%
+We're redesigning the dashboard cards for {app} and our designer has a layout that the card component can't quite do (an icon on the left, a status tag top-right, two actions at the bottom).
+
+Before we build a custom component: is there work planned on the card component that covers this? If not, is it OK to compose it from the utility classes, or will the design system team flag it in the collaboration cycle review? We want to stay consistent with the rest of the site.
+""".strip("\n")
+
+MORE_BODIES["Forms"] = r"""
+save in progress broken?
+%%
+Question about a multi-page form we're building with the forms library.
+
+Page 3 asks "do you have dependents?" and, if yes, a list loop collects each dependent. If the user goes back and changes the answer to "no", the dependents data stays in the form data and gets submitted, which the downstream system rejects.
+
+Is there a built-in way to clear data for pages that become inactive, or do we need a custom transform before submit? I found a `depends` option but it only hides the page.
+""".strip("\n")
+
+MORE_BODIES["Analytics"] = r"""
+GA events missing?
+""".strip("\n")
+
+MORE_BODIES["CMS"] = r"""
+content build stuck?
+%%
+drupal slow?
+%%
+Hi, content lead for {team} here.
+
+We have about 30 pages that need the same disclaimer paragraph updated before the policy change on the {date}. Right now an editor has to open each page, edit, save and publish, and then we wait for the next content release to see them live.
+
+Is there a reusable content block we could switch to so the disclaimer is edited in one place? And for this round, can someone on the CMS side help us do a bulk update, or at least confirm when the content release will pick all of them up?
+""".strip("\n")
+
+MORE_BODIES["Orientation/Onboarding"] = r"""
+new here, where do I start?
+%%
+Hi everyone :wave: I'm the new engineering lead for {team}. Our team is mostly new to the platform, and I'd like to set us up well rather than learn everything by breaking things.
+
+Is there a recommended onboarding path for a whole team (not just individuals)? Things I'm hoping to cover: how releases and deploys work, what the collaboration cycle expects from us, how to get help from platform, and which docs are current. Happy to schedule a session if that's a thing you do.
+""".strip("\n")
+
+MORE_BODIES["Something Else"] = r"""
+office hours today?
+%%
+who owns the site header?
+%%
+Not a support request exactly, more of a process question.
+
+We keep getting asked by leadership for a summary of "what we needed from platform this quarter" and I end up scrolling through Slack. Is there a way to see the requests our team made here (and how long they took)? If there's a report somewhere, I'd love a link; if not, consider this a feature request :slightly_smiling_face:
 """.strip("\n")
 # ---------------------------------------------------------------------------
 # Genuinely ambiguous requests. First line lists the topics a human triager
@@ -1459,8 +1765,12 @@ I can't log in on my review instance with the usual test user
 # Snippet pools are deliberately shared between neighbouring topics.
 # ---------------------------------------------------------------------------
 SNIPPETS = {}
+# Each snippet starts with "@@ <regex>": it is only pasted under a message that matches
+# the regex (case-insensitive), so the log fits the complaint. "@@ *" marks a generic
+# snippet that may follow a vague message ("CI red again").
 
 SNIPPETS["ci_log"] = r"""
+@@ yarn install|ESOCKETTIMEDOUT|network|registry|\*
 Run yarn install --frozen-lockfile
 yarn install v1.22.19
 [1/4] Resolving packages...
@@ -1468,9 +1778,11 @@ yarn install v1.22.19
 error An unexpected error occurred: "https://registry.yarnpkg.com/@babel/core/-/core-7.24.0.tgz: ESOCKETTIMEDOUT".
 Error: Process completed with exit code 1.
 %%
+@@ cancel
 ##[error]The operation was canceled.
 ##[error]Process completed with exit code 143.
 %%
+@@ bundle install|gem|package registry|private
 Step 7/14 : RUN bundle install --jobs 4
  ---> Running in 3f1c2b9e8a71
 Fetching gem metadata from https://rubygems.org/........
@@ -1478,41 +1790,99 @@ Could not fetch specs from https://rubygems.pkg.github.com/{org}/
 Bad username or password for https://x-access-token@rubygems.pkg.github.com/{org}/.
 The command '/bin/sh -c bundle install --jobs 4' returned a non-zero code: 17
 %%
+@@ set-output|reusable workflow|\*
 Error: Unable to process command '::set-output name=sha::{sha}' successfully.
 Error: The `set-output` command is disabled.
 %%
+@@ heap|memory|webpack|137|SIGKILL
 > webpack --config config/webpack.config.js --env.buildtype=vagovprod
 <--- Last few GCs --->
 FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory
 error Command failed with exit code 134.
 %%
+@@ checkout|Username|could not read
 Run actions/checkout@v4
 Syncing repository: {org}/{repo}
 Error: fatal: could not read Username for 'https://github.com': terminal prompts disabled
 Error: The process '/usr/bin/git' failed with exit code 128
 %%
+@@ docker|buildx|image build|Dockerfile|\*
 Error: buildx failed with: ERROR: failed to solve: process "/bin/sh -c yarn build" did not complete successfully: exit code: 1
 %%
+@@ lint|eslint|\*
 /home/runner/work/{repo}/{repo}/src/applications/{app}/components/Summary.jsx
   42:7  error  'useEffect' is defined but never used  no-unused-vars
 ✖ 1 problem (1 error, 0 warnings)
 Error: Process completed with exit code 1.
 %%
+@@ queued|runner to pick|self-hosted
 Waiting for a runner to pick up this job...
 Job is waiting for a self-hosted runner (labels: [self-hosted, platform, large])
 %%
+@@ 401|token|authenticat|registry
 npm ERR! code E401
 npm ERR! Unable to authenticate, your authentication token seems to be invalid.
 npm ERR! A complete log of this run can be found in: /home/runner/.npm/_logs/2026-05-12T14_03_11_102Z-debug-0.log
 %%
+@@ verify-env|secret is missing|SENTRY_AUTH_TOKEN|secrets? aren't available
 Run ./script/ci/verify-env.sh
 ERROR: required variable SENTRY_AUTH_TOKEN is not set
 Error: Process completed with exit code 2.
 %%
+@@ space left|disk
 Error: No space left on device : '/home/runner/runners/2.316.1/_diag/pages/1e3c0f2a.log'
+%%
+@@ ECONNRESET|yarn fail|network flake|flaky all week
+error Error: https://registry.yarnpkg.com/lodash/-/lodash-4.17.21.tgz: read ECONNRESET
+    at TLSSocket.socketErrorListener (node:_http_client:501:9)
+info Visit https://yarnpkg.com/en/docs/cli/install for documentation about this command.
+%%
+@@ rubocop
+app/models/claim.rb:14:3: C: Style/GuardClause: Use a guard clause instead of wrapping the code inside a conditional expression.
+app/models/claim.rb:22:81: C: Layout/LineLength: Line is too long. [131/120]
+148 files inspected, 2 offenses detected
+%%
+@@ gyp|node-sass
+gyp ERR! build error
+gyp ERR! stack Error: `make` failed with exit code: 2
+gyp ERR! node -v v20.11.1
+error /home/runner/work/{repo}/{repo}/node_modules/node-sass: Command failed.
+%%
+@@ certificate|cert
+npm ERR! code CERT_HAS_EXPIRED
+npm ERR! errno CERT_HAS_EXPIRED
+npm ERR! request to https://npm.internal.example.gov/@platform%2futils failed, reason: certificate has expired
+%%
+@@ not accessible by integration|comment on the PR|GITHUB_TOKEN|danger
+RequestError [HttpError]: Resource not accessible by integration
+    at /home/runner/work/_actions/actions/github-script/v7/dist/index.js:9537:21
+  status: 403,
+%%
+@@ exec format|arm
+exec /usr/local/bin/docker-entrypoint.sh: exec format error
+%%
+@@ actions cache|cache entry|cache full|reserve cache|cache is full
+Warning: Failed to save: Unable to reserve cache with key node-cache-Linux-yarn-{sha}, another job may be creating this cache.
+%%
+@@ maximum execution time|times out at|timing out|6 hours
+Error: The job running on runner GitHub Actions 42 has exceeded the maximum execution time of 60 minutes.
+%%
+@@ shutdown signal|SIGKILL|memory
+Error: Process completed with exit code 137.
+Error: The runner has received a shutdown signal. This can happen when the runner service is stopped, or a manually started runner is canceled.
+%%
+@@ TS2307|typescript|Module not found|resolve
+src/applications/{app}/utils/helpers.ts(3,29): error TS2307: Cannot find module '@department/shared-utils' or its corresponding type declarations.
+error Command failed with exit code 2.
+%%
+@@ audit|vuln|security scan|codeql
+found 3 vulnerabilities (1 moderate, 2 high) in 2104 scanned packages
+  run `yarn audit --groups dependencies` for details
+Error: Process completed with exit code 12.
 """.strip("\n")
 
 SNIPPETS["test_log"] = r"""
+@@ unit test|jest|snapshot|\*
 FAIL src/applications/{app}/tests/unit/ConfirmationPage.unit.spec.jsx
   ● ConfirmationPage › renders the confirmation number
     expect(received).toContain(expected)
@@ -1520,11 +1890,13 @@ FAIL src/applications/{app}/tests/unit/ConfirmationPage.unit.spec.jsx
     Received string:    ""
 Tests: 1 failed, 212 passed, 213 total
 %%
+@@ cypress|timed out retrying|submit the form|wait for an element|flaky|\*
   1) {app} form
        should submit the form:
      AssertionError: Timed out retrying after 4000ms: Expected to find element: `[data-testid="submit"]`, but never found it.
       at Context.eval (webpack:///./src/applications/{app}/tests/e2e/form.cypress.spec.js:58:8)
 %%
+@@ rspec|contract test|403|order-dependent
 Failures:
   1) ClaimsController#show returns the claim
      Failure/Error: expect(response).to have_http_status(:ok)
@@ -1533,129 +1905,280 @@ Failures:
 Finished in 4 minutes 12 seconds
 1832 examples, 1 failure
 %%
+@@ verify that your server|server is running|cy.visit
 Error: Cypress failed to verify that your server is running.
 Please start this server and then run Cypress again.
 We are verifying this server because it has been configured as your baseUrl.
 %%
+@@ snapshot
 › 1 snapshot failed from 1 test suite. Inspect your code changes or run `yarn test -u` to update them.
 %%
+@@ undefined|unrelated to my change|shared suite
 TypeError: Cannot read properties of undefined (reading 'attributes')
     at selectProfile (src/platform/user/selectors.js:14:22)
     at Object.<anonymous> (src/applications/{app}/tests/unit/selectors.unit.spec.js:40:12)
 %%
+@@ playwright|browser install|install browsers
 browserType.launch: Executable doesn't exist at /ms-playwright/chromium-1105/chrome-linux/chrome
 ╔═════════════════════════════════════════════════════════════════════════╗
 ║ Looks like Playwright Test or Playwright was just installed or updated. ║
 %%
+@@ act\(|console warnings|React 18
 Warning: An update to FormApp inside a test was not wrapped in act(...).
 Error: console.error was called. Tests are not allowed to log errors (see setupTests.js)
+%%
+@@ timezone|\bTZ\b|Mondays|\bdates?\b
+  ● formatDate › returns the local date
+    expect(received).toEqual(expected) // deep equality
+    Expected: "2026-04-02"
+    Received: "2026-04-01"
+%%
+@@ TextEncoder
+ReferenceError: TextEncoder is not defined
+    at Object.<anonymous> (node_modules/whatwg-url/lib/encoding.js:2:21)
+%%
+@@ ECONNREFUSED|mock server|mock API
+FetchError: request to http://127.0.0.1:3000/v0/user failed, reason: connect ECONNREFUSED 127.0.0.1:3000
+%%
+@@ fetch is not defined|node 20
+ReferenceError: fetch is not defined
+    at fetchClaims (src/applications/{app}/actions/index.js:22:3)
+%%
+@@ import statement|babel
+SyntaxError: Cannot use import statement outside a module
+  > 1 | import { render } from '@testing-library/react';
+%%
+@@ cy\.login|login helper|e2e.*log ?in|sign-in flow
+TypeError: cy.login is not a function
+    at Context.eval (webpack:///./src/applications/{app}/tests/e2e/sign-in.cypress.spec.js:12:8)
+%%
+@@ coverage
+Jest: "global" coverage threshold for lines (80%) not met: 79.8%
+%%
+@@ \baxe\b|accessibility|a11y|contrast
+  1) Accessibility checks
+       has no detectable a11y violations:
+     AssertionError: 1 accessibility violation was detected: expected 1 to equal 0
+       color-contrast: Elements must meet minimum color contrast ratio thresholds
+%%
+@@ smoke test
+Smoke test failed: GET https://staging.example.gov/{app}/health -> 503 after 10 attempts
 """.strip("\n")
 
 SNIPPETS["deploy_log"] = r"""
+@@ CrashLoopBackOff|crashloop|restarting|pods|\*
 NAME                           READY   STATUS             RESTARTS      AGE
 {app}-web-7c9d8f6b5d-2xkqp     0/1     CrashLoopBackOff   6 (82s ago)   9m
 {app}-web-7c9d8f6b5d-h8s4n     0/1     CrashLoopBackOff   6 (75s ago)   9m
 %%
+@@ another operation|helm lock
 Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress
 %%
+@@ rollout|replicas|never became ready|\*
 Waiting for deployment "{app}-api" rollout to finish: 1 of 3 updated replicas are available...
 error: deployment "{app}-api" exceeded its progress deadline
 %%
+@@ ImagePullBackOff|image pull|pull timed out|image tag
 Failed to pull image "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/{app}:{sha}": rpc error: code = NotFound desc = failed to resolve reference
 Back-off pulling image
 %%
+@@ \bargo\b|helm values|manifest
 ComparisonError: failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = `helm template .` failed exit status 1
 %%
+@@ readiness|health check|probe|\bLB\b
 Readiness probe failed: Get "http://10.2.14.33:3000/health": context deadline exceeded (Client.Timeout exceeded while awaiting headers)
 %%
-Error: error creating ECS service: InvalidParameterException: The target group with targetGroupArn arn:aws-us-gov:elasticloadbalancing:...:targetgroup/{app}-tg does not have an associated load balancer.
-%%
+@@ OOMKilled|\bOOM\b|memory limits
 Last State:     Terminated
   Reason:       OOMKilled
   Exit Code:    137
 %%
-Sync operation to {sha} failed: one or more objects failed to apply, reason: Deployment.apps "{app}" is invalid: spec.template.spec.containers[0].env[3].valueFrom: Invalid value: "": may not have more than one field specified at a time
-%%
+@@ upstream connect|503|reset before headers|502
 upstream connect error or disconnect/reset before headers. reset reason: connection failure
+%%
+@@ CreateContainerConfigError|secret \S+ not found|new namespace
+Warning  Failed  12s (x4 over 48s)  kubelet  Error: CreateContainerConfigError: secret "{app}-env" not found
+%%
+@@ kyverno|admission|new policy
+Error from server: admission webhook "validate.kyverno.svc" denied the request: resource Deployment/{app}/{app}-web was blocked due to the following policies: require-resource-limits
+%%
+@@ cluster unreachable|provide credentials|wrong cluster
+Error: Kubernetes cluster unreachable: the server has asked for the client to provide credentials
+%%
+@@ S3|static site|AccessDenied
+upload failed: build/index.html to s3://{app}-staging-assets/index.html An error occurred (AccessDenied) when calling the PutObject operation: Access Denied
+%%
+@@ DuplicateColumn|migration step|ran partially
+== 20260512140311 AddStatusToClaims: migrating =================================
+-- add_column(:claims, :status, :string)
+rake aborted!
+StandardError: An error has occurred, this and all later migrations canceled:
+PG::DuplicateColumn: ERROR:  column "status" of relation "claims" already exists
+%%
+@@ lock timeout|long migrations|\block\b
+PG::LockNotAvailable: ERROR:  canceling statement due to lock timeout
+== AddIndexOnSubmissions: migrating ====
+%%
+@@ REDIS_URL|KeyError|secret got removed
+KeyError: key not found: "REDIS_URL"
+  /app/config/initializers/redis.rb:3:in `fetch'
+%%
+@@ smoke test|/health
+Smoke test failed: GET https://staging.example.gov/{app}/health -> 503 after 10 attempts
+%%
+@@ quota|RI deploy|never came up|deploy for my review env failed|first deploy of it failed
+Error: failed to create review instance {branch}: namespace quota exceeded (limit: 40 review instances)
 """.strip("\n")
 
 SNIPPETS["app_trace"] = r"""
+@@ 500|NoMethodError|nil|\*
 NoMethodError: undefined method `[]' for nil:NilClass
   app/services/{app}/status_service.rb:48:in `fetch_status'
   app/controllers/v0/status_controller.rb:12:in `show'
 %%
+@@ ReadTimeout|timeout|upstream|vendor
 Faraday::TimeoutError: Net::ReadTimeout with #<TCPSocket:(closed)>
   lib/common/client/base.rb:105:in `request'
 %%
+@@ blank|console|promise
 Uncaught (in promise) TypeError: Cannot read properties of null (reading 'data')
     at fetchAndUpdateSessionExpiration (api.js:48:33)
 %%
+@@ ChunkLoadError|CDN|bundle
 ChunkLoadError: Loading chunk 8312 failed.
 (error: https://www.example.gov/generated/{app}.entry.js)
 %%
+@@ statement timeout|super slow|painfully slow
 ActiveRecord::StatementInvalid: PG::QueryCanceled: ERROR:  canceling statement due to statement timeout
 %%
+@@ sidekiq|workers|background job
 Sidekiq::Shutdown: Sidekiq::Shutdown
   /usr/local/bundle/gems/sidekiq-7.2.0/lib/sidekiq/processor.rb:92:in `process_one'
 %%
+@@ structured logging|request id|502|upstream|\*
 {"level":"error","time":"2026-06-03T17:22:08Z","service":"{app}","msg":"upstream request failed","status":502,"request_id":"a1c9e2f0-7b3d"}
 %%
+@@ redis
 ERROR -- : [{app}] Redis::CannotConnectError: Error connecting to Redis on redis-staging:6379 (Errno::ECONNREFUSED)
+%%
+@@ my-account|500 for every
+GET /my-account 500 (Internal Server Error)
+ActionView::Template::Error (undefined local variable or method `current_user_profile')
+%%
+@@ OOM command|redis.*full
+OOM command not allowed when used memory > 'maxmemory'.
+%%
+@@ CERT|cert|SSL
+NET::ERR_CERT_DATE_INVALID
+Your connection is not private. Attackers might be trying to steal your information from staging.example.gov
+%%
+@@ CORS
+Access to fetch at 'https://staging-api.example.gov/v0/{app}' from origin 'https://staging.example.gov' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.
+%%
+@@ 503|POST returns|can't submit|submissions? .*fail
+POST /v0/{app}/submissions 503 Service Unavailable (upstream request timeout)
 """.strip("\n")
 
 SNIPPETS["http_err"] = r"""
+@@ not authorized|403|AWS|console|\*
 HTTP/2 403
 x-amzn-errortype: AccessDeniedException
 {"message":"User is not authorized to access this resource"}
 %%
+@@ S3|bucket|AccessDenied
 An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied
 %%
+@@ 404|private repo|can't see the internal repos|repo access|write access
 remote: Repository not found.
 fatal: repository 'https://github.com/{org}/{repo}.git/' not found
 %%
+@@ permission|not authorized|access denied|\*
 You don't have permission to access this page. Contact your administrator.
 %%
+@@ reach|connection refused|proxy|office network|times out
 curl: (7) Failed to connect to staging-api.example.gov port 443 after 21003 ms: Couldn't connect to server
 %%
+@@ 401|unauthori|token
 {"errors":[{"title":"Not authorized","detail":"Not authorized","code":"401","status":"401"}]}
 %%
+@@ SOCKS|proxy|\bssh\b|bastion|public key
 channel 3: open failed: connect failed: Connection refused
 ssh: connect to host bastion.staging.example.gov port 22: Operation timed out
 %%
+@@ not a member|projects show up|recorded runs
 Error: You must be a member of the {team} team to view this project.
+%%
+@@ folders|permission denied|Grafana but
+Permission denied. You do not have access to this folder. Ask your Grafana admin for access.
+%%
+@@ \bSSO\b|access to this organization
+Your account does not have access to this organization. Re-authenticate with your identity provider to continue.
+%%
+@@ deactivated|stopped working
+Your user account has been deactivated. Please contact your account administrator.
+%%
+@@ test runs|tester role|only view
+You are not allowed to add test runs to this project (role: Read-only).
+%%
+@@ access denied|could edit|my role
+Access denied
+You are not authorized to access this page.
+%%
+@@ locked|can't log in|expired
+Your account has been locked after too many failed sign-in attempts. Try again in 30 minutes.
 """.strip("\n")
 
 SNIPPETS["code"] = r"""
+@@ alert component|dismiss|web component|va-alert
 <va-alert status="info" visible>
   <h2 slot="headline">Your application is in progress</h2>
 </va-alert>
 %%
+@@ uiSchema|array|list loop|add another|dependent
 uiSchema: {
   'ui:title': 'Dependents',
   dependents: { 'ui:options': { itemName: 'Dependent', viewField: DependentField } },
 },
 %%
+@@ \bGA4?\b|google analytics|click|GTM|events for
 recordEvent({
   event: 'cta-button-click',
   'button-type': 'primary',
   'button-click-label': 'Start application',
 });
 %%
+@@ workflow file|pipeline yaml|pipeline config|add a new step
 - name: Deploy
   if: github.ref == 'refs/heads/main'
   uses: ./.github/workflows/deploy.yml
   with:
     environment: staging
 %%
+@@ \bflags?\b|Flipper
 Flipper.enable(:{app}_new_flow, current_user)
 %%
+@@ \bbutton\b|va-button
 <va-button text="Continue" onClick={goForward} />
 %%
-const { data } = await apiRequest(`${environment.API_URL}/v0/{app}/status`);
-%%
+@@ CODEOWNERS|codeowner
 # CODEOWNERS
 src/applications/{app}/ @{org}/{team}-engineers
 src/platform/ @{org}/platform-frontend
+%%
+@@ va-select|change event
+<va-select label="Branch of service" name="branch" value={branch} onVaSelect={onChange}>
+  <option value="army">Army</option>
+</va-select>
+%%
+@@ schema|validation|required field|version a form
+properties: {
+  veteranFullName: { $ref: '#/definitions/fullName' },
+  dateOfBirth: { type: 'string', format: 'date' },
+},
+required: ['veteranFullName', 'dateOfBirth'],
+%%
+@@ data layer|dataLayer|events show up
+window.dataLayer.push({ event: 'form-submit-success', 'form-id': '{app}' });
 """.strip("\n")
 
 # which snippet pools a topic's requests draw from (pool, weight); shared on purpose
@@ -1684,18 +2207,55 @@ SNIPPET_POOLS = {
 
 # probability that a request carries a snippet
 SNIPPET_RATE = {
-    "CI Error": 0.40, "Pipeline": 0.20, "Failed Deployment": 0.32, "Test Failure": 0.38,
-    "Testing Tools": 0.12, "Testing Tool Access": 0.10, "Test Accounts/Data": 0.08,
-    "Access Request": 0.14, "Security": 0.10, "Environments": 0.18, "Review Instance": 0.14,
-    "PR Review": 0.08, "App Logging/Monitoring": 0.28, "Monitoring Dashboards": 0.06,
-    "Design System": 0.22, "Forms": 0.18, "Analytics": 0.14, "CMS": 0.06,
-    "Orientation/Onboarding": 0.03, "Something Else": 0.06,
+    "CI Error": 0.40,
+    "Pipeline": 0.20,
+    "Failed Deployment": 0.32,
+    "Test Failure": 0.38,
+    "Testing Tools": 0.12,
+    "Testing Tool Access": 0.10,
+    "Test Accounts/Data": 0.08,
+    "Access Request": 0.14,
+    "Security": 0.10,
+    "Environments": 0.18,
+    "Review Instance": 0.14,
+    "PR Review": 0.08,
+    "App Logging/Monitoring": 0.28,
+    "Monitoring Dashboards": 0.06,
+    "Design System": 0.22,
+    "Forms": 0.18,
+    "Analytics": 0.14,
+    "CMS": 0.06,
+    "Orientation/Onboarding": 0.03,
+    "Something Else": 0.06,
 }
 
-SNIPPET_INTROS = [
-    "", "", "", "error:", "here's the log:", "log excerpt:", "relevant bit:", "output:",
-    "seeing this:", "fwiw this is what I get:", "Error below", "from the run:", "snippet:",
-    "full error:", "this is what shows up:", "```", "(log)",
+LOG_INTROS = [
+    "",
+    "",
+    "",
+    "error:",
+    "here's the log:",
+    "log excerpt:",
+    "relevant bit:",
+    "output:",
+    "seeing this:",
+    "fwiw this is what I get:",
+    "Error below",
+    "snippet:",
+    "full error:",
+    "this is what shows up:",
+    "(log)",
+]
+CODE_INTROS = [
+    "",
+    "",
+    "here's what we have:",
+    "our code:",
+    "for reference:",
+    "this is what I tried:",
+    "roughly:",
+    "snippet:",
+    "e.g.",
 ]
 
 # link pools: {link kind: weight} per topic; PR/docs/ticket links are shared by everyone
@@ -1724,14 +2284,41 @@ LINK_KINDS = {
 LINK_RATE = 0.22
 
 LINK_INTROS = [
-    "link: ", "see ", "", "", "context: ", "run: ", "ref ", "here: ", "(", "related: ",
+    "link: ",
+    "see ",
+    "",
+    "",
+    "context: ",
+    "ref ",
+    "here: ",
+    "(",
+    "related: ",
 ]
+RUN_LINK_INTROS = ["run: ", "failing run: ", "", "see ", "(", "latest run: "]
 
 GREETINGS = [
-    "hi team", "Hi all!", "hey :wave:", "Hello platform folks,", "morning!", "good afternoon all",
-    "hey y'all", "hi there", "Hello!", "heya", ":wave: hi", "Hi everyone,", "hey folks",
-    "Hi Platform team :wave:", "Good morning!", "hello hello", "hey team!", "Hi,",
-    "Hi <!subteam^S02PLTSUPP|@platform-support>", "<!here>", "yo", "hey all,",
+    "hi team",
+    "Hi all!",
+    "hey :wave:",
+    "Hello platform folks,",
+    "morning!",
+    "good afternoon all",
+    "hey y'all",
+    "hi there",
+    "Hello!",
+    "heya",
+    ":wave: hi",
+    "Hi everyone,",
+    "hey folks",
+    "Hi Platform team :wave:",
+    "Good morning!",
+    "hello hello",
+    "hey team!",
+    "Hi,",
+    "Hi <!subteam^S02PLTSUPP|@platform-support>",
+    "<!here>",
+    "yo",
+    "hey all,",
 ]
 
 CONTEXT_LINES = [
@@ -1765,31 +2352,87 @@ CONTEXT_LINES = [
     "is there a doc for this? happy to RTFM if someone points me at it",
     "we've burned most of the afternoon on this already",
     "not sure who owns this so starting here",
+    "posted this in {supportchan} yesterday but it got buried",
+    "(we discussed this in <#{teamchan}|{team}> and nobody knew)",
+    "moving this here from <#{teamchan}|{team}>",
+    "I also asked in {supportchan} last week, no luck",
 ]
 
 SIGNOFFS = [
-    "thanks!", "thank you!!", "ty", "thx :pray:", "appreciate any help", "Thanks in advance :pray:",
-    "cheers", "much appreciated", "thanks y'all", ":pray:", ":bow:", "Thank you!", "tia",
-    "thanks so much", "thanks :slightly_smiling_face:", "Thanks, {first}", "- {first}",
-    "any help is appreciated", "thanks in advance!", ":pray: :pray:",
+    "thanks!",
+    "thank you!!",
+    "ty",
+    "thx :pray:",
+    "appreciate any help",
+    "Thanks in advance :pray:",
+    "cheers",
+    "much appreciated",
+    "thanks y'all",
+    ":pray:",
+    ":bow:",
+    "Thank you!",
+    "tia",
+    "thanks so much",
+    "thanks :slightly_smiling_face:",
+    "Thanks, {first}",
+    "- {first}",
+    "any help is appreciated",
+    "thanks in advance!",
+    ":pray: :pray:",
 ]
 
 FOLLOWUPS = [
-    "edit: still happening", "any update? :eyes:", "bump", "following up on this, still seeing it",
-    "update: tried again, same thing", "EDIT: nvm the second part, figured it out",
-    "cc {user}", ":eyes:", "bumping this since it's still blocking us", "+ {user} fyi",
-    "Update: {user} on my team is seeing it too", "(edited to add: this is on {env})",
+    "edit: still happening",
+    "any update? :eyes:",
+    "bump",
+    "following up on this, still seeing it",
+    "update: tried again, same thing",
+    "EDIT: nvm the second part, figured it out",
+    "cc {user}",
+    ":eyes:",
+    "bumping this since it's still blocking us",
+    "+ {user} fyi",
+    "Update: {user} on my team is seeing it too",
+    "(edited to add: this is on {env})",
     "nvm, looks like it's working now? would still like to know what happened",
+    "also posted in {supportchan}, sorry for the double post",
+    "fyi discussion continuing in <#{teamchan}|{team}>",
 ]
 
 EMOJI_TAILS = [
-    " :pray:", " :sweat_smile:", " :thinking_face:", " :eyes:", " :sob:", " :upside_down_face:",
-    " :slightly_smiling_face:", " :rotating_light:", " :face_palm:", " :white_check_mark:",
+    " :pray:",
+    " :sweat_smile:",
+    " :thinking_face:",
+    " :eyes:",
+    " :sob:",
+    " :upside_down_face:",
+    " :slightly_smiling_face:",
+    " :rotating_light:",
+    " :face_palm:",
+    " :white_check_mark:",
 ]
 
 FIRST_NAMES = [
-    "Sam", "Priya", "Jordan", "Alex", "Maria", "Chris", "Dana", "Lee", "Kim", "Ravi", "Jo", "Pat",
-    "Morgan", "Taylor", "Nia", "Omar", "Beth", "Luis", "Mei", "Tom",
+    "Sam",
+    "Priya",
+    "Jordan",
+    "Alex",
+    "Maria",
+    "Chris",
+    "Dana",
+    "Lee",
+    "Kim",
+    "Ravi",
+    "Jo",
+    "Pat",
+    "Morgan",
+    "Taylor",
+    "Nia",
+    "Omar",
+    "Beth",
+    "Luis",
+    "Mei",
+    "Tom",
 ]
 # ---------------------------------------------------------------------------
 # Generator
@@ -1797,32 +2440,89 @@ FIRST_NAMES = [
 ORG = "example-agency"
 
 REPOS = [
-    "web-app", "api-gateway", "forms-engine", "content-build", "claims-api", "identity-service",
-    "notifications-svc", "facilities-api", "health-portal", "design-system", "infra-live",
-    "docs-site", "profile-api", "appointments-api", "mobile-api",
+    "web-app",
+    "api-gateway",
+    "forms-engine",
+    "content-build",
+    "claims-api",
+    "identity-service",
+    "notifications-svc",
+    "facilities-api",
+    "health-portal",
+    "design-system",
+    "infra-live",
+    "docs-site",
+    "profile-api",
+    "appointments-api",
+    "mobile-api",
 ]
 APPS = [
-    "appointments", "benefits-status", "claims-tracker", "facility-locator", "profile",
-    "sign-in", "secure-messaging", "intake-wizard", "rx-refill", "travel-pay", "debt-portal",
-    "caregiver-app", "records-search", "education-benefits", "notifications",
+    "appointments",
+    "benefits-status",
+    "claims-tracker",
+    "facility-locator",
+    "profile",
+    "sign-in",
+    "secure-messaging",
+    "intake-wizard",
+    "rx-refill",
+    "travel-pay",
+    "debt-portal",
+    "caregiver-app",
+    "records-search",
+    "education-benefits",
+    "notifications",
 ]
 JOBS = [
-    "unit-tests", "lint", "build", "e2e (chrome)", "docker-build", "typecheck", "cypress (3)",
-    "security-scan", "build-storybook", "rspec", "bundle-audit", "deploy-staging",
+    "unit-tests",
+    "lint",
+    "build",
+    "e2e (chrome)",
+    "docker-build",
+    "typecheck",
+    "cypress (3)",
+    "security-scan",
+    "build-storybook",
+    "rspec",
+    "bundle-audit",
+    "deploy-staging",
 ]
 ENVS = ["dev", "staging", "sandbox", "staging", "dev", "prod"]
 BRANCH_WORDS = [
-    "address-validation", "fix-header", "claim-status-v2", "upgrade-node", "rx-refill-banner",
-    "remove-old-flag", "a11y-fixes", "new-intake-step", "bump-deps", "sentry-sourcemaps",
-    "cms-preview", "dependents-loop", "login-redirect", "facility-hours", "travel-pay-mvp",
+    "address-validation",
+    "fix-header",
+    "claim-status-v2",
+    "upgrade-node",
+    "rx-refill-banner",
+    "remove-old-flag",
+    "a11y-fixes",
+    "new-intake-step",
+    "bump-deps",
+    "sentry-sourcemaps",
+    "cms-preview",
+    "dependents-loop",
+    "login-redirect",
+    "facility-hours",
+    "travel-pay-mvp",
 ]
 
 TEAMS = [
     # (team, relative size)
-    ("benefits-intake", 14), ("health-apps", 16), ("identity", 9), ("facilities", 8),
-    ("claims-status", 12), ("appointments", 10), ("secure-messaging", 7), ("notifications", 5),
-    ("profile-settings", 8), ("education-benefits", 9), ("travel-pay", 6), ("records-search", 5),
-    ("mobile-api", 7), ("debt-resolution", 6), ("caregivers", 5),
+    ("benefits-intake", 14),
+    ("health-apps", 16),
+    ("identity", 9),
+    ("facilities", 8),
+    ("claims-status", 12),
+    ("appointments", 10),
+    ("secure-messaging", 7),
+    ("notifications", 5),
+    ("profile-settings", 8),
+    ("education-benefits", 9),
+    ("travel-pay", 6),
+    ("records-search", 5),
+    ("mobile-api", 7),
+    ("debt-resolution", 6),
+    ("caregivers", 5),
 ]
 
 # Mild team/topic affinities (multipliers on who asks what; default 1.0).
@@ -1833,7 +2533,11 @@ TEAM_AFFINITY = {
     "education-benefits": {"Forms": 2.0, "CMS": 1.5},
     "caregivers": {"Forms": 2.0},
     "health-apps": {"Test Accounts/Data": 1.6, "App Logging/Monitoring": 1.4},
-    "mobile-api": {"App Logging/Monitoring": 1.8, "Monitoring Dashboards": 1.8, "Design System": 0.2},
+    "mobile-api": {
+        "App Logging/Monitoring": 1.8,
+        "Monitoring Dashboards": 1.8,
+        "Design System": 0.2,
+    },
     "claims-status": {"Failed Deployment": 1.4, "Review Instance": 1.3},
     "notifications": {"Pipeline": 1.8, "Environments": 1.5},
     "profile-settings": {"Design System": 1.8, "Analytics": 1.5},
@@ -1846,22 +2550,26 @@ CHANNELS = [
     ("C04D1EVSN6B", "platform-devops-support", 0.08),
 ]
 CHANNEL_TILT = {
-    "Design System": {"C03F8RWT2XM": 4.0}, "Forms": {"C03F8RWT2XM": 3.0},
-    "CMS": {"C03F8RWT2XM": 2.0}, "Analytics": {"C03F8RWT2XM": 1.5},
-    "Failed Deployment": {"C04D1EVSN6B": 2.5}, "Pipeline": {"C04D1EVSN6B": 2.5},
-    "Environments": {"C04D1EVSN6B": 2.0}, "CI Error": {"C04D1EVSN6B": 1.5},
+    "Design System": {"C03F8RWT2XM": 4.0},
+    "Forms": {"C03F8RWT2XM": 3.0},
+    "CMS": {"C03F8RWT2XM": 2.0},
+    "Analytics": {"C03F8RWT2XM": 1.5},
+    "Failed Deployment": {"C04D1EVSN6B": 2.5},
+    "Pipeline": {"C04D1EVSN6B": 2.5},
+    "Environments": {"C04D1EVSN6B": 2.0},
+    "CI Error": {"C04D1EVSN6B": 1.5},
     "Review Instance": {"C04D1EVSN6B": 1.5},
 }
 
 _ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _SPLIT = re.compile(r"^%%$", re.MULTILINE)
-# only requests that describe something going wrong get a pasted log/trace/snippet
-_ERRORISH = re.compile(
-    r"fail|error|broke|crash|time[sd]? ?out|denied|unauthori|40[134]|50[023]|can't|cannot|"
-    r"not working|isn't|doesn't|didn't|never|stuck|flak|\bdown\b|blank|wrong|exit code|"
-    r"red\b|killed|no data|not showing|missing|not picking|permission|code|component|event|"
-    r"schema|field|step|workflow|yaml|flag", re.IGNORECASE)
+# short messages that just say "it's broken" may get any generic log of their family
+_TROUBLE = re.compile(
+    r"fail|broke|\bred\b|error|stuck|\bdown\b|again|crash|not working|"
+    r"flak|everything",
+    re.IGNORECASE,
+)
 _GREETING_START = re.compile(r"^(hi|hey|hello|morning|good morning|heya)\b", re.IGNORECASE)
 
 
@@ -1886,19 +2594,32 @@ def slack_escape(text: str) -> str:
 class Generator:
     def __init__(self, seed: int = SEED):
         self.rng = random.Random(seed)
-        self.bodies = {t: split_block(b) for t, b in BODIES.items()}
+        self.bodies = {
+            t: split_block(b) + split_block(MORE_BODIES.get(t, "")) for t, b in BODIES.items()
+        }
         self.ambiguous = parse_ambiguous(AMBIGUOUS)
-        self.snippets = {k: split_block(v) for k, v in SNIPPETS.items()}
+        self.snippets = {
+            k: [self._parse_snippet(x) for x in split_block(v)] for k, v in SNIPPETS.items()
+        }
         for topic in TARGETS:
             assert topic in self.bodies, topic
         self._make_people()
         self._make_calendar()
 
+    @staticmethod
+    def _parse_snippet(block: str) -> tuple[re.Pattern, str]:
+        header, _, text = block.partition("\n")
+        assert header.startswith("@@ "), header
+        return re.compile(header[3:], re.IGNORECASE), text
+
     # -- people -----------------------------------------------------------
     def _slack_id(self, prefix: str, taken: set) -> str:
         while True:
-            uid = prefix + self.rng.choice("1234567") + "".join(
-                self.rng.choice(_ALNUM) for _ in range(6))
+            uid = (
+                prefix
+                + self.rng.choice("1234567")
+                + "".join(self.rng.choice(_ALNUM) for _ in range(6))
+            )
             if uid not in taken:
                 taken.add(uid)
                 return uid
@@ -1913,16 +2634,18 @@ class Generator:
             uid = self._slack_id("U0", taken)
             team = rng.choices(team_names, weights=team_sizes)[0]
             # heavy-tailed activity: a few people ask a lot
-            weight = 1.0 / (rank + 1) ** 0.85
+            weight = 1.0 / (rank + 8)
             self.requesters.append((uid, team, weight))
         rng.shuffle(self.requesters)
         self.staff = [self._slack_id("U0", taken) for _ in range(12)]
-        self.team_channels = {t: "C0" + "".join(rng.choice(_ALNUM) for _ in range(9))
-                              for t in team_names}
+        self.team_channels = {
+            t: "C0" + "".join(rng.choice(_ALNUM) for _ in range(9)) for t in team_names
+        }
 
     def pick_requester(self, topic: str) -> tuple[str, str]:
-        weights = [w * TEAM_AFFINITY.get(team, {}).get(topic, 1.0)
-                   for _, team, w in self.requesters]
+        weights = [
+            w * TEAM_AFFINITY.get(team, {}).get(topic, 1.0) for _, team, w in self.requesters
+        ]
         uid, team, _ = self.rng.choices(self.requesters, weights=weights)[0]
         return uid, team
 
@@ -1941,31 +2664,54 @@ class Generator:
         self.incident_weeks = busy[:3]
         week_mult = {w: 1.0 for w in weeks}
         for w in busy:
-            week_mult[w] = rng.uniform(1.4, 1.9)
+            week_mult[w] = rng.uniform(1.25, 1.6)
         for holiday in (dt.date(2026, 5, 25), dt.date(2026, 7, 3), dt.date(2026, 9, 7)):
             week_mult[holiday.isocalendar()[1]] = 0.55
         self.day_weights = []
         for i, day in enumerate(days):
             w = week_mult[day.isocalendar()[1]]
             w *= 0.08 if day.weekday() >= 5 else (0.85 if day.weekday() == 4 else 1.0)
-            w *= 0.8 + 0.4 * i / len(days)  # adoption grows slowly over time
+            w *= 0.85 + 0.3 * i / len(days)  # adoption grows slowly over time
             self.day_weights.append(w)
         # UTC hour weights: US working hours (about 13:00-23:00 UTC) dominate
         self.hour_weights = [
-            0.25, 0.15, 0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.4, 0.6, 0.9,  # 00-11
-            1.5, 3.0, 4.5, 5.0, 4.6, 4.2, 4.4, 4.6, 4.0, 3.0, 1.8, 0.8,        # 12-23
+            0.25,
+            0.15,
+            0.1,
+            0.05,
+            0.05,
+            0.05,
+            0.05,
+            0.1,
+            0.2,
+            0.4,
+            0.6,
+            0.9,  # 00-11
+            1.5,
+            3.0,
+            4.5,
+            5.0,
+            4.6,
+            4.2,
+            4.4,
+            4.6,
+            4.0,
+            3.0,
+            1.8,
+            0.8,  # 12-23
         ]
 
     def pick_time(self, topic: str) -> dt.datetime:
         rng = self.rng
         weights = self.day_weights
         if topic in ("Failed Deployment", "CI Error", "Pipeline", "Environments"):
-            weights = [w * (2.2 if d.isocalendar()[1] in self.incident_weeks else 1.0)
-                       for d, w in zip(self.days, weights)]
+            weights = [
+                w * (1.7 if d.isocalendar()[1] in self.incident_weeks else 1.0)
+                for d, w in zip(self.days, weights, strict=True)
+            ]
         day = rng.choices(self.days, weights=weights)[0]
         hour = rng.choices(range(24), weights=self.hour_weights)[0]
-        return dt.datetime(day.year, day.month, day.day, hour,
-                           rng.randrange(60), rng.randrange(60))
+        return dt.datetime(day.year, day.month, day.day, hour, rng.randrange(60), rng.randrange(60))
 
     # -- placeholder values --------------------------------------------------
     def value(self, key: str, ctx: dict) -> str:
@@ -1984,28 +2730,49 @@ class Generator:
             v = ctx["_team"]
         elif key == "teamchan":
             v = self.team_channels[ctx["_team"]]
+        elif key == "supportchan":
+            cid, name, _ = self.rng.choice(CHANNELS)
+            v = f"<#{cid}|{name}>"
         elif key == "pr":
             v = str(rng.randint(1200, 31999))
         elif key == "prlink":
             n = self.value("pr", ctx)
             repo = self.value("repo", ctx)
-            v = rng.choice([
-                f"<https://github.com/{ORG}/{repo}/pull/{n}|PR {n}>",
-                f"<https://github.com/{ORG}/{repo}/pull/{n}>",
-                f"<https://github.com/{ORG}/{repo}/pull/{n}|{repo}#{n}>",
-                f"<https://github.com/{ORG}/{repo}/pull/{n}|this PR>",
-            ])
+            v = rng.choice(
+                [
+                    f"<https://github.com/{ORG}/{repo}/pull/{n}|PR {n}>",
+                    f"<https://github.com/{ORG}/{repo}/pull/{n}>",
+                    f"<https://github.com/{ORG}/{repo}/pull/{n}|{repo}#{n}>",
+                    f"<https://github.com/{ORG}/{repo}/pull/{n}|this PR>",
+                ]
+            )
         elif key in ("user", "user2"):
             pool = self.staff if rng.random() < 0.5 else [u for u, _, _ in self.requesters]
             v = f"<@{rng.choice(pool)}>"
             if key == "user2" and v == ctx.get("user"):
                 v = f"<@{self.staff[0]}>"
         elif key == "ghuser":
-            v = rng.choice(["jdoe", "sam-k", "priya-dev", "mgarcia", "tlee-gov", "alexw",
-                            "nia-codes", "omar-h", "kim-chen", "rk2026", "pat-ops", "dana-ux"])
+            v = rng.choice(
+                [
+                    "jdoe",
+                    "sam-k",
+                    "priya-dev",
+                    "mgarcia",
+                    "tlee-gov",
+                    "alexw",
+                    "nia-codes",
+                    "omar-h",
+                    "kim-chen",
+                    "rk2026",
+                    "pat-ops",
+                    "dana-ux",
+                ]
+            )
         elif key == "branch":
-            v = f"{rng.choice(['feature', 'fix', 'chore', 'jd'])}/{rng.randint(100, 9999)}-" \
+            v = (
+                f"{rng.choice(['feature', 'fix', 'chore', 'jd'])}/{rng.randint(100, 9999)}-"
                 f"{rng.choice(BRANCH_WORDS)}"
+            )
         elif key == "job":
             v = rng.choice(JOBS)
         elif key == "sha":
@@ -2028,18 +2795,22 @@ class Generator:
         i = rng.randrange(1, len(w) - 1)
         op = rng.random()
         if op < 0.4:
-            return w[:i] + w[i + 1] + w[i] + w[i + 2:]
+            return w[:i] + w[i + 1] + w[i] + w[i + 2 :]
         if op < 0.7:
-            return w[:i] + w[i + 1:]
+            return w[:i] + w[i + 1 :]
         if op < 0.85:
             return w[:i] + w[i] + w[i:]
-        return w[:i] + rng.choice("asdfghjklertyuio") + w[i + 1:]
+        return w[:i] + rng.choice("asdfghjklertyuio") + w[i + 1 :]
 
     def add_typos(self, text: str, n: int) -> str:
         # only touch plain words outside inline code
         parts = re.split(r"(`[^`]*`)", text)
-        idx = [(pi, m.start(), m.end()) for pi, p in enumerate(parts) if not p.startswith("`")
-               for m in re.finditer(r"(?<![\w@#{/.:-])[a-z]{5,}(?![\w}/.:-])", p)]
+        idx = [
+            (pi, m.start(), m.end())
+            for pi, p in enumerate(parts)
+            if not p.startswith("`")
+            for m in re.finditer(r"(?<![\w@#{/.:-])[a-z]{5,}(?![\w}/.:-])", p)
+        ]
         if not idx:
             return text
         for pi, s, e in sorted(self.rng.sample(idx, min(n, len(idx))), key=lambda t: -t[1]):
@@ -2047,17 +2818,31 @@ class Generator:
             parts[pi] = p[:s] + self.typo_word(p[s:e]) + p[e:]
         return "".join(parts)
 
-    def snippet(self, topic: str, ctx: dict) -> str:
+    def snippet(self, topic: str, body: str, ctx: dict) -> str | None:
         rng = self.rng
-        pools = SNIPPET_POOLS[topic]
-        pool = rng.choices([p for p, _ in pools], weights=[w for _, w in pools])[0]
-        text = rng.choice(self.snippets[pool])
+        vague = (
+            "`" not in body
+            and '"' not in body
+            and len(body) < 90
+            and _TROUBLE.search(body) is not None
+        )
+        cands, weights = [], []
+        for pool, w in SNIPPET_POOLS[topic]:
+            for pattern, text in self.snippets[pool]:
+                m = pattern.search(body)
+                if m or (vague and pattern.pattern.endswith(r"|\*")):
+                    cands.append((pool, text))
+                    # longer (more specific) matches win: "SENTRY_AUTH_TOKEN" beats "token"
+                    weights.append(w * (1 + len(m.group(0)) ** 2 if m else 1))
+        if not cands:
+            return None
+        pool, text = rng.choices(cands, weights=weights)[0]
         lines = text.split("\n")
         if len(lines) > 3 and rng.random() < 0.35:  # people paste partial logs
             start = rng.randrange(0, len(lines) - 2)
-            lines = lines[start:start + rng.randint(2, len(lines) - start)]
+            lines = lines[start : start + rng.randint(2, len(lines) - start)]
         text = self.fill(slack_escape("\n".join(lines)), ctx)
-        intro = rng.choice(SNIPPET_INTROS)
+        intro = rng.choice(CODE_INTROS if pool == "code" else LOG_INTROS)
         r = rng.random()
         if len(lines) == 1 and r < 0.35:
             block = f"`{text}`"
@@ -2065,8 +2850,6 @@ class Generator:
             block = f"```{text}```" if rng.random() < 0.5 else f"```\n{text}\n```"
         else:
             block = "\n".join("&gt; " + ln for ln in text.split("\n"))
-        if intro == "```":
-            intro = ""
         return (intro + "\n" + block) if intro else block
 
     def link(self, topic: str, ctx: dict) -> str:
@@ -2080,54 +2863,90 @@ class Generator:
             url = self.value("prlink", ctx)
         elif kind == "run":
             rid = rng.randint(8000000000, 9999999999)
-            url = rng.choice([
-                f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}|run>",
-                f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}>",
-                f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}/job/{rid + 17}|failing job>",
-            ])
+            url = rng.choice(
+                [
+                    f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}|run>",
+                    f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}>",
+                    f"<https://github.com/{ORG}/{repo}/actions/runs/{rid}/job/{rid + 17}|failing job>",
+                ]
+            )
         elif kind == "argo":
-            url = f"<https://argocd.platform.example.gov/applications/{app}-{rng.choice(ENVS)}|argo>"
+            url = (
+                f"<https://argocd.platform.example.gov/applications/{app}-{rng.choice(ENVS)}|argo>"
+            )
         elif kind == "sentry":
-            url = f"<https://sentry.platform.example.gov/organizations/{ORG}/issues/{n}/|sentry issue>"
+            url = (
+                f"<https://sentry.platform.example.gov/organizations/{ORG}/issues/{n}/"
+                "|sentry issue>"
+            )
         elif kind == "dash":
-            url = rng.choice([
-                f"<https://grafana.platform.example.gov/d/{n}/{app}-overview|dashboard>",
-                f"<https://app.datadoghq.example/dashboard/{n}|datadog>",
-            ])
+            url = rng.choice(
+                [
+                    f"<https://grafana.platform.example.gov/d/{n}/{app}-overview|dashboard>",
+                    f"<https://app.datadoghq.example/dashboard/{n}|datadog>",
+                ]
+            )
         elif kind == "docs":
-            slug = rng.choice(["getting-started", "support", "ci-cd", "environments",
-                               "access-requests", "testing", "monitoring", "review-instances",
-                               "content", "faq"])
-            url = rng.choice([f"<https://docs.platform.example.gov/{slug}|the docs>",
-                              f"<https://docs.platform.example.gov/{slug}>"])
+            slug = rng.choice(
+                [
+                    "getting-started",
+                    "support",
+                    "ci-cd",
+                    "environments",
+                    "access-requests",
+                    "testing",
+                    "monitoring",
+                    "review-instances",
+                    "content",
+                    "faq",
+                ]
+            )
+            url = rng.choice(
+                [
+                    f"<https://docs.platform.example.gov/{slug}|the docs>",
+                    f"<https://docs.platform.example.gov/{slug}>",
+                ]
+            )
         else:  # ticket
-            url = rng.choice([f"<https://github.com/{ORG}/platform-support/issues/{n}|#{n}>",
-                              f"<https://github.com/{ORG}/platform-support/issues/{n}>"])
-        intro = rng.choice(LINK_INTROS)
+            url = rng.choice(
+                [
+                    f"<https://github.com/{ORG}/platform-support/issues/{n}|#{n}>",
+                    f"<https://github.com/{ORG}/platform-support/issues/{n}>",
+                ]
+            )
+        intro = rng.choice(RUN_LINK_INTROS if kind == "run" else LINK_INTROS)
         return intro + url + (")" if intro == "(" else "")
 
     def compose(self, topic: str, body: str, team: str) -> str:
         rng = self.rng
         ctx: dict = {"_team": team}
         text = self.fill(slack_escape(body), ctx)
-        if rng.random() < 0.28:
-            text = self.add_typos(text, rng.choice([1, 1, 1, 2, 2, 3]))
-        if rng.random() < 0.08:
+        if rng.random() < 0.25:
+            n_typos = rng.choice([1, 1, 1, 2])
+            if len(text) > 250 and rng.random() < 0.5:
+                n_typos += 1
+            text = self.add_typos(text, n_typos)
+        if rng.random() < 0.08 and "`" not in text and '"' not in text:
             text = text.lower()
+        terse = len(body) < 50
         pieces = [text]
-        if rng.random() < 0.18:
+        if rng.random() < (0.05 if terse else 0.18):
             line = self.fill(rng.choice(CONTEXT_LINES), ctx)
             if rng.random() < 0.5:
                 pieces.insert(0, line)
             else:
                 pieces.append(line)
-        if _ERRORISH.search(body) and rng.random() < SNIPPET_RATE[topic]:
-            pieces.append(self.snippet(topic, ctx))
-        if rng.random() < LINK_RATE:
+        if rng.random() < SNIPPET_RATE[topic]:
+            snip = self.snippet(topic, body, ctx)
+            if snip:
+                pieces.append(snip)
+        if rng.random() < LINK_RATE and "<http" not in text:
             pieces.append(self.link(topic, ctx))
         sep = "\n\n" if any("\n" in p for p in pieces) or rng.random() < 0.3 else " "
         msg = sep.join(pieces)
         r = rng.random()
+        if terse:
+            r = r * 2.5  # terse posters rarely greet or sign off
         if r < 0.40 and not _GREETING_START.match(body):
             greet = rng.choice(GREETINGS)
             if rng.random() < 0.15:
@@ -2135,7 +2954,7 @@ class Generator:
             msg = greet + (" " if rng.random() < 0.6 else "\n") + msg
         elif r < 0.50:
             msg = f"<@{rng.choice(self.staff)}> " + msg
-        if rng.random() < 0.38:
+        if rng.random() < (0.12 if terse else 0.38):
             msg += (" " if rng.random() < 0.6 else "\n") + self.fill(rng.choice(SIGNOFFS), ctx)
         elif rng.random() < 0.08:
             msg += rng.choice(EMOJI_TAILS)
@@ -2171,15 +2990,17 @@ class Generator:
                     if k % len(bodies) == 0:
                         rng.shuffle(bodies)
                 user, team = self.pick_requester(topic)
-                drafts.append({
-                    "created": self.pick_time(topic),
-                    "channel": self.pick_channel(topic),
-                    "user": user,
-                    "requester_team": team,
-                    "text": self.compose(topic, body, team),
-                    "topic": topic,
-                    "origin": origin,
-                })
+                drafts.append(
+                    {
+                        "created": self.pick_time(topic),
+                        "channel": self.pick_channel(topic),
+                        "user": user,
+                        "requester_team": team,
+                        "text": self.compose(topic, body, team),
+                        "topic": topic,
+                        "origin": origin,
+                    }
+                )
         # human label noise: a few rows get a plausible-but-wrong topic
         topics = list(TARGETS)
         n_wrong = round(MISLABEL_RATE * len(drafts))
@@ -2195,16 +3016,18 @@ class Generator:
         drafts.sort(key=lambda r: (r["created"], r["user"]))
         rows = []
         for i, r in enumerate(drafts, start=1):
-            rows.append({
-                "id": f"req-{i:04d}",
-                "created_at": r["created"].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "channel": r["channel"],
-                "user": r["user"],
-                "requester_team": r["requester_team"],
-                "text": r["text"],
-                "topic": r["topic"],
-                "_origin": r["origin"],  # not written; handy for analysis
-            })
+            rows.append(
+                {
+                    "id": f"req-{i:04d}",
+                    "created_at": r["created"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "channel": r["channel"],
+                    "user": r["user"],
+                    "requester_team": r["requester_team"],
+                    "text": r["text"],
+                    "topic": r["topic"],
+                    "_origin": r["origin"],  # not written; handy for analysis
+                }
+            )
         stats["rows"] = len(rows)
         return rows, stats
 
@@ -2214,8 +3037,7 @@ COLUMNS = ["id", "created_at", "channel", "user", "requester_team", "text", "top
 
 def write_csv(rows: list[dict], path: str) -> None:
     with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n",
-                                extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -2226,8 +3048,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows, stats = Generator(SEED).generate()
     write_csv(rows, args.output)
-    print(f"wrote {stats['rows']} rows to {args.output} "
-          f"({stats['ambiguous']} ambiguous, {stats['mislabelled']} mislabelled)")
+    print(
+        f"wrote {stats['rows']} rows to {args.output} "
+        f"({stats['ambiguous']} ambiguous, {stats['mislabelled']} mislabelled)"
+    )
     return 0
 
 

@@ -429,11 +429,11 @@ def _predict_file(
 ) -> None:
     from rich.progress import Progress
 
-    from supportml.text import normalize
+    from supportml.text import model_text
 
     with _stage(f"read {input_path}"):
         frame = read_table(input_path, text_col, encoding)
-    texts = [normalize(t) for t in frame[text_col]]
+    texts = [model_text(t) for t in frame[text_col]]
     empty = [i for i, t in enumerate(texts) if not t]
     present = [i for i, t in enumerate(texts) if t]
     topics, confidence, abstained = (

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from supportml.text import normalize
+from supportml.text import model_text
 
 MIN_PER_CLASS = 2
 
@@ -30,7 +30,7 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Validated requests in file order: ids, normalised texts, labels (None if unlabelled)."""
+    """Validated requests in file order: ids, model texts (text.model_text), labels or None."""
 
     ids: list[str]
     texts: list[str]
@@ -178,7 +178,7 @@ def load_requests(
                     "choose others with --text-col / --label-col"
                 )
             checked_columns = True
-        text = normalize(record.get(text_col) or "")
+        text = model_text(record.get(text_col) or "")
         label = (record.get(label_col) or "").strip() if label_col else None
         row_id = (record.get(id_col) or "").strip() if id_col else location
         if not text:

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import softmax
 
 from supportml.model import ModelCard, TopicClassifier
-from supportml.text import normalize
+from supportml.text import model_text
 
 
 def abstention_score(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -67,8 +67,8 @@ class Suggester:
         return cls(classifier, card.threshold, card.version)
 
     def suggest(self, text: str, explain: bool = True) -> Suggestion:
-        """Suggest a topic for one raw Slack message (normalised here)."""
-        clean = normalize(text)
+        """Suggest a topic for one raw Slack message (prepared with text.model_text here)."""
+        clean = model_text(text)
         probs = self.classifier.predict_proba_one(clean)
         top = np.argsort(-probs)[: self.top_k]
         labels = self.classifier.labels
@@ -83,7 +83,7 @@ class Suggester:
         )
 
     def suggest_many(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(topics, confidences, abstained) for normalised texts, vectorised for backlogs."""
+        """(topics, confidences, abstained) for prepared texts, vectorised for backlogs."""
         topics, probs = self.classifier.predict(texts)
         return topics, probs.max(axis=1), self._score(probs) < self.threshold
 

@@ -20,7 +20,7 @@ _EMPHASIS = re.compile(r"(?<![\w*~])([*~])(?=\S)([^\n*~]*?\S)\1(?![\w*~])")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
-USER_TOKEN = "@user"
+USER_TOKEN = "@someone"  # a word with no topic of its own
 
 
 def unescape(text: str) -> str:
@@ -38,7 +38,7 @@ def _link(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Turn raw Slack mrkdwn into plain text for storage, display and the model.
 
-    Mentions become ``@user`` (ids carry no topic signal and are personal data), channel and
+    Mentions become ``@someone`` (ids carry no topic signal and are personal data), channel and
     user-group references keep their names, links keep label and URL, emoji codes and bold/strike
     markers are dropped, and whitespace is collapsed while line breaks survive.
     """
@@ -54,3 +54,37 @@ def normalize(text: str) -> str:
     text = _SPACES.sub(" ", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return "\n".join(line.strip() for line in text.split("\n")).strip()
+
+
+_GREETING = re.compile(
+    r"^(?:(?:hi|hey|heya|hiya|hello|howdy|yo|greetings|good\s+(?:morning|afternoon|evening|day)"
+    r"|morning|afternoon)\b"
+    r"(?:[\s,]+(?:all|team|folks|everyone|everybody|y'?all|there|friends|people|again"
+    r"|platform(?:\s+(?:team|folks|support))?|@[\w.-]+))*"
+    r"[\s,.!:;~-]*)+",
+    re.IGNORECASE,
+)
+_SIGNOFF = re.compile(
+    r"(?:[\s,.;:!-]*\b(?:thanks|thank\s+you|thx|ty|tia|cheers|regards|much\s+appreciated"
+    r"|appreciate\s+(?:it|any\s+help|the\s+help)"
+    r"|any\s+help\s+(?:is|would\s+be)\s+(?:much\s+|greatly\s+|really\s+)?appreciated)"
+    r"(?:\s+(?:so\s+much|a\s+lot|all|team|folks|everyone|y'?all|in\s+advance|again))*"
+    r"(?:[\s,]+\w+)?[\s.!]*)+$",
+    re.IGNORECASE,
+)
+
+
+def strip_salutations(text: str) -> str:
+    """Drop an opening greeting and a closing thanks/sign-off (with a name after it).
+
+    People open and close Slack requests politely, and a model trained on a few hundred of them
+    learns that "thanks kim" means Pipeline. What the model reads starts at the request itself;
+    a text that is nothing but pleasantries is returned unchanged.
+    """
+    body = _SIGNOFF.sub("", _GREETING.sub("", text)).strip()
+    return body or text
+
+
+def model_text(raw: str) -> str:
+    """What the classifier reads: normalised Slack text without greetings and sign-offs."""
+    return strip_salutations(normalize(raw))

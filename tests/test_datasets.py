@@ -82,7 +82,7 @@ def test_spread_over_six_months_mostly_working_hours(sample):
     times = pd.to_datetime(sample["created_at"], format="%Y-%m-%dT%H:%M:%SZ", utc=True)
     assert (times.max() - times.min()).days >= 180
     assert times.dt.month.nunique() >= 6
-    assert 0.6 < (times.dt.dayofweek < 5).mean() < 1.0  # weekdays dominate, weekends exist
+    assert 0.6 < (times.dt.day_of_week < 5).mean() < 1.0  # weekdays dominate, weekends exist
 
 
 def test_looks_like_slack(sample):
@@ -99,8 +99,10 @@ def test_looks_like_slack(sample):
 
 
 def test_not_templated(sample):
+    """Messages are distinct, and stay mostly distinct once greetings and sign-offs are gone."""
+    assert sample["text"].nunique() >= 0.97 * len(sample)
     bodies = load_requests(SAMPLE).texts
-    assert len(set(bodies)) >= 0.95 * len(bodies)
+    assert len(set(bodies)) >= 0.90 * len(bodies)
 
 
 def test_loads_through_supportml_without_skips():

@@ -1,12 +1,13 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportml.text import normalize, unescape
+from supportml.text import model_text, normalize, strip_salutations, unescape
 
 
 def test_mentions_become_placeholder_and_ids_disappear():
     out = normalize("hey <@U024BE7LH> and <@W0123ABC|jane> can you look?")
-    assert out == "hey @user and @user can you look?"
+    assert out == "hey @someone and @someone can you look?"
 
 
 def test_links_keep_label_and_url():
@@ -50,3 +51,34 @@ def test_normalize_never_raises_and_strips(text):
 @given(st.from_regex(r"<@U[A-Z0-9]{8}>", fullmatch=True), st.text(alphabet="abc def"))
 def test_no_user_id_survives(mention, text):
     assert mention[2:-1] not in normalize(f"{text} {mention} {text}")
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("hi platform team, my deploy failed", "my deploy failed"),
+        ("Hello platform folks, is staging down?", "is staging down?"),
+        ("good afternoon all\nthe CI job hangs", "the CI job hangs"),
+        ("hey y'all our RI is stuck", "our RI is stuck"),
+        ("hey @platform-support i need access", "i need access"),
+        ("hello hello the build is red", "the build is red"),
+        ("the build is red thanks kim", "the build is red"),
+        ("can you rerun it? any help is appreciated", "can you rerun it?"),
+        ("grafana is empty. thanks so much!", "grafana is empty"),
+        ("approve pls, thanks in advance! ty", "approve pls"),
+        ("high CPU on the dashboard", "high CPU on the dashboard"),
+        (
+            "history of the pipeline, thanks to the cache",
+            "history of the pipeline, thanks to the cache",
+        ),
+        ("thanks!", "thanks!"),
+    ],
+)
+def test_strip_salutations(text, body):
+    assert strip_salutations(text) == body
+
+
+def test_model_text_normalises_then_strips():
+    assert model_text("hey <@U024BE7LH> :wave: staging is down &amp; slow\nthx!") == (
+        "staging is down & slow"
+    )
