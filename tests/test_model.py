@@ -35,13 +35,26 @@ def test_long_texts_are_truncated_consistently(trained):
     assert np.allclose(clf.predict_proba_one(text), clf.predict_proba([text])[0], atol=1e-4)
 
 
-def test_temperature_fits_held_out_log_loss(trained):
-    clf = trained.classifier
-    assert 0.05 < clf.temperature < 20
-    texts = ["approve my pull request please", "aws console access denied for my role"]
-    before = clf.predict_proba(texts)
-    clf2 = TopicClassifier(clf.pipeline, temperature=1.0)
-    assert np.array_equal(before.argmax(1), clf2.predict_proba(texts).argmax(1))
+def test_temperature_minimises_held_out_log_loss(tiny_csv, fast_params):
+    from scipy.special import log_softmax
+
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    texts, labels = data.texts, [str(y) for y in data.labels]
+    params = replace(fast_params, refit_epochs=0)
+    clf, held_out = TopicClassifier.fit_calibrated(
+        texts[:120], labels[:120], texts[120:], labels[120:], params
+    )
+    logits = clf.decision(texts[120:])
+    target = np.array([clf.labels.index(y) for y in labels[120:]])
+
+    def nll(t):
+        return -log_softmax(logits / t, axis=1)[np.arange(len(target)), target].mean()
+
+    t = clf.temperature
+    assert 0.05 < t < 20 and nll(t) < min(nll(t * 1.5), nll(t / 1.5), nll(1.0) + 1e-12)
+    assert np.allclose(held_out, clf.predict_proba(texts[120:]), atol=1e-6)
 
 
 def test_explain_names_terms_from_the_text(trained):
