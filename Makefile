@@ -32,6 +32,7 @@ test-fast: install
 
 bench: install
 	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
+	$(PY) benchmarks/predict_benchmark.py
 
 lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from supportml import __version__
-from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings
+from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, ConfigError, Settings
 from supportml.data import DataError, load_requests, read_table
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
@@ -40,7 +40,7 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (DataError, ModelError) as exc:
+        except (ConfigError, DataError, ModelError) as exc:
             err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             sys.exit(EXIT_INPUT)
 
@@ -98,7 +98,7 @@ def _print_evaluation(result: Evaluation, metrics: dict[str, float], title: str)
 
 
 def _per_class_table(report: list[dict[str, Any]]) -> Table:
-    table = Table(title="per topic (test rows)", title_justify="left")
+    table = Table(title="per topic", title_justify="left")
     for column in ("topic", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "topic" else "right")
     for row in sorted(report, key=lambda r: -r["support"]):
@@ -194,10 +194,9 @@ def cli() -> None:
 @click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
 @click.option(
     "--target-precision",
-    type=click.FloatRange(0, 1),
-    default=0.90,
-    show_default=True,
-    help="Precision the abstention threshold must reach on held-out rows.",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Precision the abstention threshold must reach on held-out rows  "
+    "[default: $SUPPORTML_TARGET_PRECISION or 0.90]",
 )
 @click.option(
     "--out",
@@ -231,7 +230,7 @@ def train(
     min_df: int | None,
     seed: int | None,
     cv: int | None,
-    target_precision: float,
+    target_precision: float | None,
     out_dir: Path | None,
     track: bool,
     promote: bool,
@@ -258,7 +257,7 @@ def train(
         dataset,
         params,
         out_dir or settings.model_path,
-        target_precision=target_precision,
+        target_precision=target_precision or settings.target_precision,
         cv=cv,
         stage=_stage,
     )

@@ -1,4 +1,4 @@
-"""Settings: one frozen value built from the environment plus CLI overrides.
+"""Settings: one frozen value built from the environment; CLI flags take precedence.
 
 Nothing here runs at import time; callers build `Settings.from_env()` when they need it, so tests
 can pass their own environment.
@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
+
+
+class ConfigError(ValueError):
+    """A setting from the environment that cannot be used; one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -24,21 +28,23 @@ class Settings:
     experiment: str = "supportml"
     registered_model: str = REGISTERED_MODEL
     target_precision: float = 0.90
-    seed: int = 42
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read ``SUPPORTML_*`` and ``MLFLOW_TRACKING_URI``; explicit overrides (not None) win."""
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``SUPPORTML_*`` and ``MLFLOW_TRACKING_URI``; flags override these in the CLI."""
         env = os.environ if env is None else env
-        base = cls(
+        precision = env.get("SUPPORTML_TARGET_PRECISION", str(cls.target_precision))
+        try:
+            target_precision = float(precision)
+        except ValueError:
+            target_precision = -1.0
+        if not 0 < target_precision <= 1:
+            raise ConfigError(
+                f"SUPPORTML_TARGET_PRECISION={precision!r}: expected a number in (0, 1]"
+            )
+        return cls(
             model_path=Path(env.get("SUPPORTML_MODEL", str(cls.model_path))),
             tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
             experiment=env.get("SUPPORTML_EXPERIMENT", cls.experiment),
-            target_precision=float(env.get("SUPPORTML_TARGET_PRECISION", cls.target_precision)),
-            seed=int(env.get("SUPPORTML_SEED", cls.seed)),
+            target_precision=target_precision,
         )
-        known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})

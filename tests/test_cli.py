@@ -183,3 +183,21 @@ def test_python_dash_m(tmp_path):
         [sys.executable, "-m", "supportml", "--version"], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "supportml, version 0.1.0"
+
+
+def test_target_precision_comes_from_the_environment(runner, tiny_csv, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPPORTML_TARGET_PRECISION", "0.8")
+    result = runner.invoke(
+        cli,
+        ["train", "--data", str(tiny_csv), "--out", str(tmp_path / "m"), "--no-track", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["target_precision"] == 0.8
+
+
+def test_bad_environment_is_one_line(runner, tiny_csv, monkeypatch):
+    monkeypatch.setenv("SUPPORTML_TARGET_PRECISION", "very")
+    result = runner.invoke(cli, ["train", "--data", str(tiny_csv), "--no-track"])
+    assert result.exit_code == 2 and "SUPPORTML_TARGET_PRECISION='very'" in result.stderr
+    assert "Traceback" not in result.output
