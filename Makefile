@@ -18,7 +18,6 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(SUPPORTML) train --data datasets/sample_requests.csv
-	$(SUPPORTML) evaluate --data datasets/sample_requests.csv
 	$(SUPPORTML) predict "deploy to staging failed again, the job says exit code 137 :sob:"
 	$(SUPPORTML) predict "can someone from platform approve <https://github.com/department/app/pull/4411|PR 4411>?"
 	$(SUPPORTML) predict "who do I ask for a login to the staging test user accounts?"
