@@ -359,7 +359,9 @@ class TopicClassifier:
         """The k n-grams that pushed hardest towards ``label`` (default: the predicted topic).
 
         Weights are feature value x coefficient, relative to the mean over all topics, so a term
-        that raises every topic equally explains nothing.
+        that raises every topic equally explains nothing. Words read better than character
+        fragments, so fragments (shown quoted) appear only when no word pushed that way, as
+        with typos and identifiers the vocabulary has never seen.
         """
         blocks, coef, intercept = self._unpack()
         idx, val = self.features_one(text)
@@ -370,17 +372,19 @@ class TopicClassifier:
             int(np.argmax(column @ val + intercept)) if label is None else self.labels.index(label)
         )
         contribution = (column[row] - column.mean(axis=0)) * val
-        order = np.argsort(-contribution)[:k]
         names = self._feature_names()
-        result = []
-        for i in order:
-            if contribution[i] <= 0:
-                break
-            feature = int(idx[i])
-            block = max(b for b in range(len(blocks)) if blocks[b].offset <= feature)
-            term = str(names[block][feature - blocks[block].offset])
-            result.append((term.strip() if block == 0 else repr(term), float(contribution[i])))
-        return result
+        words_end = blocks[1].offset if len(blocks) > 1 else coef.shape[1]
+        is_word = idx < words_end
+        pushing = contribution > 0
+        chosen = pushing & is_word if (pushing & is_word).any() else pushing
+        order = [i for i in np.argsort(-contribution) if chosen[i]][:k]
+        return [
+            (
+                str(names[0][idx[i]]) if is_word[i] else repr(str(names[1][idx[i] - words_end])),
+                float(contribution[i]),
+            )
+            for i in order
+        ]
 
     def _feature_names(self) -> list[np.ndarray]:
         if self._names is None:

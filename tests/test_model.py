@@ -64,9 +64,13 @@ def test_explain_names_terms_from_the_text(trained):
     assert 0 < len(terms) <= 5
     assert all(weight > 0 for _, weight in terms)
     assert [w for _, w in terms] == sorted((w for _, w in terms), reverse=True)
-    words = [t for t, _ in terms if not t.startswith("'")]
-    assert words and all(w in text for w in words)
+    assert all(not t.startswith("'") and t in text for t, _ in terms)  # words, from the text
     assert clf.explain("") == []
+
+
+def test_explain_falls_back_to_character_ngrams_for_unknown_words(trained):
+    terms = trained.classifier.explain("deplyoment crashlooop", k=3)
+    assert terms and all(t.startswith("'") and t.endswith("'") for t, _ in terms)
 
 
 def test_params_from_file_and_validation(tmp_path):
