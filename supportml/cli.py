@@ -112,6 +112,13 @@ def _per_class_table(report: list[dict[str, Any]]) -> Table:
     return table
 
 
+model_option = click.option(
+    "--model",
+    "model_ref",
+    help="models/ directory or models:/supportml-topic@champion  "
+    "[default: $SUPPORTML_MODEL or models/supportml-topic]",
+)
+
 data_options = [
     click.option(
         "--data",
@@ -302,7 +309,7 @@ def train(
 
 
 @cli.command()
-@click.option("--model", "model_ref", help="models/ directory or models:/supportml-topic@champion.")
+@model_option
 @with_data_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
@@ -352,7 +359,7 @@ def evaluate(
 
 @cli.command()
 @click.argument("text", required=False)
-@click.option("--model", "model_ref", help="models/ directory or models:/supportml-topic@champion.")
+@model_option
 @click.option(
     "--input",
     "input_path",

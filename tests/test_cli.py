@@ -17,6 +17,11 @@ def runner():
     return CliRunner()
 
 
+def train(runner, data, out, *extra):
+    """`supportml train --data DATA --out OUT --no-track EXTRA…`"""
+    return runner.invoke(cli, ["train", "--data", str(data), "--out", str(out), *FAST, *extra])
+
+
 @pytest.fixture
 def params_file(tmp_path):
     path = tmp_path / "params.yaml"
@@ -26,20 +31,7 @@ def params_file(tmp_path):
 
 def test_train_json_then_predict_and_evaluate(runner, tiny_csv, tmp_path, params_file):
     model = tmp_path / "m"
-    result = runner.invoke(
-        cli,
-        [
-            "train",
-            "--data",
-            str(tiny_csv),
-            "--out",
-            str(model),
-            "--params",
-            str(params_file),
-            "--json",
-            *FAST,
-        ],
-    )
+    result = train(runner, tiny_csv, model, "--params", str(params_file), "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["model_dir"] == str(model) and 0 < payload["metrics"]["accuracy"] <= 1
@@ -70,23 +62,7 @@ def test_train_json_then_predict_and_evaluate(runner, tiny_csv, tmp_path, params
 
 
 def test_train_with_cv_and_flags(runner, tiny_csv, tmp_path):
-    result = runner.invoke(
-        cli,
-        [
-            "train",
-            "--data",
-            str(tiny_csv),
-            "--out",
-            str(tmp_path / "m"),
-            "--cv",
-            "2",
-            "--C",
-            "3",
-            "--max-iter",
-            "150",
-            *FAST,
-        ],
-    )
+    result = train(runner, tiny_csv, tmp_path / "m", "--cv", "2", "--C", "3", "--max-iter", "150")
     assert result.exit_code == 0, result.output
     assert "cv accuracy mean" in result.stdout and "fold 2/2" in result.stderr
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
