@@ -270,10 +270,18 @@ def train(
     )
     tracked = None
     if track:
-        with _stage("log run to MLflow"):
-            from supportml.tracking import log_training, ui_command
+        from supportml.tracking import TrackingError, log_training, ui_command
 
-            tracked = log_training(result, dataset, settings, promote=promote)
+        try:
+            with _stage("log run to MLflow"):
+                tracked = log_training(result, dataset, settings, promote=promote)
+        except TrackingError as exc:
+            err.print(
+                f"[red]error:[/red] {exc}; the model is exported to {result.model_dir}, "
+                "re-run with --no-track to skip MLflow",
+                soft_wrap=True,
+            )
+            sys.exit(1)
     payload = {
         "model_dir": str(result.model_dir),
         "model_version": result.card.version,

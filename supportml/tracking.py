@@ -28,6 +28,10 @@ from supportml.train import TrainResult
 TRUSTED_TYPES = ["numpy.float32", "builtins.dict"]
 
 
+class TrackingError(RuntimeError):
+    """MLflow could not be reached or refused the run; one line for the user."""
+
+
 @dataclass(frozen=True)
 class TrackedRun:
     run_id: str
@@ -74,6 +78,16 @@ def log_training(
     result: TrainResult, dataset: Dataset, settings: Settings, promote: bool = False
 ) -> TrackedRun:
     """Log one training run, register its model and decide whether it becomes champion."""
+    try:
+        return _log_training(result, dataset, settings, promote)
+    except MlflowException as err:
+        first = str(err.message).splitlines()[0]
+        raise TrackingError(f"MLflow at {mlflow.get_tracking_uri()}: {first}") from None
+
+
+def _log_training(
+    result: TrainResult, dataset: Dataset, settings: Settings, promote: bool
+) -> TrackedRun:
     client = _client(settings)
     mlflow.set_experiment(settings.experiment)
     card = result.card

@@ -6,6 +6,7 @@ seconds) and can be tested without it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from supportml.data import Dataset, Split, split
+from supportml.data import DataError, Dataset, Split, split
 from supportml.evaluate import Evaluation, evaluate, select_threshold
 from supportml.model import ModelCard, ModelParams, TopicClassifier, save
 from supportml.suggest import abstention_score
@@ -100,8 +101,13 @@ def train(
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card."""
     texts, labels = dataset.texts, [str(label) for label in dataset.labels]
-    if cv is not None and cv < 2:
-        raise ValueError("--cv needs at least 2 folds")
+    if cv is not None:
+        smallest = min(Counter(labels).items(), key=lambda item: (item[1], item[0]))
+        if not 2 <= cv <= smallest[1]:
+            raise DataError(
+                f"{dataset.source}: --cv {cv} needs 2 to {smallest[1]} folds: topic "
+                f"{smallest[0]!r} has {smallest[1]} examples"
+            )
     parts = split(labels, seed=params.seed)
     classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
     with stage(f"evaluate on {len(parts.test):,} test requests"):

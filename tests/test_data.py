@@ -143,3 +143,16 @@ def test_read_table_keeps_all_columns(tmp_path, tiny_csv):
     assert list(frame.columns) == ["id", "text", "topic"] and len(frame) == 180
     with pytest.raises(DataError, match="missing column 'body'"):
         read_table(tiny_csv, "body")
+
+
+def test_one_topic_cannot_train(tmp_path):
+    rows = [
+        {"id": str(i), "text": f"deploy {i} failed", "topic": "Failed Deployment"} for i in range(5)
+    ]
+    with pytest.raises(DataError, match="need at least two topics to train, found 1"):
+        load_requests(write_csv(tmp_path / "d.csv", rows))
+
+
+def test_unlabelled_data_loads_for_prediction(tiny_csv):
+    data = load_requests(tiny_csv, label_col=None)
+    assert len(data) == 180 and set(data.labels) == {None}

@@ -89,3 +89,18 @@ def test_cli_train_prints_run_and_ui_command(tiny_csv, mlflow_uri, monkeypatch, 
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["topic"] == "Test Failure"
+
+
+def test_unreachable_tracking_store_is_one_line_and_keeps_the_export(
+    tiny_csv, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "nosuchscheme://nowhere")
+    params = tmp_path / "p.yaml"
+    params.write_text("char_ngrams: [2, 4]\n")
+    result = CliRunner().invoke(
+        cli,
+        ["train", "--data", str(tiny_csv), "--params", str(params), "--out", str(tmp_path / "m")],
+    )
+    assert result.exit_code == 1, result.output
+    assert "error: MLflow at nosuchscheme://nowhere:" in result.stderr
+    assert "Traceback" not in result.output and (tmp_path / "m" / "model_card.json").is_file()

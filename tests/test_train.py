@@ -3,7 +3,7 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 
-from supportml.data import load_requests
+from supportml.data import DataError, load_requests
 from supportml.train import cross_validate, train
 
 
@@ -45,6 +45,9 @@ def test_cross_validation_reports_mean_and_spread(tiny_csv, fast_params):
     assert scores["cv_folds"] == 3
 
 
-def test_cv_needs_two_folds(tiny_csv, fast_params, tmp_path):
-    with pytest.raises(ValueError, match="at least 2 folds"):
-        train(load_requests(tiny_csv), fast_params, tmp_path / "m", cv=1)
+@pytest.mark.parametrize("folds", [1, 31])
+def test_cv_folds_must_fit_the_smallest_topic(tiny_csv, fast_params, tmp_path, folds):
+    with pytest.raises(
+        DataError, match=f"--cv {folds} needs 2 to 30 folds: topic 'Access Request'"
+    ):
+        train(load_requests(tiny_csv), fast_params, tmp_path / "m", cv=folds)
