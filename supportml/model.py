@@ -36,37 +36,15 @@ PIPELINE_FILE = "pipeline.joblib"
 CARD_FILE = "model_card.json"
 SOLVERS = ("sag", "saga", "lbfgs", "newton-cg")
 WORD_TOKENS = r"(?u)\b\w+\b"  # keep one-character tokens: "2fa", "v2", "a11y" split into them
-#: Greetings and thanks carry no topic, yet a small topic can latch onto them by chance
-#: (tests/test_behaviour.py checks what each topic leans on). Dropped from the word features.
+#: Greetings, thanks and the mention placeholder (text.USER_TOKEN) carry no topic, yet a small
+#: topic can latch onto them by chance (tests/test_behaviour.py checks what each topic leans on).
+# fmt: off
 PLEASANTRIES = (
-    "hi",
-    "hey",
-    "heya",
-    "hello",
-    "hiya",
-    "morning",
-    "afternoon",
-    "evening",
-    "folks",
-    "everyone",
-    "y",
-    "yall",
-    "thanks",
-    "thank",
-    "thx",
-    "ty",
-    "tia",
-    "cheers",
-    "pls",
-    "please",
-    "plz",
-    "appreciate",
-    "appreciated",
-    "advance",
-    "so",
-    "much",
-    "someone",
+    "hi", "hey", "heya", "hello", "hiya", "morning", "afternoon", "evening", "folks", "everyone",
+    "y", "yall", "thanks", "thank", "thx", "ty", "tia", "cheers", "pls", "please", "plz",
+    "appreciate", "appreciated", "advance", "so", "much", "someone",
 )
+# fmt: on
 
 
 class ModelError(ValueError):
@@ -201,7 +179,7 @@ class _Block:
 
 
 class TopicClassifier:
-    """A fitted pipeline plus its temperature; texts in are already normalised (supportml.text)."""
+    """A fitted pipeline plus its temperature; texts in are prepared by text.model_text."""
 
     def __init__(self, pipeline: Pipeline, temperature: float = 1.0, max_chars: int = 4000):
         self.pipeline = pipeline
@@ -214,7 +192,7 @@ class TopicClassifier:
     def fit(
         cls, texts: Sequence[str], labels: Sequence[str], params: ModelParams
     ) -> TopicClassifier:
-        """Fit a new pipeline on (normalised) texts."""
+        """Fit a new pipeline on prepared texts."""
         pipeline = params.build()
         with _epoch_cap():
             pipeline.fit([t[: params.max_chars] for t in texts], list(labels))

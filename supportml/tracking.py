@@ -24,9 +24,6 @@ from supportml.evaluate import evaluate, plot_confusion
 from supportml.model import ModelCard, ModelError, TopicClassifier
 from supportml.train import TrainResult
 
-#: skops refuses unknown types when loading; these are the non-sklearn ones our pipeline holds.
-TRUSTED_TYPES = ["numpy.float32", "builtins.dict"]
-
 
 class TrackingError(RuntimeError):
     """MLflow could not be reached or refused the run; one line for the user."""
@@ -35,7 +32,6 @@ class TrackingError(RuntimeError):
 @dataclass(frozen=True)
 class TrackedRun:
     run_id: str
-    experiment_id: str
     model_version: str
     promoted: bool
     champion_macro_f1: float | None
@@ -48,10 +44,6 @@ def _client(settings: Settings) -> MlflowClient:
     if settings.tracking_uri:
         mlflow.set_tracking_uri(settings.tracking_uri)
     return MlflowClient()
-
-
-def tracking_uri() -> str:
-    return mlflow.get_tracking_uri()
 
 
 def ui_command() -> str:
@@ -124,7 +116,6 @@ def _log_training(
             input_example=examples,
             registered_model_name=settings.registered_model,
             metadata={"model_card": asdict(card)},
-            skops_trusted_types=TRUSTED_TYPES,
         )
         version = str(info.registered_model_version)
         champion = _champion_score(client, settings, result, dataset)
@@ -151,7 +142,6 @@ def _log_training(
         mlflow.set_tags({"supportml.promoted": str(promoted), "supportml.promotion_reason": reason})
         return TrackedRun(
             run.info.run_id,
-            run.info.experiment_id,
             version,
             promoted,
             None if champion is None else champion[1],
