@@ -1,0 +1,30 @@
+"""The dependency direction of ../shared/DESIGN.md, checked in a fresh interpreter."""
+
+import subprocess
+import sys
+
+CORE = ["config", "text", "data", "model", "evaluate", "suggest", "train"]
+ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
+
+
+def modules_after(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint(' '.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in done.stdout.split()}
+
+
+def test_core_imports_no_adapter_library():
+    loaded = modules_after("; ".join(f"import supportml.{name}" for name in CORE))
+    assert not loaded & set(ADAPTER_LIBS)
+
+
+def test_predict_with_a_local_model_never_imports_mlflow(trained):
+    """mlflow costs seconds to import: predicting with a models/ export must not pay for it."""
+    args = ["predict", "--model", str(trained.model_dir), "hi"]
+    loaded = modules_after(
+        "from click.testing import CliRunner\n"
+        "from supportml.cli import cli\n"
+        f"result = CliRunner().invoke(cli, {args!r})\n"
+        "assert result.exit_code == 0, result.output"
+    )
+    assert "sklearn" in loaded and "mlflow" not in loaded
