@@ -179,6 +179,7 @@ def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
         ("solver: liblinear\n", "solver must be one of"),
         ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
         ("refit_epochs: -1\n", "refit_epochs must be 0"),
+        ("max_df: 1.5\n", "max_df must be a share"),
         ("sublinear_tf: 1\n", "'sublinear_tf' has an invalid value"),
     ],
 )
@@ -204,3 +205,8 @@ def test_two_topics_work_on_both_paths(fast_params):
     assert probs.shape == (1, 2) and probs[0].argmax() == 1
     assert np.allclose(clf.predict_proba_one("helm deploy"), probs[0], atol=1e-4)
     assert clf.explain("helm deploy")[0][0] in {"helm", "deploy", "helm deploy"}
+
+
+def test_too_little_text_for_a_vocabulary_is_a_model_error(fast_params):
+    with pytest.raises(ModelError, match="cannot build a vocabulary from 3 training texts"):
+        TopicClassifier.fit(["a b", "c d", "e f"], ["x", "y", "x"], fast_params)
