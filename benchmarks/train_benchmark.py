@@ -78,8 +78,10 @@ def bench_ours(train, test, params: ModelParams, calls: int) -> dict:
     )
     fit_seconds = time.perf_counter() - start
     suggester = Suggester(classifier, threshold, "bench")
-    predicted, _, abstained = suggester.suggest_many(test.texts)
-    result = evaluate([str(y) for y in test.labels], predicted, ~abstained)
+    predicted, confidence, abstained = suggester.suggest_many(test.texts)
+    result = evaluate(test.labels, predicted, ~abstained, confidence)
+    _, raw = TopicClassifier(classifier.pipeline).predict(test.texts)  # temperature 1
+    uncalibrated = evaluate(test.labels, predicted, confidence=raw.max(axis=1))
     p50, p99 = latency_ms(lambda t: suggester.suggest(t, explain=False), test.raw, calls)
     return {
         "model": "supportml",
@@ -91,6 +93,8 @@ def bench_ours(train, test, params: ModelParams, calls: int) -> dict:
         "coverage_at_p90": round(result.coverage, 4),
         "answered_accuracy_at_p90": round(result.answered_precision, 4),
         "temperature": round(classifier.temperature, 3),
+        "calibration_error": round(result.calibration_error, 4),
+        "calibration_error_at_temperature_1": round(uncalibrated.calibration_error, 4),
     }
 
 

@@ -344,8 +344,10 @@ def evaluate(
     classifier, card = _resolve_model(model_ref, settings)
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
     with _stage(f"predict {len(dataset):,} requests"):
-        predicted, _, abstained = Suggester.from_card(classifier, card).suggest_many(dataset.texts)
-    result = score([str(label) for label in dataset.labels], predicted, ~abstained)
+        predicted, confidence, abstained = Suggester.from_card(classifier, card).suggest_many(
+            dataset.texts
+        )
+    result = score([str(label) for label in dataset.labels], predicted, ~abstained, confidence)
     unknown = sorted(set(dataset.classes) - set(card.labels))
     if as_json:
         click.echo(

@@ -42,15 +42,19 @@ class Evaluation:
     per_class: list[ClassReport]
     labels: list[str]
     confusion: np.ndarray
+    calibration_error: float | None = None
 
-    def metrics(self, prefix: str = "") -> dict[str, float]:
+    def metrics(self) -> dict[str, float]:
         """Flat name -> value, as logged to MLflow and printed with --json."""
-        return {
-            f"{prefix}accuracy": self.accuracy,
-            f"{prefix}macro_f1": self.macro_f1,
-            f"{prefix}coverage": self.coverage,
-            f"{prefix}answered_precision": self.answered_precision,
+        metrics = {
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "coverage": self.coverage,
+            "answered_precision": self.answered_precision,
         }
+        if self.calibration_error is not None:
+            metrics["calibration_error"] = self.calibration_error
+        return metrics
 
     def report(self) -> list[dict[str, object]]:
         return [vars(c) for c in self.per_class]
@@ -65,11 +69,15 @@ class Evaluation:
 
 
 def evaluate(
-    y_true: Sequence[str], y_pred: Sequence[str], answered: Sequence[bool] | None = None
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    answered: Sequence[bool] | None = None,
+    confidence: Sequence[float] | None = None,
 ) -> Evaluation:
     """Accuracy and macro-F1 over every row; coverage and precision over the rows answered.
 
-    ``answered`` marks the rows not abstained on (default: all of them).
+    ``answered`` marks the rows not abstained on (default: all of them); with the predicted
+    topic's ``confidence`` the calibration error is measured too.
     """
     y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
     answered = np.ones(len(y_true), bool) if answered is None else np.asarray(answered, bool)
@@ -92,7 +100,28 @@ def evaluate(
         ],
         labels=[str(label) for label in labels],
         confusion=confusion_matrix(y_true, y_pred, labels=labels),
+        calibration_error=None if confidence is None else calibration_error(confidence, correct),
     )
+
+
+def calibration_error(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 15
+) -> float:
+    """Expected calibration error: how far shown confidence is from the share actually right.
+
+    The gap between mean confidence and accuracy in equal-width confidence bins, weighted by the
+    rows in each bin; 0 means "80% sure" is right 80% of the time.
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    correct = np.asarray(correct, dtype=np.float64)
+    if confidence.size == 0:
+        return 0.0
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in np.unique(which):
+        rows = which == b
+        total += rows.sum() * abs(confidence[rows].mean() - correct[rows].mean())
+    return float(total / confidence.size)
 
 
 def select_threshold(

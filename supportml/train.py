@@ -114,7 +114,7 @@ def train(
         test_labels = [labels[i] for i in parts.test]
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
         answered = abstention_score(probs, classifier.temperature) >= threshold
-        evaluation = evaluate(test_labels, predicted, answered)
+        evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     card = ModelCard(
         labels=classifier.labels,

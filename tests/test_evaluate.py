@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportml.evaluate import evaluate, plot_confusion, select_threshold
+from supportml.evaluate import calibration_error, evaluate, plot_confusion, select_threshold
 
 
 def test_metrics_by_hand():
@@ -91,3 +91,13 @@ def test_top_confusions_lists_the_biggest_mistakes_first():
     pred = ["b"] * 3 + ["a"] * 2 + ["b"] * 4 + ["c"] + ["a", "c"]
     assert evaluate(truth, pred).top_confusions(2) == [("a", "b", 3), ("b", "c", 1)]
     assert evaluate(["a"], ["a"]).top_confusions() == []
+
+
+def test_calibration_error_by_hand():
+    # bin 0.9-0.97: conf .9, .9 right once -> |0.9 - 0.5| ; bin ~0.6: conf .6 right -> |0.6 - 1|
+    ece = calibration_error([0.9, 0.9, 0.6], [True, False, True], bins=10)
+    assert ece == pytest.approx((2 * 0.4 + 1 * 0.4) / 3)
+    assert calibration_error([1.0, 1.0], [True, True]) == 0.0
+    assert calibration_error([], []) == 0.0
+    result = evaluate(["a", "b"], ["a", "a"], confidence=[0.75, 0.25])
+    assert result.metrics()["calibration_error"] == pytest.approx(0.25)
