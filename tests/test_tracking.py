@@ -69,15 +69,18 @@ def test_missing_registry_model_is_a_clean_error(mlflow_uri):
         load_model("models:/nothing-here@champion", Settings(tracking_uri=mlflow_uri))
 
 
+def cli_train(data, tmp_path):
+    """`supportml train` with tracking on (the store comes from MLFLOW_TRACKING_URI)."""
+    params = tmp_path / "p.yaml"
+    params.write_text("char_ngrams: [2, 4]\n")
+    args = ["train", "--data", str(data), "--params", str(params), "--out", str(tmp_path / "m")]
+    return CliRunner().invoke(cli, args)
+
+
 def test_cli_train_prints_run_and_ui_command(tiny_csv, mlflow_uri, monkeypatch, tmp_path):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
     monkeypatch.setenv("SUPPORTML_EXPERIMENT", "t-cli")
-    params = tmp_path / "p.yaml"
-    params.write_text("char_ngrams: [2, 4]\n")
-    result = CliRunner().invoke(
-        cli,
-        ["train", "--data", str(tiny_csv), "--params", str(params), "--out", str(tmp_path / "m")],
-    )
+    result = cli_train(tiny_csv, tmp_path)
     assert result.exit_code == 0, result.output
     assert (
         "MLflow run" in result.stdout
@@ -95,12 +98,7 @@ def test_unreachable_tracking_store_is_one_line_and_keeps_the_export(
     tiny_csv, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "nosuchscheme://nowhere")
-    params = tmp_path / "p.yaml"
-    params.write_text("char_ngrams: [2, 4]\n")
-    result = CliRunner().invoke(
-        cli,
-        ["train", "--data", str(tiny_csv), "--params", str(params), "--out", str(tmp_path / "m")],
-    )
+    result = cli_train(tiny_csv, tmp_path)
     assert result.exit_code == 1, result.output
     assert "error: MLflow at nosuchscheme://nowhere:" in result.stderr
     assert "Traceback" not in result.output and (tmp_path / "m" / "model_card.json").is_file()
