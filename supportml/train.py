@@ -1,7 +1,7 @@
 """Training orchestration: data -> fit -> calibrate -> choose threshold -> evaluate -> export.
 
-Tracking is passed in as a callable so this module stays free of MLflow (whose import alone costs
-seconds) and can be tested without it.
+MLflow stays out of this module (its import alone costs seconds): the CLI hands the result to
+tracking.py when a run is to be logged, so training works, and is tested, without it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,6 @@ class TrainResult:
     evaluation: Evaluation
     split: Split
     model_dir: Path
-    cv: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
         return {**self.card.metrics, "temperature": self.card.temperature}
@@ -128,4 +127,4 @@ def train(
     )
     with stage(f"export to {model_dir}"):
         save(classifier, card, model_dir)
-    return TrainResult(classifier, card, evaluation, parts, Path(model_dir), cv_scores)
+    return TrainResult(classifier, card, evaluation, parts, Path(model_dir))
