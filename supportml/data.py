@@ -7,6 +7,7 @@ few examples) are skipped only when asked to, and always counted.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -116,17 +117,25 @@ def _read_frame(frame: pd.DataFrame) -> Iterator[tuple[str, dict[str, str]]]:
         yield f"row {number}", {str(k): "" if pd.isna(v) else str(v) for k, v in record.items()}
 
 
+def _checked(source: str | Path, encoding: str) -> tuple[Path, str]:
+    """The path, if it is a file, and the codec to read it with."""
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise DataError(f"{path}: unknown encoding {encoding!r}") from None
+    return path, "utf-8-sig" if codec == "utf-8" else codec  # spreadsheets love a byte-order mark
+
+
 def read_records(
     source: str | Path | pd.DataFrame, encoding: str = "utf-8"
 ) -> tuple[str, Iterator[tuple[str, dict[str, str]]]]:
     """(name, iterator of (location, record)) for a CSV/JSONL path or a DataFrame."""
     if isinstance(source, pd.DataFrame):
         return "<dataframe>", _read_frame(source)
-    path = Path(source)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    if encoding.lower().replace("-", "") == "utf8":
-        encoding = "utf-8-sig"  # spreadsheets love a byte-order mark
+    path, encoding = _checked(source, encoding)
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".ndjson"}:
         return str(path), _read_jsonl(path, encoding)
@@ -262,11 +271,7 @@ def split(
 
 def read_table(path: str | Path, text_col: str, encoding: str = "utf-8") -> pd.DataFrame:
     """Every column of a CSV/JSONL file as strings, for batch prediction that keeps all columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    if encoding.lower().replace("-", "") == "utf8":
-        encoding = "utf-8-sig"
+    path, encoding = _checked(path, encoding)
     try:
         if path.suffix.lower() in {".jsonl", ".ndjson"}:
             frame = pd.read_json(path, lines=True, dtype=False, encoding=encoding)

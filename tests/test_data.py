@@ -156,3 +156,10 @@ def test_one_topic_cannot_train(tmp_path):
 def test_unlabelled_data_loads_for_prediction(tiny_csv):
     data = load_requests(tiny_csv, label_col=None)
     assert len(data) == 180 and set(data.labels) == {None}
+
+
+def test_unknown_encoding_is_named(tiny_csv):
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        load_requests(tiny_csv, encoding="klingon")
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        read_table(tiny_csv, "text", encoding="klingon")
