@@ -445,41 +445,26 @@ def _predict_file(
 ) -> None:
     from rich.progress import Progress
 
-    from supportml.text import model_text
-
     with _stage(f"read {input_path}"):
         frame = read_table(input_path, text_col, encoding)
-    texts = [model_text(t) for t in frame[text_col]]
-    empty = [i for i, t in enumerate(texts) if not t]
-    present = [i for i, t in enumerate(texts) if t]
-    topics, confidence, abstained = (
-        [""] * len(texts),
-        [float("nan")] * len(texts),
-        [True] * len(texts),
-    )
-    chunk = 5000
     start = time.perf_counter()
     with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("predicting", total=len(present))
-        for offset in range(0, len(present), chunk):
-            rows = present[offset : offset + chunk]
-            got, conf, abst = suggester.suggest_many([texts[i] for i in rows])
-            for i, topic, c, a in zip(rows, got, conf, abst, strict=True):
-                topics[i], confidence[i], abstained[i] = topic, round(float(c), 4), bool(a)
-            progress.advance(task, len(rows))
+        task = progress.add_task("predicting", total=len(frame))
+        backlog = suggester.suggest_backlog(
+            frame[text_col].tolist(), advance=lambda n: progress.advance(task, n)
+        )
     elapsed = time.perf_counter() - start
-    frame["predicted_topic"], frame["confidence"], frame["abstained"] = (
-        topics,
-        confidence,
-        abstained,
-    )
+    frame["predicted_topic"] = backlog.topics
+    frame["confidence"] = backlog.confidence.round(4)
+    frame["abstained"] = backlog.abstained
+    predicted = len(frame) - backlog.empty
     out_path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out_path, index=False)
     summary = {
         "rows": len(frame),
-        "predicted": len(present),
-        "empty_text": len(empty),
-        "abstained": int(sum(abstained[i] for i in present)),
+        "predicted": predicted,
+        "empty_text": backlog.empty,
+        "abstained": int(backlog.abstained.sum()) - backlog.empty,
         "seconds": round(elapsed, 3),
         "out": str(out_path),
         "model_version": suggester.model_version,
@@ -488,12 +473,12 @@ def _predict_file(
         click.echo(json.dumps(summary))
         return
     err.print(
-        f"[green]✓[/green] predicted {len(present):,} rows in {elapsed:.2f} s "
-        f"({len(present) / max(elapsed, 1e-9):,.0f} rows/s)"
+        f"[green]✓[/green] predicted {predicted:,} rows in {elapsed:.2f} s "
+        f"({predicted / max(elapsed, 1e-9):,.0f} rows/s)"
     )
     out.print(
-        f"wrote {out_path}: {summary['abstained']:,} of {len(present):,} abstained"
-        + (f"; {len(empty):,} rows with empty text left blank" if empty else "")
+        f"wrote {out_path}: {summary['abstained']:,} of {predicted:,} abstained"
+        + (f"; {backlog.empty:,} rows with empty text left blank" if backlog.empty else "")
     )
 
 

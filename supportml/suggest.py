@@ -6,7 +6,7 @@ decision, taken with the threshold that training chose on held-out data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +51,16 @@ class Suggestion:
         }
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Suggestions for a whole file, one entry per input row."""
+
+    topics: list[str]
+    confidence: np.ndarray
+    abstained: np.ndarray
+    empty: int
+
+
 class Suggester:
     """Wraps a fitted classifier with its threshold; ``suggest`` is what every caller uses."""
 
@@ -86,6 +96,37 @@ class Suggester:
         """(topics, confidences, abstained) for prepared texts, vectorised for backlogs."""
         topics, probs = self.classifier.predict(texts)
         return topics, probs.max(axis=1), self._score(probs) < self.threshold
+
+    def suggest_backlog(
+        self,
+        raw_texts: Sequence[str],
+        chunk: int = 5000,
+        advance: Callable[[int], None] | None = None,
+    ) -> Backlog:
+        """Suggest for every raw text of a file, in chunks; ``advance(n)`` reports rows done.
+
+        Texts with nothing left after preparation get no topic (and count as abstained) rather
+        than disappearing, so every input row keeps its place in the output.
+        """
+        texts = [model_text(t) for t in raw_texts]
+        present = [i for i, t in enumerate(texts) if t]
+        result = Backlog(
+            topics=[""] * len(texts),
+            confidence=np.full(len(texts), np.nan),
+            abstained=np.ones(len(texts), dtype=bool),
+            empty=len(texts) - len(present),
+        )
+        advance = advance or (lambda _: None)
+        advance(result.empty)
+        for offset in range(0, len(present), chunk):
+            rows = present[offset : offset + chunk]
+            topics, confidence, abstained = self.suggest_many([texts[i] for i in rows])
+            for i, topic in zip(rows, topics, strict=True):
+                result.topics[i] = topic
+            result.confidence[rows] = confidence
+            result.abstained[rows] = abstained
+            advance(len(rows))
+        return result
 
     def _score(self, probs: np.ndarray) -> np.ndarray:
         return abstention_score(probs, self.classifier.temperature)

@@ -49,3 +49,18 @@ def test_batch_agrees_with_single(trained):
         one = suggester.suggest(text, explain=False)
         assert (one.topic, one.abstained) == (topic, flag)
         assert abs(one.confidence - conf) < 1e-4
+
+
+def test_backlog_keeps_every_row_in_place(trained):
+    suggester = Suggester(trained.classifier, trained.card.threshold, "v")
+    raw = [":wave: :pray:", "okta sso access denied", "", "helm rollback production"]
+    seen = []
+    backlog = suggester.suggest_backlog(raw, chunk=1, advance=seen.append)
+    assert backlog.empty == 2 and sum(seen) == 4
+    assert backlog.topics[0] == backlog.topics[2] == ""
+    assert backlog.abstained[0] and backlog.abstained[2]
+    assert (
+        np.isnan(backlog.confidence[[0, 2]]).all()
+        and not np.isnan(backlog.confidence[[1, 3]]).any()
+    )
+    assert backlog.topics[1] == "Access Request" and backlog.topics[3] == "Failed Deployment"
