@@ -432,7 +432,7 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
         out.print(f"  or {topic} ({probability:.2f})")
     if suggestion.explanation:
         terms = ", ".join(term for term, _ in suggestion.explanation)
-        out.print(f"[dim]because of: {terms}[/dim]")
+        out.print(f"[dim]because of: {terms}[/dim]", soft_wrap=True)
 
 
 def _predict_file(
