@@ -21,7 +21,7 @@ from rich.table import Table
 
 from supportml import __version__
 from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, ConfigError, Settings
-from supportml.data import DataError, load_requests, read_table
+from supportml.data import DataError, Dataset, load_requests, read_table
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
 from supportml.model import ModelCard, ModelError, ModelParams, TopicClassifier, load
@@ -156,7 +156,7 @@ def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _load(
     data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str, skip_invalid: bool
-):
+) -> Dataset:
     with _stage(f"load {data_path}"):
         dataset = load_requests(
             data_path,

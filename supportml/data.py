@@ -38,7 +38,6 @@ class Dataset:
     labels: list[str | None]
     source: str
     skipped: Counter[str] = field(default_factory=Counter)
-    rows: pd.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -153,7 +152,6 @@ def load_requests(
     encoding: str = "utf-8",
     skip_invalid: bool = False,
     min_per_class: int = MIN_PER_CLASS,
-    keep_rows: bool = False,
 ) -> Dataset:
     """Read and validate requests. ``label_col=None`` reads unlabelled data (for prediction).
 
@@ -165,7 +163,6 @@ def load_requests(
     texts: list[str] = []
     labels: list[str | None] = []
     where: list[str] = []
-    kept: list[dict[str, str]] = []
     seen_ids: dict[str, str] = {}
     skipped: Counter[str] = Counter()
     hint = " (pass --skip-invalid to skip such rows)"
@@ -208,8 +205,6 @@ def load_requests(
         texts.append(text)
         labels.append(label or None)
         where.append(location)
-        if keep_rows:
-            kept.append(record)
 
     if not checked_columns:
         raise DataError(f"{name}: no rows")
@@ -227,15 +222,13 @@ def load_requests(
             keep = [i for i, label in enumerate(labels) if label not in rare]
             skipped["topic with too few examples"] += len(labels) - len(keep)
             ids, texts, labels = ([seq[i] for i in keep] for seq in (ids, texts, labels))
-            kept = [kept[i] for i in keep] if keep_rows else kept
         if len(set(labels)) < 2:
             raise DataError(f"{name}: need at least two topics to train, found {len(set(labels))}")
     if not texts:
         raise DataError(
             f"{name}: no usable rows ({Dataset([], [], [], name, skipped).skipped_summary()})"
         )
-    rows = pd.DataFrame(kept) if keep_rows else None
-    return Dataset(ids, texts, labels, name, skipped, rows)
+    return Dataset(ids, texts, labels, name, skipped)
 
 
 @dataclass(frozen=True)
