@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from supportml.errors import UserError
+
 REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A setting from the environment that cannot be used; one line for the user."""
 
 
@@ -28,6 +30,9 @@ class Settings:
     experiment: str = "supportml"
     registered_model: str = REGISTERED_MODEL
     target_precision: float = 0.90
+    database_url: str = "sqlite:///supportml.db"
+    redact_off: tuple[str, ...] = ()  # names of built-in PII patterns to switch off
+    redact_extra: tuple[str, ...] = ()  # extra regexes whose matches are redacted too
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,4 +52,13 @@ class Settings:
             tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
             experiment=env.get("SUPPORTML_EXPERIMENT", cls.experiment),
             target_precision=target_precision,
+            database_url=env.get("SUPPORTML_DATABASE_URL") or cls.database_url,
+            redact_off=tuple(
+                name.strip()
+                for name in env.get("SUPPORTML_REDACT_OFF", "").split(",")
+                if name.strip()
+            ),
+            redact_extra=tuple(
+                line for line in env.get("SUPPORTML_REDACT_EXTRA", "").splitlines() if line.strip()
+            ),
         )

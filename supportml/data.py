@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from supportml.errors import UserError
 from supportml.text import model_text
 
 MIN_PER_CLASS = 2
 
 
-class DataError(ValueError):
+class DataError(UserError):
     """Input data that cannot be used as it is; the message is one line for the user."""
 
 

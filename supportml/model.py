@@ -31,6 +31,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from supportml.errors import UserError
+
 CARD_FORMAT = 1
 PIPELINE_FILE = "pipeline.joblib"
 CARD_FILE = "model_card.json"
@@ -47,7 +49,7 @@ PLEASANTRIES = (
 # fmt: on
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model that cannot be built, loaded or trusted; the message is one line for the user."""
 
 

@@ -1,83 +1,35 @@
-"""The `supportml` command: parse options, call the library, turn its errors into one-line messages.
-
-Human-readable results go to stdout, progress and timings to stderr, and ``--json`` prints exactly
-one JSON object on stdout for scripts.
-"""
+"""Model commands: train, evaluate and predict."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from supportml import __version__
-from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, ConfigError, Settings
-from supportml.data import DataError, Dataset, load_requests, read_table
+from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
+from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings
+from supportml.data import Dataset, load_requests, read_table
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
-from supportml.model import ModelCard, ModelError, ModelParams, TopicClassifier, load
+from supportml.model import ModelCard, ModelParams, TopicClassifier, load
 from supportml.suggest import Suggester
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-EXIT_INPUT = 2  # bad data, bad model file, bad parameters: the user can fix it
-
-
-def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become `error: …` on stderr with exit code 2, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, DataError, ModelError) as exc:
-            err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-            sys.exit(EXIT_INPUT)
-
-    return wrapper
-
-
-@contextmanager
-def _stage(name: str) -> Iterator[None]:
-    """Spinner while a step runs, then `✓ step (1.23 s)` on stderr."""
-    start = time.perf_counter()
-    with err.status(f"{name}…"):
-        yield
-    err.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.ensure_object(dict).setdefault("settings", Settings.from_env())
 
 
 def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
     """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
     ref = ref or str(settings.model_path)
     if ref.startswith(("models:/", "runs:/")):
-        with _stage(f"load {ref} from MLflow"):
+        with stage(f"load {ref} from MLflow"):
             from supportml.tracking import load_model  # mlflow is slow to import: only when asked
 
             return load_model(ref, settings)
     return load(ref)
-
-
-def _table(title: str, rows: list[tuple[str, str]]) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
 
 
 def _metric_rows(metrics: dict[str, float]) -> list[tuple[str, str]]:
@@ -94,7 +46,7 @@ def _print_evaluation(result: Evaluation, metrics: dict[str, float], title: str)
         for true, predicted, count in confusions:
             table.add_row(true, predicted, str(count))
         out.print(table)
-    out.print(_table(title, _metric_rows(metrics)))
+    out.print(key_value_table(title, _metric_rows(metrics)))
 
 
 def _per_class_table(report: list[dict[str, Any]]) -> Table:
@@ -157,7 +109,7 @@ def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _load(
     data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str, skip_invalid: bool
 ) -> Dataset:
-    with _stage(f"load {data_path}"):
+    with stage(f"load {data_path}"):
         dataset = load_requests(
             data_path,
             text_col=text_col,
@@ -174,19 +126,7 @@ def _load(
     return dataset
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="supportml")
-def cli() -> None:
-    """Track, categorise and report support requests that arrive in Slack.
-
-    \b
-    Quick start on the bundled sample data:
-      supportml train --data datasets/sample_requests.csv
-      supportml predict "my deploy to staging failed with exit code 137"
-    """
-
-
-@cli.command()
+@click.command()
 @with_data_options
 @click.option(
     "--params",
@@ -222,7 +162,7 @@ def cli() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
-@_clean_errors
+@clean_errors
 def train(
     ctx: click.Context,
     data_path: Path,
@@ -253,7 +193,7 @@ def train(
     """
     from supportml.train import train as run_training
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     base = ModelParams.from_file(params_file) if params_file else ModelParams()
     overrides = {"C": c, "max_iter": max_iter, "min_df": min_df, "seed": seed}
     params = ModelParams.from_mapping(
@@ -266,14 +206,14 @@ def train(
         out_dir or settings.model_path,
         target_precision=target_precision or settings.target_precision,
         cv=cv,
-        stage=_stage,
+        stage=stage,
     )
     tracked = None
     if track:
         from supportml.tracking import TrackingError, log_training, ui_command
 
         try:
-            with _stage("log run to MLflow"):
+            with stage("log run to MLflow"):
                 tracked = log_training(result, dataset, settings, promote=promote)
         except TrackingError as exc:
             err.print(
@@ -316,12 +256,12 @@ def train(
         out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
 
 
-@cli.command()
+@click.command()
 @model_option
 @with_data_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
-@_clean_errors
+@clean_errors
 def evaluate(
     ctx: click.Context,
     model_ref: str | None,
@@ -340,10 +280,10 @@ def evaluate(
       supportml evaluate --data datasets/sample_requests.csv
       supportml evaluate --model models:/supportml-topic@champion --data new_month.csv --json
     """
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     classifier, card = _resolve_model(model_ref, settings)
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
-    with _stage(f"predict {len(dataset):,} requests"):
+    with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = Suggester.from_card(classifier, card).suggest_many(
             dataset.texts
         )
@@ -367,7 +307,7 @@ def evaluate(
         out.print(f"[yellow]topics the model has never seen:[/yellow] {', '.join(unknown)}")
 
 
-@cli.command()
+@click.command()
 @click.argument("text", required=False)
 @model_option
 @click.option(
@@ -386,7 +326,7 @@ def evaluate(
 @click.option("--encoding", default="utf-8", show_default=True, help="Batch mode: input encoding.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-@_clean_errors
+@clean_errors
 def predict(
     ctx: click.Context,
     text: str | None,
@@ -408,7 +348,7 @@ def predict(
         raise click.UsageError("give either a TEXT or --input FILE (with --out FILE)")
     if input_path is not None and out_path is None:
         raise click.UsageError("--input needs --out FILE")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     classifier, card = _resolve_model(model_ref, settings)
     suggester = Suggester.from_card(classifier, card)
     if text is not None:
@@ -445,7 +385,7 @@ def _predict_file(
 ) -> None:
     from rich.progress import Progress
 
-    with _stage(f"read {input_path}"):
+    with stage(f"read {input_path}"):
         frame = read_table(input_path, text_col, encoding)
     start = time.perf_counter()
     with Progress(console=err, transient=True) as progress:
@@ -482,6 +422,4 @@ def _predict_file(
     )
 
 
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="supportml")
+COMMANDS = (train, evaluate, predict)

@@ -1,0 +1,61 @@
+"""What every command shares: consoles, the clean-error wrapper, stage timings, settings."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from supportml.config import Settings
+from supportml.errors import UserError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_INPUT = 2  # bad data, bad model file, bad parameters: the user can fix it
+
+
+def clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become `error: …` on stderr with exit code 2, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+            sys.exit(EXIT_INPUT)
+
+    return wrapper
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Spinner while a step runs, then `✓ step (1.23 s)` on stderr."""
+    start = time.perf_counter()
+    with err.status(f"{name}…"):
+        yield
+    err.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - start:.2f} s)[/dim]")
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The command's Settings, built once per invocation from the environment."""
+    return ctx.ensure_object(dict).setdefault("settings", Settings.from_env())
+
+
+def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    """A borderless two-column table: bold names, right-aligned values."""
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
