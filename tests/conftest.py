@@ -1,9 +1,14 @@
-"""Shared fixtures: small deterministic data, one MLflow store per session, one trained model."""
+"""Shared fixtures: small deterministic data, one MLflow store per session, one trained model, and
+an empty request store on SQLite and on the local PostgreSQL for every store test."""
 
 from __future__ import annotations
 
 import csv
+import os
 import random
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -171,6 +176,50 @@ def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never read the developer's MLflow store or models/ by accident."""
-    for name in ("MLFLOW_TRACKING_URI", "SUPPORTML_MODEL", "SUPPORTML_EXPERIMENT"):
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "SUPPORTML_MODEL",
+        "SUPPORTML_EXPERIMENT",
+        "SUPPORTML_DATABASE_URL",
+        "SUPPORTML_REDACT_OFF",
+        "SUPPORTML_REDACT_EXTRA",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+# The machine's PostgreSQL (trust auth); .ci/run makes sure it is up. Each test gets its own schema.
+POSTGRES_URL = os.environ.get(
+    "SUPPORTML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema in the test database; yields a URL whose search_path points at it."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # a missing server must fail loudly, never skip the Postgres path
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not usable ({exc.__class__.__name__}): {exc}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store: a SQLite file in tmp, or a fresh schema in the local PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    with postgres_schema() as url:
+        yield url

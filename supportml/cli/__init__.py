@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from supportml import __version__
-from supportml.cli import model
+from supportml.cli import model, store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,7 +24,7 @@ def cli() -> None:
     """
 
 
-for command in model.COMMANDS:
+for command in (*model.COMMANDS, *store.COMMANDS):
     cli.add_command(command)
 
 

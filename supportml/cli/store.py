@@ -1,0 +1,257 @@
+"""Store commands: `db` (schema, status, retention), `import` (history), `export` (training)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
+from supportml.config import Settings
+
+database_option = click.option(
+    "--database-url",
+    help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _engine(ctx: click.Context, database_url: str | None, *, create: bool = True):  # type: ignore[no-untyped-def]
+    from supportml.store import connect, open_store
+
+    url = database_url or settings_of(ctx).database_url
+    return open_store(url) if create else connect(url)
+
+
+def _date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-03-01") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group()
+def db() -> None:
+    """Create, upgrade and inspect the request store."""
+
+
+@db.command("upgrade")
+@database_option
+@click.pass_context
+@clean_errors
+def db_upgrade(ctx: click.Context, database_url: str | None) -> None:
+    """Apply the store's migrations (an empty database gets the whole schema).
+
+    \b
+    Examples:
+      supportml db upgrade
+      supportml db upgrade --database-url postgresql+psycopg://support@db.internal/supportml
+    """
+    from supportml.store import current_revision, upgrade
+
+    engine = _engine(ctx, database_url, create=False)
+    before = current_revision(engine)
+    after = upgrade(engine)
+    verb = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    url = engine.url.render_as_string(hide_password=True)
+    out.print(f"{url}: {verb} schema {after}", soft_wrap=True)
+
+
+@db.command("status")
+@database_option
+@json_option
+@click.pass_context
+@clean_errors
+def db_status(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
+    """Schema version and rows per table.
+
+    \b
+    Example:
+      supportml db status --json
+    """
+    from supportml.store import current_revision, repository, transaction
+
+    engine = _engine(ctx, database_url)
+    with transaction(engine) as session:
+        counts = repository.table_counts(session)
+    payload = {"revision": current_revision(engine), "rows": counts}
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    out.print(f"schema {payload['revision']}")
+    out.print(key_value_table("rows", [(name, f"{n:,}") for name, n in sorted(counts.items())]))
+
+
+@db.command("prune-events")
+@database_option
+@click.option(
+    "--days", type=click.IntRange(min=1), default=7, show_default=True, help="Keep this many days."
+)
+@click.pass_context
+@clean_errors
+def db_prune_events(ctx: click.Context, database_url: str | None, days: int) -> None:
+    """Forget processed Slack event ids older than --days (run daily; retries stop after minutes).
+
+    \b
+    Example (cron, every night at 03:00):
+      0 3 * * *  supportml db prune-events --days 7
+    """
+    from supportml.store import repository, transaction
+
+    engine = _engine(ctx, database_url)
+    with transaction(engine) as session:
+        removed = repository.prune_events(session, datetime.now(UTC) - timedelta(days=days))
+    out.print(f"removed {removed:,} event ids older than {days} days")
+
+
+@click.group("import")
+def import_() -> None:
+    """Import history: a tracking spreadsheet, a Slack export, a topic map."""
+
+
+def _cleaner(settings: Settings) -> Callable[[str], str]:
+    """Slack mrkdwn to plain text, then PII redaction as configured: what the store keeps."""
+    from supportml.text import Redactor, normalize
+
+    redactor = Redactor.configure(off=settings.redact_off, extra=settings.redact_extra)
+    return lambda raw: redactor.redact(normalize(raw))
+
+
+def _run_import(
+    ctx: click.Context,
+    database_url: str | None,
+    kind: str,
+    source: Path,
+    items: Iterable[Any],
+    total: int | None,
+    as_json: bool,
+) -> None:
+    from supportml.ingest.load import import_records
+
+    settings = settings_of(ctx)
+    clean = _cleaner(settings)
+    engine = _engine(ctx, database_url)
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"importing {source.name}", total=total)
+        summary = import_records(
+            engine, kind, str(source), items, clean, advance=lambda n: progress.advance(task, n)
+        )
+    payload = summary.to_dict()
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    err.print(
+        f"[green]✓[/green] {source}: {summary.read:,} read in {summary.seconds:.2f} s "
+        f"({summary.read / max(summary.seconds, 1e-9):,.0f}/s)"
+    )
+    rows = [
+        ("read", f"{summary.read:,}"),
+        ("imported", f"{summary.imported:,}"),
+        ("duplicate", f"{summary.duplicate:,}"),
+        ("skipped", f"{sum(summary.skipped.values()):,}"),
+    ]
+    rows += [(f"  {reason}", f"{n:,}") for reason, n in summary.skipped.most_common()]
+    out.print(key_value_table(f"import {source.name}", rows))
+
+
+@import_.command("topics-map")
+@click.argument("map_file", type=click.Path(path_type=Path))
+@database_option
+@click.pass_context
+@clean_errors
+def import_topics_map(ctx: click.Context, map_file: Path, database_url: str | None) -> None:
+    """Rename/merge historical topic labels (`old: new` YAML) and keep the map for later imports.
+
+    \b
+    Example:
+      supportml import topics-map datasets/topics_map.example.yaml
+    """
+    from supportml.ingest.topics_map import read_topic_map
+    from supportml.store import repository, transaction
+
+    topic_map = read_topic_map(map_file)
+    engine = _engine(ctx, database_url)
+    with transaction(engine) as session:
+        if repository.has_topic_map(session, topic_map.sha256):
+            out.print(f"{map_file}: this map was applied before; nothing to do", soft_wrap=True)
+            return
+        changed = repository.apply_topic_map(
+            session, topic_map.name, topic_map.sha256, topic_map.mapping
+        )
+    out.print(
+        f"{map_file}: {len(topic_map.mapping)} renames, {changed:,} stored labels changed; "
+        "later imports get this map too",
+        soft_wrap=True,
+    )
+
+
+@click.group()
+def export() -> None:
+    """Export data from the store."""
+
+
+@export.command("training")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path), help="CSV file.")
+@click.option("--since", help="Only requests created on or after this date (2026-03-01).")
+@database_option
+@json_option
+@click.pass_context
+@clean_errors
+def export_training(
+    ctx: click.Context, out_path: Path, since: str | None, database_url: str | None, as_json: bool
+) -> None:
+    """Write people-labelled requests as a CSV that `supportml train` reads.
+
+    Human- and form-confirmed topics come first, imported labels next; the model's own
+    unconfirmed guesses and deleted requests are never exported.
+
+    \b
+    Example:
+      supportml export training --out history.csv --since 2026-01-01
+      supportml train --data history.csv
+    """
+    from supportml.store import repository, transaction
+
+    engine = _engine(ctx, database_url)
+    fields = ["id", "created_at", "channel", "requester_team", "text", "topic", "label_source"]
+    written = 0
+    with stage(f"export to {out_path}"), transaction(engine) as session:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        with out_path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(fields)
+            for request in session.scalars(repository.labelled_requests(_date(since))):
+                writer.writerow(
+                    [
+                        f"{request.workspace}/{request.channel}/{request.ts}",
+                        request.created_at.isoformat(),
+                        request.channel,
+                        request.requester_team or "",
+                        request.text,
+                        request.final_topic,
+                        request.label_source,
+                    ]
+                )
+                written += 1
+    if as_json:
+        click.echo(json.dumps({"rows": written, "out": str(out_path)}))
+    else:
+        out.print(f"wrote {written:,} labelled requests to {out_path}")
+
+
+COMMANDS = (db, import_, export)

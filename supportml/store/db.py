@@ -1,0 +1,137 @@
+"""Connecting to the store and keeping its schema current (Alembic, run from code).
+
+SQLite is the embedded default; PostgreSQL (``postgresql+psycopg://…``) is for teams and several
+responder replicas. Commands open the store through `open_store`, which creates the schema in an
+empty database and refuses to run against one whose schema is older than this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from supportml.errors import UserError
+
+VERSION_TABLE = "supportml_alembic_version"  # MLflow may share the database and has its own
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(UserError):
+    """The store cannot be used as asked (bad URL, unreachable, schema out of date)."""
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout for concurrency."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"database URL {url!r} is not a URL; expected sqlite:///supportml.db or "
+            "postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(f"database URL {_redacted(url)}: only sqlite and postgresql are supported")
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    try:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    except NoSuchModuleError as exc:
+        raise StoreError(f"database URL {_redacted(url)}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with _reachable(engine).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Apply migrations up to ``revision`` (in one transaction) and return the new revision."""
+    from alembic import command
+
+    config = _alembic_config()
+    with _reachable(engine).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    current = current_revision(engine)
+    assert current is not None
+    return current
+
+
+def open_store(url: str) -> Engine:
+    """Connect; an empty database gets the schema, an outdated one is a clear error."""
+    engine = connect(url)
+    revision = current_revision(engine)
+    if revision is None:
+        if inspect(engine).has_table("requests"):
+            raise StoreError(
+                f"{_redacted(url)} has a requests table but no supportml schema version; "
+                "point SUPPORTML_DATABASE_URL at an empty database"
+            )
+        upgrade(engine)
+    elif revision != head_revision():
+        raise StoreError(
+            f"{_redacted(url)} is at schema {revision}, this supportml needs "
+            f"{head_revision()}: run `supportml db upgrade`"
+        )
+    return engine
+
+
+def _reachable(engine: Engine) -> Engine:
+    try:
+        with engine.connect():
+            return engine
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open {_redacted(str(engine.url))}: {reason}") from None
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits together or not at all."""
+    with sessionmaker(engine, expire_on_commit=False).begin() as session:
+        yield session

@@ -1,0 +1,182 @@
+"""The request store's tables (SQLAlchemy 2 declarative models).
+
+One row per support request, keyed by Slack's own identity (workspace, channel, ts) so that an
+import, a retried event and a replay all land on the same row. Times are stored in UTC and read
+back timezone-aware on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only autoincrements INTEGER keys
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the store keeps UTC, pass an aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Request(Base):
+    """A top-level support request and everything learned about it since."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("workspace", "channel", "ts", name="uq_requests_message"),
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_final_topic", "final_topic"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(32), default="default")
+    channel: Mapped[str] = mapped_column(String(80))
+    ts: Mapped[str] = mapped_column(String(80))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    requester: Mapped[str | None] = mapped_column(String(80))
+    requester_team: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text, default="")  # redacted before it gets here
+    source: Mapped[str] = mapped_column(String(16))  # message / form / workflow / shortcut / import
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(120))  # ticket id in a tracking sheet
+    permalink: Mapped[str | None] = mapped_column(String(500))
+    # what the model said
+    predicted_topic: Mapped[str | None] = mapped_column(String(120))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    abstained: Mapped[bool | None] = mapped_column(Boolean)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    docs_holdout: Mapped[bool] = mapped_column(Boolean, default=False)  # no links shown, on purpose
+    # what people said
+    original_topic: Mapped[str | None] = mapped_column(String(120))  # label as found in the source
+    final_topic: Mapped[str | None] = mapped_column(String(120))  # after topic maps / feedback
+    label_source: Mapped[str | None] = mapped_column(String(16))  # form / human / import / model
+    # lifecycle
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open/answered/resolved
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_responder: Mapped[str | None] = mapped_column(String(80))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(16))  # docs / human / unknown
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    suggestions: Mapped[list[DocSuggestion]] = relationship(
+        back_populates="request", order_by="DocSuggestion.rank"
+    )
+
+
+class DocSuggestion(Base):
+    """A documentation link shown for a request, and what people said about it."""
+
+    __tablename__ = "doc_suggestions"
+    __table_args__ = (UniqueConstraint("request_id", "doc_id", name="uq_doc_suggestions_shown"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    doc_id: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    feedback: Mapped[str | None] = mapped_column(String(16))  # helpful / resolved / not_helpful
+    feedback_by: Mapped[str | None] = mapped_column(String(80))
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request: Mapped[Request] = relationship(back_populates="suggestions")
+
+
+class FeedbackEvent(Base):
+    """Append-only log of every click and reaction that changed a request (who, what, when)."""
+
+    __tablename__ = "feedback_events"
+    __table_args__ = (Index("ix_feedback_events_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))  # confirm / change_topic / docs_solved / …
+    value: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Slack event ids already handled: a retried delivery is recognised and dropped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class TopicMap(Base):
+    """A rename/merge map applied to historical labels, kept so later imports get it too."""
+
+    __tablename__ = "topic_maps"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportRun(Base):
+    """One `supportml import …` invocation and its summary (an audit trail for the history)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))  # spreadsheet / slack-export
+    source: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running/done/failed
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

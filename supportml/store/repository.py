@@ -1,0 +1,131 @@
+"""Reads and writes the rest of supportml uses; callers never write SQL against the store.
+
+Writes that may race (an import in two processes, Slack retrying an event) use the database's own
+``INSERT … ON CONFLICT DO NOTHING`` so the unique keys, not timing, decide what is a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from supportml.store.models import Base, ImportRun, ProcessedEvent, Request, TopicMap
+
+LABEL_PRIORITY = {"human": 0, "form": 1, "import": 2}  # the model's own guesses never train it
+
+
+def _insert(session: Session, model: type) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def insert_new_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert the rows not stored yet (by workspace, channel, ts); return how many were new."""
+    if not rows:
+        return 0
+    statement = (
+        _insert(session, Request)
+        .on_conflict_do_nothing(index_elements=["workspace", "channel", "ts"])
+        .returning(Request.id)
+    )
+    return len(session.execute(statement, list(rows)).all())
+
+
+def existing_keys(
+    session: Session, keys: Iterable[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """Which (workspace, channel, ts) keys are already stored: lets an import skip work early."""
+    keys = list(keys)
+    found: set[tuple[str, str, str]] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        channels = {channel for _, channel, _ in chunk}
+        stamps = {ts for _, _, ts in chunk}
+        query = select(Request.workspace, Request.channel, Request.ts).where(
+            Request.channel.in_(channels), Request.ts.in_(stamps)
+        )
+        found.update(tuple(row) for row in session.execute(query))  # type: ignore[misc]
+    return found & set(keys)
+
+
+def mark_event_processed(session: Session, event_id: str, when: datetime | None = None) -> bool:
+    """Remember a Slack event id; False if it was seen before (a retry to drop)."""
+    statement = (
+        _insert(session, ProcessedEvent)
+        .values(event_id=event_id, received_at=when or datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def prune_events(session: Session, older_than: datetime) -> int:
+    """The retention job: forget event ids received before ``older_than`` (Slack retries for
+    minutes, not days, so a week is plenty)."""
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < older_than))
+    return int(result.rowcount or 0)
+
+
+def start_import(session: Session, kind: str, source: str) -> int:
+    run = ImportRun(kind=kind, source=source, status="running", counts={})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_import(session: Session, run_id: int, status: str, counts: Mapping[str, Any]) -> None:
+    session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run_id)
+        .values(status=status, counts=dict(counts), finished_at=datetime.now(UTC))
+    )
+
+
+def topic_maps(session: Session) -> list[dict[str, str]]:
+    """Every recorded map, oldest first: imports re-apply them in this order."""
+    return [dict(m) for m in session.scalars(select(TopicMap.mapping).order_by(TopicMap.id))]
+
+
+def has_topic_map(session: Session, sha256: str) -> bool:
+    return session.scalar(select(TopicMap.id).where(TopicMap.sha256 == sha256)) is not None
+
+
+def apply_topic_map(session: Session, name: str, sha256: str, mapping: Mapping[str, str]) -> int:
+    """Rename/merge the people-given labels of stored requests and record the map; rows changed."""
+    changed = 0
+    for old, new in mapping.items():
+        result = session.execute(
+            update(Request)
+            .where(Request.final_topic == old, Request.label_source != "model")
+            .values(final_topic=new)
+        )
+        changed += int(result.rowcount or 0)
+    session.add(TopicMap(name=name, sha256=sha256, mapping=dict(mapping), rows_changed=changed))
+    return changed
+
+
+def labelled_requests(since: datetime | None = None) -> Select[tuple[Request]]:
+    """Requests with a people-given topic (never the model's guess), best label sources first."""
+    query = (
+        select(Request)
+        .where(
+            Request.final_topic.is_not(None),
+            Request.label_source.in_(tuple(LABEL_PRIORITY)),
+            Request.deleted.is_(False),
+        )
+        .order_by(case(LABEL_PRIORITY, value=Request.label_source), Request.created_at, Request.id)
+    )
+    return query if since is None else query.where(Request.created_at >= since)
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    """Rows per table, for `supportml db status`."""
+    return {
+        name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+        for name, table in Base.metadata.tables.items()
+    }

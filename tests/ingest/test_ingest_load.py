@@ -1,0 +1,112 @@
+"""The batch writer: idempotent, atomic per batch, topic maps re-applied, text cleaned first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from supportml.ingest.errors import IngestError
+from supportml.ingest.load import import_records
+from supportml.ingest.records import ImportedRequest, Skipped
+from supportml.store import open_store, repository, transaction
+from supportml.store.models import ImportRun, Request
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()
+
+
+def records(n: int, topic: str | None = "Pull Request") -> list[ImportedRequest]:
+    return [
+        ImportedRequest(
+            channel="C1",
+            ts=f"{1712000000 + i}.000100",
+            text=f"please review my PR {i}, mail me at dev{i}@example.com",
+            created_at=T0 + timedelta(minutes=i),
+            origin=f"test#{i}",
+            topic=topic,
+            first_response_at=T0 + timedelta(minutes=i + 5) if i % 2 else None,
+        )
+        for i in range(n)
+    ]
+
+
+def stored(engine: Engine) -> list[Request]:
+    with transaction(engine) as session:
+        return list(session.scalars(select(Request).order_by(Request.id)))
+
+
+def test_a_second_import_adds_nothing(engine: Engine) -> None:
+    items = [*records(25), Skipped("test#x", "channel join")]
+    first = import_records(engine, "test", "src", items, clean=str.upper, batch_size=10)
+    again = import_records(engine, "test", "src", items, clean=str.upper, batch_size=10)
+    assert (first.read, first.imported, first.duplicate) == (26, 25, 0)
+    assert first.skipped == {"channel join": 1}
+    assert (again.imported, again.duplicate) == (0, 25)
+    assert len(stored(engine)) == 25
+
+
+def test_text_is_cleaned_and_labels_keep_their_original(engine: Engine) -> None:
+    import_records(
+        engine, "test", "src", records(2), clean=lambda t: t.replace("example.com", "[x]")
+    )
+    first, second = stored(engine)
+    assert "example.com" not in first.text and "[x]" in first.text
+    assert (first.original_topic, first.final_topic, first.label_source) == (
+        "Pull Request",
+        "Pull Request",
+        "import",
+    )
+    assert (first.status, second.status) == ("open", "answered")
+
+
+def test_recorded_topic_maps_apply_to_later_imports(engine: Engine) -> None:
+    with transaction(engine) as session:
+        repository.apply_topic_map(session, "m.yaml", "cd" * 32, {"Pull Request": "PR Review"})
+    import_records(engine, "test", "src", records(3), clean=str)
+    assert {(r.original_topic, r.final_topic) for r in stored(engine)} == {
+        ("Pull Request", "PR Review")
+    }
+
+
+def test_unlabelled_records_have_no_label_source(engine: Engine) -> None:
+    import_records(engine, "test", "src", records(2, topic=None), clean=str)
+    assert {(r.final_topic, r.label_source) for r in stored(engine)} == {(None, None)}
+
+
+def test_a_failure_keeps_whole_batches_only_and_a_rerun_resumes(engine: Engine) -> None:
+    def broken() -> Iterator[ImportedRequest]:
+        yield from records(25)
+        raise IngestError("day.json line 3: not JSON")
+
+    with pytest.raises(IngestError):
+        import_records(engine, "test", "src", broken(), clean=str, batch_size=10)
+    assert len(stored(engine)) == 20  # two whole batches; the third never half-written
+    with transaction(engine) as session:
+        assert session.scalars(select(ImportRun.status)).all() == ["failed"]
+    resumed = import_records(engine, "test", "src", records(30), clean=str, batch_size=10)
+    assert (resumed.imported, resumed.duplicate) == (10, 20)
+    assert len(stored(engine)) == 30
+
+
+def test_the_same_message_twice_in_one_source_counts_as_duplicate(engine: Engine) -> None:
+    items = records(3)
+    summary = import_records(engine, "test", "src", [*items, items[0]], clean=str)
+    assert (summary.imported, summary.duplicate) == (3, 1)
+
+
+def test_every_run_is_recorded_with_its_summary(engine: Engine) -> None:
+    summary = import_records(engine, "test", "sheet.csv", records(4), clean=str)
+    with transaction(engine) as session:
+        run = session.scalars(select(ImportRun)).one()
+        assert session.scalar(select(func.count()).select_from(Request)) == 4
+    assert (run.kind, run.source, run.status) == ("test", "sheet.csv", "done")
+    assert run.counts["imported"] == 4 and run.id == summary.run_id

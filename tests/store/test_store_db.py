@@ -1,0 +1,95 @@
+"""Connecting and migrating, on SQLite and the local PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, inspect, select, text
+
+from supportml.store import StoreError, connect, current_revision, open_store, transaction, upgrade
+from supportml.store.db import VERSION_TABLE, head_revision
+from supportml.store.models import Request
+
+TABLES = {"requests", "doc_suggestions", "feedback_events", "processed_events", "topic_maps"}
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_an_empty_database_gets_the_schema_on_first_use(database_url: str) -> None:
+    engine = connect(database_url)
+    assert current_revision(engine) is None
+    engine.dispose()
+    engine = open_store(database_url)
+    assert current_revision(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_migrations_go_down_to_empty_and_back_up(engine: Engine) -> None:
+    assert upgrade(engine) == head_revision()  # a second upgrade is a no-op
+    from alembic import command
+
+    from supportml.store.db import _alembic_config
+
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    assert upgrade(engine) == head_revision()
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_a_schema_this_code_does_not_know_is_refused(engine: Engine, database_url: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'f00d'"))
+    with pytest.raises(StoreError, match="supportml db upgrade"):
+        open_store(database_url)
+
+
+def test_times_come_back_aware_and_in_utc(engine: Engine) -> None:
+    eastern = timezone(timedelta(hours=-5))
+    created = datetime(2026, 3, 2, 9, 30, tzinfo=eastern)
+    with transaction(engine) as session:
+        session.add(Request(channel="C1", ts="1.0", source="message", created_at=created))
+    with transaction(engine) as session:
+        stored = session.scalars(select(Request)).one()
+    assert stored.created_at == created
+    assert stored.created_at.tzinfo == UTC
+    assert stored.created_at.hour == 14
+
+
+def test_naive_times_are_refused(engine: Engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), transaction(engine) as session:
+        session.add(
+            Request(channel="C1", ts="1.0", source="message", created_at=datetime(2026, 3, 2))
+        )
+        session.flush()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "is not a URL"),
+        ("mysql://root@localhost/test", "only sqlite and postgresql"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/test", "cannot open"),
+        ("sqlite:////nonexistent-dir/sub/store.db", "cannot open"),
+    ],
+)
+def test_unusable_urls_are_one_line_errors(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message) as caught:
+        open_store(url)
+    assert "\n" not in str(caught.value)
+
+
+def test_passwords_never_appear_in_errors() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql+psycopg://me:s3cret@127.0.0.1:1/test")
+    assert "s3cret" not in str(caught.value)
