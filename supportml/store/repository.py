@@ -10,11 +10,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import Integer, Select, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from supportml.store.models import Base, ImportRun, ProcessedEvent, Request, TopicMap
+from supportml.store.models import (
+    Base,
+    DocSuggestion,
+    FeedbackEvent,
+    ImportRun,
+    ProcessedEvent,
+    Request,
+    TopicMap,
+)
 
 LABEL_PRIORITY = {"human": 0, "form": 1, "import": 2}  # the model's own guesses never train it
 
@@ -129,3 +137,101 @@ def table_counts(session: Session) -> dict[str, int]:
         name: int(session.scalar(select(func.count()).select_from(table)) or 0)
         for name, table in Base.metadata.tables.items()
     }
+
+
+DOC_FEEDBACK = ("helpful", "resolved", "not_helpful")
+
+
+def find_request(session: Session, workspace: str, channel: str, ts: str) -> Request | None:
+    return session.scalars(
+        select(Request).where(
+            Request.workspace == workspace, Request.channel == channel, Request.ts == ts
+        )
+    ).one_or_none()
+
+
+def record_suggestion(
+    session: Session,
+    request: Request,
+    *,
+    topic: str,
+    confidence: float,
+    abstained: bool,
+    model_version: str,
+    links: Sequence[tuple[str, float]],
+    holdout: bool,
+) -> None:
+    """Store what the model suggested and which docs were shown (none for the holdout share).
+
+    Re-suggesting (an edited request) replaces links that got no feedback and keeps rated ones,
+    so per-doc statistics never lose a click.
+    """
+    request.predicted_topic = topic
+    request.confidence = confidence
+    request.abstained = abstained
+    request.model_version = model_version
+    request.docs_holdout = holdout
+    if request.final_topic is None and not abstained:
+        request.final_topic, request.label_source = topic, "model"
+    elif request.label_source == "model":
+        request.final_topic = None if abstained else topic
+        request.label_source = None if abstained else "model"
+    session.execute(
+        delete(DocSuggestion).where(
+            DocSuggestion.request_id == request.id, DocSuggestion.feedback.is_(None)
+        )
+    )
+    rated = set(
+        session.scalars(select(DocSuggestion.doc_id).where(DocSuggestion.request_id == request.id))
+    )
+    for rank, (doc_id, score) in enumerate(() if holdout else links, start=1):
+        if doc_id not in rated:
+            session.add(DocSuggestion(request_id=request.id, doc_id=doc_id, rank=rank, score=score))
+
+
+def record_doc_feedback(
+    session: Session, request: Request, doc_id: str | None, feedback: str, actor: str
+) -> None:
+    """A click on a suggested doc (or on "Docs solved it" for all of them), logged and applied."""
+    if feedback not in DOC_FEEDBACK:
+        raise ValueError(f"doc feedback {feedback!r}: expected one of {', '.join(DOC_FEEDBACK)}")
+    now = datetime.now(UTC)
+    query = update(DocSuggestion).where(DocSuggestion.request_id == request.id)
+    if doc_id is not None:
+        query = query.where(DocSuggestion.doc_id == doc_id)
+    session.execute(query.values(feedback=feedback, feedback_by=actor, feedback_at=now))
+    if feedback == "resolved":
+        request.status, request.resolution = "resolved", "docs"
+        request.resolved_at = request.resolved_at or now
+    log_feedback(session, request, actor, f"doc_{feedback}", doc_id)
+
+
+def log_feedback(
+    session: Session, request: Request, actor: str, action: str, value: str | None = None
+) -> None:
+    """Append to the feedback log; rows there are never updated or deleted."""
+    session.add(FeedbackEvent(request_id=request.id, actor=actor, action=action, value=value))
+
+
+def doc_stats(session: Session) -> list[dict[str, Any]]:
+    """Per doc: times shown, rated helpful, resolved the request, and shown yet still escalated
+    (the request ended up resolved by a person) — the deflection numbers per page."""
+    escalated = (Request.resolution == "human").cast(Integer)
+    query = (
+        select(
+            DocSuggestion.doc_id,
+            func.count().label("shown"),
+            func.sum((DocSuggestion.feedback == "helpful").cast(Integer)).label("helpful"),
+            func.sum((DocSuggestion.feedback == "resolved").cast(Integer)).label("resolved"),
+            func.sum((DocSuggestion.feedback == "not_helpful").cast(Integer)).label("not_helpful"),
+            func.sum(escalated).label("still_escalated"),
+        )
+        .join(Request, Request.id == DocSuggestion.request_id)
+        .where(Request.deleted.is_(False))
+        .group_by(DocSuggestion.doc_id)
+        .order_by(func.count().desc(), DocSuggestion.doc_id)
+    )
+    return [
+        {key: (value or 0) if key != "doc_id" else value for key, value in row._mapping.items()}
+        for row in session.execute(query)
+    ]
