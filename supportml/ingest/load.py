@@ -27,6 +27,7 @@ class ImportSummary:
     imported: int = 0
     duplicate: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)  # a few origins per skip reason
     seconds: float = 0.0
     run_id: int | None = None
 
@@ -37,6 +38,7 @@ class ImportSummary:
             "duplicate": self.duplicate,
             "skipped": sum(self.skipped.values()),
             "skipped_by_reason": dict(self.skipped.most_common()),
+            "skipped_examples": self.examples,
             "seconds": round(self.seconds, 3),
             "run_id": self.run_id,
         }
@@ -109,6 +111,9 @@ def import_records(
             summary.read += 1
             if isinstance(item, Skipped):
                 summary.skipped[item.reason] += 1
+                examples = summary.examples.setdefault(item.reason, [])
+                if len(examples) < 3:
+                    examples.append(item.origin)
             else:
                 key = (item.workspace, item.channel, item.ts)
                 if key in batch:

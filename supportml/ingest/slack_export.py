@@ -1,0 +1,538 @@
+"""Read a Slack workspace export (a .zip, or the folder it unzips to) into request records.
+
+An export holds ``channels.json``, ``users.json`` and one folder per channel with one
+``YYYY-MM-DD.json`` array of messages per day. Replies are filed under the day they were
+written, so threads are rebuilt per channel from ``thread_ts`` before any request is yielded;
+memory grows with one channel's requests and a few numbers per reply, not with the export.
+
+What becomes a request, and how its thread is read (see `ExportOptions` for the knobs):
+
+- A top-level message by a human (``file_share`` and ``me_message`` included) is a request,
+  source "import". With no text but files attached, the file titles are its text, so a pasted
+  screenshot is still counted; with neither it is skipped as "empty message".
+- A bot message whose text or blocks carry form fields (``*Topic*\\nDeploy`` or ``Topic: Deploy``,
+  at least two of the known labels) is a Workflow Builder form post: source "workflow", topic
+  from the form (label source "form"), team from the form, text = summary (+ details), and the
+  requester is the ``<@U…>`` named as submitter (or mentioned before the first field).
+- Everything else is yielded as `Skipped` with a short, countable reason: thread replies
+  (including ``thread_broadcast``), joins and leaves, other channel events, bot chatter, edit and
+  delete events, deleted-message tombstones.
+- First response: the earliest reply by a human other than the requester; failing that, a
+  response reaction (default 👀) by such a person. Exports carry no reaction times, so a
+  reaction-only response sets ``first_responder`` and leaves ``first_response_at`` empty.
+- Resolution: the earliest human reply containing a resolution keyword (its ts is
+  ``resolved_at``), else a resolution reaction (default ✅) on the request, by anyone human;
+  a reaction's time is unknown, so ``resolved_at`` is then the latest human reply, the last
+  thing known to happen before the thread was closed (empty when nobody replied). The
+  resolution is "docs" when the resolving reply also contains a docs keyword, else "human".
+- Workspace: `ExportOptions.workspace` if given, else the message's ``team``, else the
+  workspace most users in ``users.json`` belong to, else "default".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from supportml.ingest.errors import IngestError
+from supportml.ingest.records import ImportedRequest, Skipped
+
+# Form labels as Workflow Builder and the old form bot wrote them -> the field they fill.
+FORM_LABELS: Mapping[str, str] = {
+    "topic": "topic",
+    "request topic": "topic",
+    "category": "topic",
+    "request type": "topic",
+    "team": "team",
+    "your team": "team",
+    "requesting team": "team",
+    "product team": "team",
+    "summary": "summary",
+    "summary of request": "summary",
+    "request summary": "summary",
+    "description": "summary",
+    "what do you need help with": "summary",
+    "details": "details",
+    "additional details": "details",
+    "more details": "details",
+    "anything else": "details",
+    "submitted by": "submitter",
+    "submitter": "submitter",
+    "requester": "submitter",
+    "requested by": "submitter",
+}
+
+_DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_TS = re.compile(r"(\d{1,12})\.(\d{1,6})")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_BOLD_LABEL = re.compile(r"\s*\*([^*\n]{1,60})\*\s*:?\s*(.*)")
+_PLAIN_LABEL = re.compile(r"\s*([A-Za-z][A-Za-z ?'/]{0,40}?)\s*:\s*(.*)")
+_HUMAN_SUBTYPES = {None, "file_share", "me_message"}
+_EVENT_REASONS = {
+    "channel_join": "join/leave",
+    "channel_leave": "join/leave",
+    "group_join": "join/leave",
+    "group_leave": "join/leave",
+    "message_changed": "edit",
+    "message_deleted": "delete",
+    "tombstone": "deleted message",
+    "thread_broadcast": "thread reply",
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How a thread is read; defaults follow the emoji and phrases support staff use today."""
+
+    response_reactions: frozenset[str] = frozenset({"eyes"})
+    resolution_reactions: frozenset[str] = frozenset({"white_check_mark", "heavy_check_mark"})
+    resolution_keywords: tuple[str, ...] = (
+        "resolved",
+        "fixed now",
+        "closing this",
+        "closing the ticket",
+        "all set now",
+    )
+    docs_keywords: tuple[str, ...] = ("docs", "documentation", "runbook", "readme", "user guide")
+    workspace: str | None = None  # overrides the messages' own team ids
+    user_teams: Mapping[str, str] = field(default_factory=dict)  # user id -> product team
+    form_labels: Mapping[str, str] = field(default_factory=lambda: dict(FORM_LABELS))
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel of the export: its id (what requests are keyed by) and its folder name."""
+
+    id: str
+    name: str
+
+
+def _phrases(words: Sequence[str]) -> re.Pattern[str] | None:
+    """Any phrase as whole words, any case, not asked as a question ("is this resolved?")."""
+    alternatives = "|".join(re.escape(w.strip()) for w in words if w.strip())
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)(?!\s*\?)", re.IGNORECASE)
+
+
+def _micros(ts: str) -> int | None:
+    """Slack's "1712345678.123456" as integer microseconds (exact, sortable); None if malformed."""
+    match = _TS.fullmatch(ts)
+    if match is None:
+        return None
+    return int(match[1]) * 1_000_000 + int(match[2].ljust(6, "0"))
+
+
+def _datetime(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+# --- the archive -------------------------------------------------------------------------
+
+
+class _Archive:
+    """The export's files, from a zip or an unzipped folder, named relative to channels.json."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = path.name
+        self._zip: zipfile.ZipFile | None = None
+        if path.is_dir():
+            found = min(path.rglob("channels.json"), key=lambda p: len(p.parts), default=None)
+            base = found.parent if found else path
+            self.files: dict[str, str | Path] = {
+                p.relative_to(base).as_posix(): p for p in base.rglob("*.json") if p.is_file()
+            }
+        else:
+            try:
+                self._zip = zipfile.ZipFile(path)
+            except zipfile.BadZipFile:
+                raise IngestError(
+                    f"{path}: not a zip file, or a truncated one; pass the .zip Slack exported "
+                    "(or the folder it unzips to)"
+                ) from None
+            except OSError as err:
+                raise IngestError(f"{path}: cannot read ({err.strerror or err})") from None
+            names = [n for n in self._zip.namelist() if not n.endswith("/")]
+            listings = [n for n in names if PurePosixPath(n).name == "channels.json"]
+            prefix = min(listings, key=len)[: -len("channels.json")] if listings else ""
+            self.files = {n[len(prefix) :]: n for n in names if n.startswith(prefix)}
+        if "channels.json" not in self.files:
+            raise IngestError(
+                f"{path}: no channels.json; is this a Slack workspace export? (it needs "
+                "channels.json, users.json and one folder per channel)"
+            )
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def where(self, name: str) -> str:
+        return f"{self.name}:{name}"
+
+    def read_json(self, name: str) -> Any:
+        """Parsed JSON of one member; a corrupt member or invalid JSON is one clear error."""
+        member = self.files[name]
+        try:
+            raw = self._zip.read(member) if self._zip is not None else Path(member).read_bytes()
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise IngestError(
+                f"{self.where(name)}: cannot read ({err}); the export looks truncated or corrupt"
+            ) from None
+        try:
+            return json.loads(raw)
+        except UnicodeDecodeError:
+            raise IngestError(f"{self.where(name)}: not UTF-8 JSON") from None
+        except json.JSONDecodeError as err:
+            raise IngestError(
+                f"{self.where(name)}: line {err.lineno} column {err.colno}: not valid JSON "
+                f"({err.msg})"
+            ) from None
+
+
+def _channels(archive: _Archive) -> list[Channel]:
+    found: list[Channel] = []
+    for listing in ("channels.json", "groups.json"):  # groups.json: private channels, if exported
+        if listing not in archive.files:
+            continue
+        entries = archive.read_json(listing)
+        if not isinstance(entries, list):
+            raise IngestError(f"{archive.where(listing)}: expected a JSON array of channels")
+        for index, entry in enumerate(entries):
+            for key in ("id", "name"):
+                if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
+                    raise IngestError(f"{archive.where(listing)}: channel [{index}] has no {key!r}")
+            found.append(Channel(entry["id"], entry["name"]))
+    return found
+
+
+def _users(archive: _Archive) -> tuple[set[str], str | None]:
+    """Ids of bot users, and the workspace id most users share (None if users.json lacks it)."""
+    bots = {"USLACKBOT"}
+    if "users.json" not in archive.files:
+        return bots, None
+    entries = archive.read_json("users.json")
+    if not isinstance(entries, list):
+        raise IngestError(f"{archive.where('users.json')}: expected a JSON array of users")
+    teams: Counter[str] = Counter()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise IngestError(f"{archive.where('users.json')}: user [{index}] has no 'id'")
+        if entry.get("is_bot") or entry.get("is_app_user"):
+            bots.add(entry["id"])
+        if isinstance(entry.get("team_id"), str):
+            teams[entry["team_id"]] += 1
+    return bots, (teams.most_common(1)[0][0] if teams else None)
+
+
+def _select(available: list[Channel], wanted: Sequence[str], path: Path) -> list[Channel]:
+    names = ", ".join(sorted(c.name for c in available)) or "none"
+    if not wanted:
+        raise IngestError(f"{path}: choose at least one channel with --channel; available: {names}")
+    chosen: list[Channel] = []
+    for want in wanted:
+        key = want.lstrip("#")
+        match = next((c for c in available if key in (c.name, c.id)), None)
+        if match is None:
+            raise IngestError(f"{path}: no channel {want!r} in the export; available: {names}")
+        if match not in chosen:
+            chosen.append(match)
+    return chosen
+
+
+# --- workflow form posts -----------------------------------------------------------------
+
+
+def _label(raw: str, labels: Mapping[str, str]) -> str | None:
+    return labels.get(" ".join(raw.strip(" *_:?").lower().split()))
+
+
+def _form_fields(chunks: list[str], labels: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """Known ``label -> value`` fields found in the chunks, and the text outside any field."""
+    fields: dict[str, list[str]] = {}
+    outside: list[str] = []
+    for chunk in chunks:
+        current: list[str] | None = None
+        for line in chunk.split("\n"):
+            match = _BOLD_LABEL.fullmatch(line) or _PLAIN_LABEL.fullmatch(line)
+            name = _label(match[1], labels) if match else None
+            if match and name and name not in fields:
+                current = fields[name] = [match[2]] if match[2].strip() else []
+            elif current is not None:
+                current.append(line)
+            else:
+                outside.append(line)
+    return {k: "\n".join(v).strip() for k, v in fields.items()}, "\n".join(outside)
+
+
+def _chunks(message: dict[str, Any]) -> list[str]:
+    """Texts of section blocks (text and fields) and attachment fields, else the message text."""
+    chunks: list[str] = []
+    for block in message.get("blocks") or ():
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), dict) and block.get("type") in ("section", "header"):
+            chunks.append(str(block["text"].get("text") or ""))
+        for item in block.get("fields") or ():
+            if isinstance(item, dict):
+                chunks.append(str(item.get("text") or ""))
+    for attachment in message.get("attachments") or ():
+        if not isinstance(attachment, dict):
+            continue
+        for item in attachment.get("fields") or ():
+            if isinstance(item, dict):
+                chunks.append(f"*{item.get('title') or ''}*\n{item.get('value') or ''}")
+    return chunks
+
+
+def parse_form(
+    message: dict[str, Any], labels: Mapping[str, str] = FORM_LABELS
+) -> dict[str, str | None] | None:
+    """The form fields of a bot message (topic, team, summary, details, requester), or None.
+
+    Blocks are read first (Workflow Builder puts each field in a section field); the plain
+    text is the fallback. Fewer than two known fields means bot chatter, not a form.
+    """
+    fields, outside = _form_fields(_chunks(message), labels)
+    if len(fields) < 2:
+        fields, outside = _form_fields([str(message.get("text") or "")], labels)
+    if len(fields) < 2:
+        return None
+    mention = _MENTION.search(fields.get("submitter", "")) or _MENTION.search(outside)
+    return {
+        "topic": fields.get("topic") or None,
+        "team": fields.get("team") or None,
+        "text": "\n\n".join(v for v in (fields.get("summary"), fields.get("details")) if v),
+        "requester": mention[1] if mention else None,
+    }
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Request:
+    """A request whose thread is still being collected."""
+
+    micros: int
+    fields: dict[str, Any]
+    reactions: list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What the rules need of a reply: when, who, and whether its text closes the thread."""
+
+    micros: int
+    user: str | None
+    human: bool
+    resolves: bool
+    docs: bool
+
+
+class _Reader:
+    def __init__(
+        self, archive: _Archive, options: ExportOptions, bots: set[str], workspace: str
+    ) -> None:
+        self.archive = archive
+        self.options = options
+        self.bots = bots
+        self.workspace = workspace
+        self.resolves = _phrases(options.resolution_keywords)
+        self.docs = _phrases(options.docs_keywords)
+
+    def channel(self, channel: Channel) -> Iterator[ImportedRequest | Skipped]:
+        days = sorted(
+            name
+            for name in self.archive.files
+            if name.startswith(f"{channel.name}/")
+            and _DAY_FILE.fullmatch(name[len(channel.name) + 1 :])
+        )
+        requests: dict[str, _Request] = {}
+        replies: dict[str, list[_Reply]] = {}
+        for day in days:
+            where = self.archive.where(day)
+            messages = self.archive.read_json(day)
+            if not isinstance(messages, list):
+                kind = type(messages).__name__.replace("dict", "object")
+                raise IngestError(f"{where}: expected a JSON array of messages, found {kind}")
+            for index, message in enumerate(messages):
+                skipped = self._message(channel, message, where, index, requests, replies)
+                if skipped is not None:
+                    yield Skipped(f"{where}#{index}", skipped)
+        for ts, request in sorted(requests.items(), key=lambda item: item[1].micros):
+            yield self._finish(ts, request, replies.get(ts, []))
+
+    def _is_bot(self, message: dict[str, Any]) -> bool:
+        return bool(
+            message.get("bot_id")
+            or message.get("subtype") == "bot_message"
+            or message.get("user") in self.bots
+        )
+
+    def _message(
+        self,
+        channel: Channel,
+        message: Any,
+        where: str,
+        index: int,
+        requests: dict[str, _Request],
+        replies: dict[str, list[_Reply]],
+    ) -> str | None:
+        """File one message as a request or a reply; the skip reason if it is not a request."""
+        if not isinstance(message, dict):
+            raise IngestError(f"{where}: message [{index}] is not a JSON object")
+        ts = message.get("ts")
+        micros = _micros(ts) if isinstance(ts, str) else None
+        if micros is None:
+            problem = "has no 'ts'" if ts is None else f"has a malformed 'ts' {ts!r}"
+            raise IngestError(f"{where}: message [{index}] {problem}")
+        subtype = message.get("subtype")
+        thread_ts = message.get("thread_ts")
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        if thread_ts and thread_ts != ts and subtype not in ("message_changed", "message_deleted"):
+            replies.setdefault(str(thread_ts), []).append(
+                _Reply(
+                    micros=micros,
+                    user=message.get("user"),
+                    human=not self._is_bot(message) and subtype != "tombstone",
+                    resolves=bool(self.resolves and self.resolves.search(text)),
+                    docs=bool(self.docs and self.docs.search(text)),
+                )
+            )
+            return "thread reply"
+        if subtype in _EVENT_REASONS:
+            return _EVENT_REASONS[subtype]
+        workspace = self.options.workspace or message.get("team") or self.workspace
+        fields: dict[str, Any] = {
+            "channel": channel.id,
+            "origin": f"{where}#{index}",
+            "workspace": workspace,
+        }
+        if self._is_bot(message):
+            form = parse_form(message, self.options.form_labels)
+            if form is None:
+                return "bot message"
+            if not form["text"]:
+                return "form without summary"
+            fields.update(
+                text=form["text"],
+                source="workflow",
+                requester=form["requester"],
+                requester_team=form["team"],
+                topic=form["topic"],
+                label_source="form" if form["topic"] else None,
+            )
+        elif subtype not in _HUMAN_SUBTYPES:
+            return f"subtype {subtype}"
+        elif not isinstance(message.get("user"), str):
+            return "message without user"
+        else:
+            if not text.strip():
+                titles = [
+                    str(f.get("title") or f.get("name"))
+                    for f in message.get("files") or ()
+                    if isinstance(f, dict) and (f.get("title") or f.get("name"))
+                ]
+                if not titles:
+                    return "empty message"
+                text = "\n".join(titles)
+            user = message["user"]
+            fields.update(
+                text=text,
+                source="import",
+                requester=user,
+                requester_team=self.options.user_teams.get(user),
+            )
+        reactions = [
+            (str(r.get("name")), [u for u in r.get("users") or () if isinstance(u, str)])
+            for r in message.get("reactions") or ()
+            if isinstance(r, dict)
+        ]
+        if ts in requests:
+            return "duplicate message"  # the same ts twice: the first one is the request
+        requests[ts] = _Request(micros, fields, reactions)
+        return None
+
+    def _finish(self, ts: str, request: _Request, thread: list[_Reply]) -> ImportedRequest:
+        fields = request.fields
+        requester = fields.get("requester")
+        thread.sort(key=lambda r: r.micros)
+        human = [r for r in thread if r.human]
+        answer = next((r for r in human if r.user and r.user != requester), None)
+        first_at, responder = None, None
+        if answer is not None:
+            first_at, responder = _datetime(answer.micros), answer.user
+        else:
+            responder = next(
+                (
+                    user
+                    for name, users in request.reactions
+                    if name in self.options.response_reactions
+                    for user in users
+                    if user != requester and user not in self.bots
+                ),
+                None,
+            )
+        resolved_at, resolution = None, None
+        closing = next((r for r in human if r.resolves), None)
+        if closing is not None:
+            resolved_at = _datetime(closing.micros)
+            resolution = "docs" if closing.docs else "human"
+        elif any(
+            name in self.options.resolution_reactions and any(u not in self.bots for u in users)
+            for name, users in request.reactions
+        ):
+            resolved_at = _datetime(human[-1].micros) if human else None
+            resolution = "human"
+        return ImportedRequest(
+            ts=ts,
+            created_at=_datetime(request.micros),
+            thread_ts=ts if thread else None,
+            first_response_at=first_at,
+            first_responder=responder,
+            resolved_at=resolved_at,
+            resolution=resolution,
+            **fields,
+        )
+
+
+def read_slack_export(
+    path: str | Path, channels: Sequence[str], options: ExportOptions | None = None
+) -> Iterator[ImportedRequest | Skipped]:
+    """Every message of the chosen channels, as a request or a `Skipped` with its reason.
+
+    ``channels`` are names as shown in Slack (a leading ``#`` and channel ids work too). The
+    archive, its channel list and the channel names are checked before this returns, so a wrong
+    file or channel fails at once; a bad day file fails when iteration reaches it. Each
+    channel's requests come after its skipped messages, in time order.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    options = options or ExportOptions()
+    archive = _Archive(path)
+    try:
+        chosen = _select(_channels(archive), channels, path)
+        bots, workspace = _users(archive)
+    except BaseException:
+        archive.close()
+        raise
+    return _records(archive, chosen, _Reader(archive, options, bots, workspace or "default"))
+
+
+def _records(
+    archive: _Archive, chosen: list[Channel], reader: _Reader
+) -> Iterator[ImportedRequest | Skipped]:
+    try:
+        for channel in chosen:
+            yield from reader.channel(channel)
+    finally:
+        archive.close()
