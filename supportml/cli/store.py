@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
 from supportml.config import Settings
@@ -132,7 +133,6 @@ def _run_import(
     kind: str,
     source: Path,
     items: Iterable[Any],
-    total: int | None,
     as_json: bool,
 ) -> None:
     from supportml.ingest.load import import_records
@@ -147,7 +147,7 @@ def _run_import(
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"importing {source.name}", total=total)
+        task = progress.add_task(f"importing {source.name}", total=None)
         summary = import_records(
             engine, kind, str(source), items, clean, advance=lambda n: progress.advance(task, n)
         )
@@ -159,14 +159,154 @@ def _run_import(
         f"[green]✓[/green] {source}: {summary.read:,} read in {summary.seconds:.2f} s "
         f"({summary.read / max(summary.seconds, 1e-9):,.0f}/s)"
     )
-    rows = [
-        ("read", f"{summary.read:,}"),
-        ("imported", f"{summary.imported:,}"),
-        ("duplicate", f"{summary.duplicate:,}"),
-        ("skipped", f"{sum(summary.skipped.values()):,}"),
-    ]
-    rows += [(f"  {reason}", f"{n:,}") for reason, n in summary.skipped.most_common()]
-    out.print(key_value_table(f"import {source.name}", rows))
+    table = Table(title="import summary", title_justify="left", box=None, pad_edge=False)
+    for column in ("", "rows", "e.g."):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    table.add_row("read", f"{summary.read:,}", "")
+    table.add_row("imported", f"{summary.imported:,}", "")
+    table.add_row("duplicate", f"{summary.duplicate:,}", "")
+    table.add_row("skipped", f"{sum(summary.skipped.values()):,}", "")
+    for reason, n in summary.skipped.most_common():
+        table.add_row(f"  {reason}", f"{n:,}", summary.examples[reason][0], style="dim")
+    out.print(table)
+
+
+workspace_option = click.option(
+    "--workspace",
+    help="Slack workspace (team) id to file requests under; use the same one for every source "
+    "so a request seen in a sheet and in an export is one row.",
+)
+
+
+@import_.command("spreadsheet")
+@click.argument("sheet", type=click.Path(path_type=Path))
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Which column holds which field (repeatable). Fields: external_id, requester, "
+    "created_at, requester_team, topic, text, permalink, first_response_at.",
+)
+@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of the file.")
+@click.option("--delimiter", help="Field separator: ',' (default), ';', '|' or 'tab'.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="Zone of dates written without one."
+)
+@click.option("--dayfirst", is_flag=True, help="Read 03/04/2026 as 3 April, not March 4.")
+@click.option(
+    "--strict", is_flag=True, help="Stop at the first unreadable row instead of skipping."
+)
+@workspace_option
+@database_option
+@json_option
+@click.pass_context
+@clean_errors
+def import_spreadsheet(
+    ctx: click.Context,
+    sheet: Path,
+    pairs: tuple[str, ...],
+    encoding: str,
+    delimiter: str | None,
+    timezone: str,
+    dayfirst: bool,
+    strict: bool,
+    workspace: str | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Import the manual tracking sheet teams keep today (CSV).
+
+    Columns are matched by their usual names (Ticket ID, Submitted by, Date, Team, Topic,
+    Summary, Link, First reply time); --map names others. Rows with a Slack link are keyed by
+    that message, so the sheet and a Slack export of the same channel never double count.
+
+    
+    Examples:
+      supportml import spreadsheet datasets/sample_tracking_sheet.csv --workspace T0SYNTH01
+      supportml import spreadsheet tracker.csv --map "Request=text" --map "Opened=created_at"
+      supportml import spreadsheet export.csv --delimiter ';' --encoding cp1252 --dayfirst
+    """
+    from supportml.ingest.spreadsheet import parse_map, read_spreadsheet
+
+    items = read_spreadsheet(
+        sheet,
+        parse_map(pairs) if pairs else None,
+        encoding=encoding,
+        delimiter=delimiter,
+        timezone=timezone,
+        workspace=workspace or "default",
+        dayfirst=dayfirst,
+        strict=strict,
+    )
+    _run_import(ctx, database_url, "spreadsheet", sheet, items, as_json)
+
+
+@import_.command("slack-export")
+@click.argument("export_path", metavar="EXPORT", type=click.Path(path_type=Path))
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    required=True,
+    help="Support channel to import, by name (repeatable).",
+)
+@click.option(
+    "--response-reaction",
+    multiple=True,
+    help="Reaction that counts as a first response (repeatable)  [default: eyes]",
+)
+@click.option(
+    "--resolution-reaction",
+    multiple=True,
+    help="Reaction that marks a request resolved (repeatable)  "
+    "[default: white_check_mark, heavy_check_mark]",
+)
+@click.option(
+    "--resolution-keyword",
+    multiple=True,
+    help="Reply phrase that marks a request resolved (repeatable)  [default: resolved, "
+    "fixed now, closing this, …]",
+)
+@workspace_option
+@database_option
+@json_option
+@click.pass_context
+@clean_errors
+def import_slack_export(
+    ctx: click.Context,
+    export_path: Path,
+    channels: tuple[str, ...],
+    response_reaction: tuple[str, ...],
+    resolution_reaction: tuple[str, ...],
+    resolution_keyword: tuple[str, ...],
+    workspace: str | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Import a standard Slack workspace export (.zip or its folder).
+
+    Top-level human messages and Workflow Builder form posts become requests; threads give the
+    first response and the resolution; joins, bot chatter, edits and replies are counted, not
+    imported. Re-running adds nothing.
+
+    
+    Examples:
+      supportml import slack-export export.zip --channel platform-support
+      supportml import slack-export export/ --channel platform-support --channel devops-help \
+          --response-reaction eyes --resolution-reaction complete
+    """
+    from supportml.ingest.slack_export import ExportOptions, read_slack_export
+
+    defaults = ExportOptions()
+    options = ExportOptions(
+        response_reactions=frozenset(response_reaction) or defaults.response_reactions,
+        resolution_reactions=frozenset(resolution_reaction) or defaults.resolution_reactions,
+        resolution_keywords=resolution_keyword or defaults.resolution_keywords,
+        workspace=workspace,
+    )
+    items = read_slack_export(export_path, channels, options)
+    _run_import(ctx, database_url, "slack-export", export_path, items, as_json)
 
 
 @import_.command("topics-map")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +20,7 @@ from supportml.errors import UserError
 
 VERSION_TABLE = "supportml_alembic_version"  # MLflow may share the database and has its own
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x5_0C_0C_17  # any constant; PostgreSQL advisory lock id held while migrating
 
 
 class StoreError(UserError):
@@ -95,6 +96,9 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
 
     config = _alembic_config()
     with _reachable(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together: one migrates, the others wait and then find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     current = current_revision(engine)

@@ -77,31 +77,31 @@ class Request(Base):
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    workspace: Mapped[str] = mapped_column(String(32), default="default")
-    channel: Mapped[str] = mapped_column(String(80))
-    ts: Mapped[str] = mapped_column(String(80))
-    thread_ts: Mapped[str | None] = mapped_column(String(32))
-    requester: Mapped[str | None] = mapped_column(String(80))
-    requester_team: Mapped[str | None] = mapped_column(String(120))
+    workspace: Mapped[str] = mapped_column(String, default="default")
+    channel: Mapped[str] = mapped_column(String)
+    ts: Mapped[str] = mapped_column(String)
+    thread_ts: Mapped[str | None] = mapped_column(String)
+    requester: Mapped[str | None] = mapped_column(String)
+    requester_team: Mapped[str | None] = mapped_column(String)
     text: Mapped[str] = mapped_column(Text, default="")  # redacted before it gets here
     source: Mapped[str] = mapped_column(String(16))  # message / form / workflow / shortcut / import
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    external_id: Mapped[str | None] = mapped_column(String(120))  # ticket id in a tracking sheet
-    permalink: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String)  # ticket id in a tracking sheet
+    permalink: Mapped[str | None] = mapped_column(String)
     # what the model said
-    predicted_topic: Mapped[str | None] = mapped_column(String(120))
+    predicted_topic: Mapped[str | None] = mapped_column(String)
     confidence: Mapped[float | None] = mapped_column(Float)
     abstained: Mapped[bool | None] = mapped_column(Boolean)
     model_version: Mapped[str | None] = mapped_column(String(64))
     docs_holdout: Mapped[bool] = mapped_column(Boolean, default=False)  # no links shown, on purpose
     # what people said
-    original_topic: Mapped[str | None] = mapped_column(String(120))  # label as found in the source
-    final_topic: Mapped[str | None] = mapped_column(String(120))  # after topic maps / feedback
+    original_topic: Mapped[str | None] = mapped_column(String)  # label as found in the source
+    final_topic: Mapped[str | None] = mapped_column(String)  # after topic maps / feedback
     label_source: Mapped[str | None] = mapped_column(String(16))  # form / human / import / model
     # lifecycle
     status: Mapped[str] = mapped_column(String(16), default="open")  # open/answered/resolved
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    first_responder: Mapped[str | None] = mapped_column(String(80))
+    first_responder: Mapped[str | None] = mapped_column(String)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[str | None] = mapped_column(String(16))  # docs / human / unknown
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -121,12 +121,12 @@ class DocSuggestion(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
-    doc_id: Mapped[str] = mapped_column(String(200))
+    doc_id: Mapped[str] = mapped_column(String)
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     feedback: Mapped[str | None] = mapped_column(String(16))  # helpful / resolved / not_helpful
-    feedback_by: Mapped[str | None] = mapped_column(String(80))
+    feedback_by: Mapped[str | None] = mapped_column(String)
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[Request] = relationship(back_populates="suggestions")
@@ -140,9 +140,9 @@ class FeedbackEvent(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
-    actor: Mapped[str] = mapped_column(String(80))
+    actor: Mapped[str] = mapped_column(String)
     action: Mapped[str] = mapped_column(String(40))  # confirm / change_topic / docs_solved / …
-    value: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -151,7 +151,7 @@ class ProcessedEvent(Base):
 
     __tablename__ = "processed_events"
 
-    event_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -161,7 +161,7 @@ class TopicMap(Base):
     __tablename__ = "topic_maps"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     mapping: Mapped[dict[str, str]] = mapped_column(JSON)
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -175,7 +175,7 @@ class ImportRun(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))  # spreadsheet / slack-export
-    source: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")  # running/done/failed

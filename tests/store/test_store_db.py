@@ -93,3 +93,49 @@ def test_passwords_never_appear_in_errors() -> None:
     with pytest.raises(StoreError) as caught:
         open_store("postgresql+psycopg://me:s3cret@127.0.0.1:1/test")
     assert "s3cret" not in str(caught.value)
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from supportml.store.models import Base
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_replicas_starting_together_migrate_once() -> None:
+    """Two processes opening an empty PostgreSQL store at the same moment: one creates the schema,
+    the other waits on the advisory lock and then finds it done (no 'relation already exists')."""
+    import threading
+
+    from tests.conftest import postgres_schema
+
+    with postgres_schema() as url:
+        engines = [connect(url) for _ in range(4)]
+        for engine in engines:  # connect first, so the threads race on the migration itself
+            engine.connect().close()
+        barrier = threading.Barrier(len(engines))
+        errors: list[BaseException] = []
+
+        def start(engine: Engine) -> None:
+            barrier.wait()
+            try:
+                upgrade(engine)
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "migrations deadlocked"
+        revisions = {current_revision(engine) for engine in engines}
+        for engine in engines:
+            engine.dispose()
+    assert errors == []
+    assert revisions == {head_revision()}

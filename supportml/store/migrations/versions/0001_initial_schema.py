@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 11:27:43.589723
+Create Date: 2026-11-27 11:38:31.190055
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("source", sa.String(length=500), nullable=False),
+        sa.Column("source", sa.String(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -35,7 +35,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "processed_events",
-        sa.Column("event_id", sa.String(length=80), nullable=False),
+        sa.Column("event_id", sa.String(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_processed_events")),
     )
@@ -52,7 +52,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("mapping", sa.JSON(), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
@@ -68,28 +68,28 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("workspace", sa.String(length=32), nullable=False),
-        sa.Column("channel", sa.String(length=80), nullable=False),
-        sa.Column("ts", sa.String(length=80), nullable=False),
-        sa.Column("thread_ts", sa.String(length=32), nullable=True),
-        sa.Column("requester", sa.String(length=80), nullable=True),
-        sa.Column("requester_team", sa.String(length=120), nullable=True),
+        sa.Column("workspace", sa.String(), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("ts", sa.String(), nullable=False),
+        sa.Column("thread_ts", sa.String(), nullable=True),
+        sa.Column("requester", sa.String(), nullable=True),
+        sa.Column("requester_team", sa.String(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("external_id", sa.String(length=120), nullable=True),
-        sa.Column("permalink", sa.String(length=500), nullable=True),
-        sa.Column("predicted_topic", sa.String(length=120), nullable=True),
+        sa.Column("external_id", sa.String(), nullable=True),
+        sa.Column("permalink", sa.String(), nullable=True),
+        sa.Column("predicted_topic", sa.String(), nullable=True),
         sa.Column("confidence", sa.Float(), nullable=True),
         sa.Column("abstained", sa.Boolean(), nullable=True),
         sa.Column("model_version", sa.String(length=64), nullable=True),
         sa.Column("docs_holdout", sa.Boolean(), nullable=False),
-        sa.Column("original_topic", sa.String(length=120), nullable=True),
-        sa.Column("final_topic", sa.String(length=120), nullable=True),
+        sa.Column("original_topic", sa.String(), nullable=True),
+        sa.Column("final_topic", sa.String(), nullable=True),
         sa.Column("label_source", sa.String(length=16), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("first_responder", sa.String(length=80), nullable=True),
+        sa.Column("first_responder", sa.String(), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolution", sa.String(length=16), nullable=True),
         sa.Column("deleted", sa.Boolean(), nullable=False),
@@ -120,12 +120,12 @@ def upgrade() -> None:
         sa.Column(
             "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("doc_id", sa.String(length=200), nullable=False),
+        sa.Column("doc_id", sa.String(), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("feedback", sa.String(length=16), nullable=True),
-        sa.Column("feedback_by", sa.String(length=80), nullable=True),
+        sa.Column("feedback_by", sa.String(), nullable=True),
         sa.Column("feedback_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["request_id"],
@@ -147,9 +147,9 @@ def upgrade() -> None:
         sa.Column(
             "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("actor", sa.String(), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("value", sa.String(length=200), nullable=True),
+        sa.Column("value", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["request_id"],
@@ -159,11 +159,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback_events")),
     )
-    op.create_index("ix_feedback_events_request_id", "feedback_events", ["request_id"])
+    with op.batch_alter_table("feedback_events", schema=None) as batch_op:
+        batch_op.create_index("ix_feedback_events_request_id", ["request_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_feedback_events_request_id", table_name="feedback_events")
+    with op.batch_alter_table("feedback_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_events_request_id")
+
     op.drop_table("feedback_events")
     op.drop_table("doc_suggestions")
     with op.batch_alter_table("requests", schema=None) as batch_op:
