@@ -2591,8 +2591,339 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# ---------------------------------------------------------------------------
+# Which page of the synthetic handbook (datasets/docs/) resolved a request.
+# Judged from what the request body asks, by reading it against the pages, never
+# from what supportml's ranker returns: (doc id, pattern on the lowercased body,
+# chance that the page resolved it; doc "" means no page could). The first
+# matching rule wins, so specific rules come before general ones. How-tos and
+# known errors are often resolved by the page (0.45); requests that mostly need
+# a person to act (grant, approve, roll back) seldom are (0.2). A separate
+# seeded stream draws one number per row, so every other column is unchanged.
+# ---------------------------------------------------------------------------
+HOWTO = 0.45
+ACTION = 0.2
+DOC_RULES = [
+    # no page resolves an outage ping ("grafana down?") or a plain request for a PR review
+    (
+        "",
+        r"^[\w .'-]{0,30}\b(?:down|slow|stuck|broken|empty|dead|not deploying)\b[\w ]{0,12}\??(?: :[\w_]+:| :\()?$",
+        0.0,
+    ),
+    # CI
+    (
+        "ci/runner-out-of-memory",
+        r"exit code 137|heap out of memory|heap limit|no space left|sigkill|shutdown signal|maximum execution time|memory limit per container|supposed to take 25 minutes",
+        HOWTO,
+    ),
+    (
+        "ci/github-token-permissions",
+        r"resource not accessible by integration|secrets aren't available|required secret is missing|input required and not supplied|could not read username|401 from the coverage",
+        HOWTO,
+    ),
+    (
+        "ci/required-checks",
+        r"required check|waiting for status to be reported|stuck as pending|being skipped|thought was optional",
+        HOWTO,
+    ),
+    (
+        "ci/runner-images",
+        r"\.nvmrc|exec format error|runner os image|actions/cache@v2|nokogiri|could not connect to server|buildx failed|typescript 5\.4",
+        HOWTO,
+    ),
+    (
+        "ci/dependency-install-failures",
+        r"yarn install|yarnpkg|bundle install|econnreset|check-lockfile|unable to reserve cache|clear the actions cache|node-sass|pull rate limit|certificate has expired`? when fetching|can't resolve '@department",
+        HOWTO,
+    ),
+    (
+        "ci/debugging-ci-failures",
+        r"merge queue|re-run only the failed|waiting for a runner|debug ci failures|shared step we don't own|merge commit vs the pr head|where do i see the actual failure|ci is red on my pr",
+        HOWTO,
+    ),
+    # tests
+    (
+        "testing/unit-tests-in-ci",
+        r"timezone-related|what tz|textencoder|fetch is not defined|cannot find module '\.\.|import statement outside|snapshot tests|wrapped in act|coverage check|junit report|precision change in timestamps|integration test against the staging api",
+        HOWTO,
+    ),
+    (
+        "testing/e2e-tests",
+        r"cy\.login|cypress failed to verify|first `cy\.visit`|e2e suite takes|wait for an element in cypress|run just one cypress spec|record a test run|shared helper for logging in a test user|file uploads? in the ci browser",
+        HOWTO,
+    ),
+    (
+        "testing/flaky-tests",
+        r"flaky (?:test|cypress|`)|flaky e2e|known flaky|intermittently with|only fails when run in the full suite|1 in 5 runs|only on mondays|passes locally every time but fails in ci",
+        HOWTO,
+    ),
+    (
+        "testing/testing-tools",
+        r"testrail still the tool|cypress or playwright|recommended e2e tool|mock the feature flag|visual regression testing to our app|version of cypress|contract tests against|advice on testing tools for load|coverage report for just|test emails locally|react 18",
+        HOWTO,
+    ),
+    (
+        "testing/accessibility-testing",
+        r"axe|screen readers / browsers|accessibility testing|accessibility checks",
+        HOWTO,
+    ),
+    (
+        "testing/testing-tool-access",
+        r"testrail|browserstack|cypress cloud|cypress dashboard|percy|sauce labs|load testing tool|load test results|screen reader testing lab",
+        ACTION,
+    ),
+    # code review
+    (
+        "code-review/codeowners",
+        r"added as code owners|who's in that group|requires review from code owners|second reviewer",
+        HOWTO,
+    ),
+    (
+        "code-review/getting-a-pr-reviewed",
+        r"sla for platform pr|review rotation|how do i request a review|went on vacation|dismissed automatically|draft pr|who should review|who needs to review|who reviews changes|wait for platform to look",
+        HOWTO,
+    ),
+    # review instances (those named with their PR), then other requests about a PR
+    (
+        "environments/review-instances/index",
+        r"keep a review instance alive|how long do they stay up|use real staging data|without the socks proxy|naming pattern for review|feature flags\? i need to turn|point a review instance at|point at the staging api|mocks for an ri|pr from a fork|content repo too|how many review instances|share a review instance link|staging or a review environment|content is baked in|mock api server be used for the review",
+        HOWTO,
+    ),
+    (
+        "environments/review-instances/troubleshooting",
+        r"the ri link on|review instance for \{pr\}",
+        HOWTO,
+    ),
+    ("", r"\{prlink\}|\{pr\}|1px differences", 0.0),
+    # test data
+    ("testing/mock-data", r"mock data|mock user|real looking data|synthetic data|seed file", HOWTO),
+    (
+        "testing/test-accounts",
+        r"test (?:user|account|veteran)|test accounts|sandbox users|sandbox test user|login for staging|test data|verification test flow",
+        HOWTO,
+    ),
+    # deploys and the pipeline
+    ("deploy/jenkins-migration", r"jenkins", HOWTO),
+    ("deploy/database-migrations", r"migration", HOWTO),
+    (
+        "deploy/cdn-cache-invalidation",
+        r"\bcdn\b|invalidation|old js bundle|chunkloaderror|s3 sync",
+        HOWTO,
+    ),
+    (
+        "deploy/troubleshooting-deployments",
+        r"crashloopbackoff|imagepullbackoff|oomkilled|readiness probe|rollout status timed out|createcontainerconfigerror|kyverno|another operation \(install|cluster unreachable|validationerror|502s on staging|wrong cluster|deploy logs|only 1 of 3 replicas|keyerror|codestorageexceeded|pull timed out|smoke test on `/health`|workers didn't restart|three of our last four|not on production|which version is serving|keeps restarting",
+        HOWTO,
+    ),
+    ("deploy/rolling-back", r"roll ?back|rollback|revert|failed half way", ACTION),
+    (
+        "deploy/release-schedule",
+        r"cutoff|didn't include our merge|today's release|release go out|deploy freeze|release freeze|hotfix|left out",
+        HOWTO,
+    ),
+    (
+        "deploy/pipeline-configuration",
+        r"add a new step|deploy automatically to staging|manual trigger|concurrency configured|skip the e2e stage|pipeline templates|build arg|post to our team channel|auto-deploy list|single service from the monorepo|env var to the pipeline|pin a service|reorder the pipeline|multiple workloads|workflow run twice",
+        HOWTO,
+    ),
+    (
+        "deploy/pipeline-overview",
+        r"stages of the deployment pipeline|waiting for approval|approve button|which stages exist|\"release\" workflow|which commit is currently in each stage|promoted from dev to staging|rolled back our deploy automatically|rollback initiated|\"deployed to staging\"|never started|hasn't picked up my merge|sync to argo|update manifests|rebuilt again in the deploy|source branch picked|smoke test\" stage|what triggers the content build stage|build artifacts kept|promote-to-prod stage|what version of each service",
+        HOWTO,
+    ),
+    # environments
+    (
+        "environments/configuration-and-secrets",
+        r"environment variable|new env var|feature flag is enabled in staging|per-env config|new secret in staging|staging env vars|where do we put it|storing secrets",
+        HOWTO,
+    ),
+    (
+        "environments/staging-data-and-maintenance",
+        r"reset overnight|got wiped|demo tomorrow|demo the new flow|nightly content sync|old copy of the content|redis in staging is full|saturday|scaled up for our user research|staging database shared|data refreshed from the fixtures",
+        HOWTO,
+    ),
+    (
+        "environments/overview",
+        r"difference between dev and staging|uat environment|status page for the environments|egress allowlist|cors setup|upstream connect error|new subdomain|cron running in|staging version of the api docs|environment parity|load testing\? running it against staging|matches prod exactly|real vendor sandbox",
+        HOWTO,
+    ),
+    # access
+    (
+        "access/socks-proxy-and-vpn",
+        r"socks|vpn|bastion|proxy isn't working|connection refused|access to the staging environment",
+        HOWTO,
+    ),
+    (
+        "access/offboarding-and-access-reviews",
+        r"remove \{user\}|revoke access|left the company|rolled off|former contractor|access review|who has access to our prod secrets",
+        ACTION,
+    ),
+    (
+        "access/break-glass-access",
+        r"break-glass|elevated access|\"deployer\" role|see the prod secrets",
+        ACTION,
+    ),
+    (
+        "access/observability-tool-access",
+        r"access to sentry|datadog access|datadog read access|folders say \"permission denied\"|pagerduty|admin on our team's sentry|edit rights to the whole",
+        ACTION,
+    ),
+    (
+        "access/github-org-and-teams",
+        r"github org|org invite|github team|write access to \{repo\}|\"maintain\" role|private repos|internal repos|sign into github with sso|404 on \{repo\}|read access to \{repo\}|bot account|github access to the org|need github access|approves repo access",
+        ACTION,
+    ),
+    (
+        "access/aws-sso",
+        r"aws console|aws sso|aws access|accessdenied|prod account|dev and staging aws|prod in cloudwatch|database replica|staging redis",
+        ACTION,
+    ),
+    (
+        "access/requesting-access",
+        r"access request|requested aws access|what does she need|new dev starts|turnaround on access|same access|slack user group|kubectl access|access to argo|feature flag admin|1password vault|new team member needs access|new qa person",
+        ACTION,
+    ),
+    # security
+    (
+        "security/pii-in-logs",
+        r"pii|full ssns|personal info|email addresses being logged|their own ssn",
+        HOWTO,
+    ),
+    (
+        "security/leaked-secrets",
+        r"committed an api key|leaked a token|shared a prod credential|secret scanning|rotate the database credentials",
+        HOWTO,
+    ),
+    (
+        "security/vulnerability-alerts",
+        r"dependabot|snyk|cve|container scan|xss sink|low reputation|security scan job fails|moderate vuln",
+        HOWTO,
+    ),
+    (
+        "security/security-reviews",
+        r"security review|third-party api|content security policy|enable cors|rate limiting|session timeouts|signing keys|mfa required for the service|ato paperwork|pen test|phishing|publicly reachable|outside vendor|scanning service",
+        HOWTO,
+    ),
+    # onboarding and support
+    (
+        "getting-started/platform-orientation",
+        r"orientation|recording of the platform|intro session|intro to the platform|overview for non-engineers",
+        HOWTO,
+    ),
+    (
+        "getting-started/new-team-onboarding",
+        r"new to the platform|onboarding tracker|transitioning from another vendor|brand new team|first 30 days|intake|whole team",
+        HOWTO,
+    ),
+    ("getting-started/slack-channels", r"slack channels|new slack channel", HOWTO),
+    (
+        "getting-started/local-development-setup",
+        r"monorepo running locally|local setup instructions",
+        HOWTO,
+    ),
+    (
+        "getting-started/onboarding-checklist",
+        r"onboarding checklist|new engineer starting|half the links in the onboarding|links in the onboarding doc|where do i start|ask for the onboarding docs|starting on \{team\}|new here",
+        HOWTO,
+    ),
+    ("support/incident-postmortems", r"postmortem|incident summary", HOWTO),
+    ("support/maintenance-calendar", r"maintenance window|code freeze", HOWTO),
+    (
+        "support/office-hours",
+        r"office hours|sprint demo|engineering sync|recording from yesterday",
+        HOWTO,
+    ),
+    (
+        "support/who-owns-what",
+        r"who owns|which platform team owns|product owner|roadmap|domain name|product directory|vendors / tools|cloud costs|cloud bill|shortened url|site header|rate limits for a partner",
+        HOWTO,
+    ),
+    (
+        "support/how-platform-support-works",
+        r"slack workflow to report|support bot|how platform support works|what's in scope|how long should we expect|requests our team made",
+        HOWTO,
+    ),
+    (
+        "support/faq",
+        r"feature flags around|release notes|api versioning|diagrams|feedback about the platform docs|broken links|midpoint review|report doc issues",
+        HOWTO,
+    ),
+    # monitoring, with the remaining review instance questions before the generic "logs"
+    (
+        "monitoring/dashboard-troubleshooting",
+        r"\"no data\"|flat line|slow to load|don't add up|disappeared|doesn't list our new service|services that don't exist|errors from review instances",
+        HOWTO,
+    ),
+    ("environments/review-instances/troubleshooting", r"review instance|\bri\b|review env", HOWTO),
+    # frontend and content
+    (
+        "frontend/design-system/contributing",
+        r"contribute a new component|new variant|file an issue with the design system|dark mode",
+        HOWTO,
+    ),
+    (
+        "frontend/forms/save-in-progress",
+        r"save-in-progress|save in progress|pdf|submissions of our form|version a form|confirmation number|file uploads larger|submitted forms go|\"continue\" button|omb expiration",
+        HOWTO,
+    ),
+    (
+        "frontend/forms/forms-library",
+        r"forms library|conditional field|prefill|uischema|list loop|character limit|review and submit|multi-page form",
+        HOWTO,
+    ),
+    (
+        "frontend/analytics/reports",
+        r"report of how many|custom dashboard|domo|traffic numbers|weekly number of users",
+        HOWTO,
+    ),
+    (
+        "frontend/analytics/events",
+        r"analytics|ga4|gtm|google analytics|utm|track|debug view",
+        HOWTO,
+    ),
+    (
+        "frontend/design-system/index",
+        r"design system|component|<va-|figma|font|spacing tokens|icons|storybook|typography|tooltip|spinner|radio buttons|wording of standard error messages",
+        HOWTO,
+    ),
+    (
+        "content/content-release",
+        r"content build|content change|change live|edit live|images uploaded|unpublished|old hours|staging cms",
+        HOWTO,
+    ),
+    (
+        "content/cms-editor-guide",
+        r"\bcms\b|drupal|content editor|revision history|content type|schedule a content|url for a new page|migrating 200 pages|reviewer for our section|rich text editor|disclaimer|content api tokens",
+        HOWTO,
+    ),
+    ("monitoring/dashboards", r"dashboard|grafana|panel|error rates for our service", HOWTO),
+    ("monitoring/sentry", r"sentry|source maps", HOWTO),
+    (
+        "monitoring/alerts",
+        r"alert|paged|monitor|uptime|notified|custom metric|statsd|audit logging|on-call schedule",
+        HOWTO,
+    ),
+    ("monitoring/logs", r"\blogs?\b|logging|datadog|apm|trace|retention", HOWTO),
+]
+
+
+def assign_resolving_docs(rows: list[dict], seed: int) -> int:
+    """Fill ``resolved_by_doc`` of each row (see DOC_RULES); returns how many name a page."""
+    rng = random.Random(seed)
+    rules = [(doc, re.compile(pattern), chance) for doc, pattern, chance in DOC_RULES]
+    for row in rows:
+        draw = rng.random()
+        body = row["_body"].lower()
+        match = next(
+            ((doc, chance) for doc, pattern, chance in rules if pattern.search(body)), None
+        )
+        row["resolved_by_doc"] = match[0] if match and draw < match[1] else ""
+    return sum(bool(row["resolved_by_doc"]) for row in rows)
+
+
 class Generator:
     def __init__(self, seed: int = SEED):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.bodies = {
             t: split_block(b) + split_block(MORE_BODIES.get(t, "")) for t, b in BODIES.items()
@@ -2999,6 +3330,7 @@ class Generator:
                         "text": self.compose(topic, body, team),
                         "topic": topic,
                         "origin": origin,
+                        "body": body,
                     }
                 )
         # human label noise: a few rows get a plausible-but-wrong topic
@@ -3026,13 +3358,24 @@ class Generator:
                     "text": r["text"],
                     "topic": r["topic"],
                     "_origin": r["origin"],  # not written; handy for analysis
+                    "_body": r["body"],  # not written; what resolved_by_doc is judged from
                 }
             )
         stats["rows"] = len(rows)
+        stats["resolved_by_doc"] = assign_resolving_docs(rows, self.seed + 1)
         return rows, stats
 
 
-COLUMNS = ["id", "created_at", "channel", "user", "requester_team", "text", "topic"]
+COLUMNS = [
+    "id",
+    "created_at",
+    "channel",
+    "user",
+    "requester_team",
+    "text",
+    "topic",
+    "resolved_by_doc",
+]
 
 
 def write_csv(rows: list[dict], path: str) -> None:
@@ -3050,7 +3393,8 @@ def main(argv: list[str] | None = None) -> int:
     write_csv(rows, args.output)
     print(
         f"wrote {stats['rows']} rows to {args.output} "
-        f"({stats['ambiguous']} ambiguous, {stats['mislabelled']} mislabelled)"
+        f"({stats['ambiguous']} ambiguous, {stats['mislabelled']} mislabelled, "
+        f"{stats['resolved_by_doc']} resolved by a handbook page)"
     )
     return 0
 

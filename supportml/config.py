@@ -15,6 +15,8 @@ from supportml.errors import UserError
 
 REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
+BUNDLED_DOCS = Path("datasets") / "docs_catalogue.yaml"
+NO_DOCS = {"none", "off"}  # SUPPORTML_DOCS=none / --docs none: no links at all
 
 
 class ConfigError(UserError):
@@ -33,6 +35,9 @@ class Settings:
     database_url: str = "sqlite:///supportml.db"
     redact_off: tuple[str, ...] = ()  # names of built-in PII patterns to switch off
     redact_extra: tuple[str, ...] = ()  # extra regexes whose matches are redacted too
+    docs_catalogue: Path | None = None  # documentation catalogue for links; None: no links
+    docs_min_score: float = 0.10  # docs.DEFAULT_MIN_SCORE (config stays a leaf module)
+    docs_holdout: float = 0.10  # share of requests shown no links (suggest.in_holdout)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,4 +66,31 @@ class Settings:
             redact_extra=tuple(
                 line for line in env.get("SUPPORTML_REDACT_EXTRA", "").splitlines() if line.strip()
             ),
+            docs_catalogue=docs_path(env.get("SUPPORTML_DOCS")),
+            docs_min_score=_share(env, "SUPPORTML_DOCS_MIN_SCORE", cls.docs_min_score),
+            docs_holdout=_share(env, "SUPPORTML_DOCS_HOLDOUT", cls.docs_holdout),
         )
+
+
+def docs_path(value: str | None) -> Path | None:
+    """The catalogue to use: ``value`` (a path, or 'none' for no links), else the bundled sample
+    catalogue when run from a checkout that has it, so `make demo` and `predict` show links.
+
+    A deployment sets SUPPORTML_DOCS to its own catalogue (or 'none'): the sample's links go to
+    the fictional handbook.example.gov.
+    """
+    if value is not None and value.strip():
+        return None if value.strip().lower() in NO_DOCS else Path(value.strip())
+    return BUNDLED_DOCS if BUNDLED_DOCS.is_file() else None
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number in [0, 1] from the environment, or a ConfigError naming the variable."""
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name}={raw!r}: expected a number in [0, 1]")
+    return value

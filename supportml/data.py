@@ -32,13 +32,15 @@ class DataError(UserError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Validated requests in file order: ids, model texts (text.model_text), labels or None."""
+    """Validated requests in file order: ids, model texts (text.model_text), labels or None,
+    and the values of optional ``extra_cols`` that the file fills (e.g. resolved_by_doc)."""
 
     ids: list[str]
     texts: list[str]
     labels: list[str | None]
     source: str
     skipped: Counter[str] = field(default_factory=Counter)
+    extra: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -153,8 +155,10 @@ def load_requests(
     encoding: str = "utf-8",
     skip_invalid: bool = False,
     min_per_class: int = MIN_PER_CLASS,
+    extra_cols: Sequence[str] = (),
 ) -> Dataset:
     """Read and validate requests. ``label_col=None`` reads unlabelled data (for prediction).
+    Optional ``extra_cols`` are kept as they are, unless the file has no value in them at all.
 
     Raises DataError naming the file, line and field for the first problem, unless
     ``skip_invalid`` is set, in which case skippable rows are dropped and counted by reason.
@@ -164,6 +168,7 @@ def load_requests(
     texts: list[str] = []
     labels: list[str | None] = []
     where: list[str] = []
+    extra: dict[str, list[str]] = {column: [] for column in extra_cols}
     seen_ids: dict[str, str] = {}
     skipped: Counter[str] = Counter()
     hint = " (pass --skip-invalid to skip such rows)"
@@ -206,6 +211,8 @@ def load_requests(
         texts.append(text)
         labels.append(label or None)
         where.append(location)
+        for column, values in extra.items():
+            values.append((record.get(column) or "").strip())
 
     if not checked_columns:
         raise DataError(f"{name}: no rows")
@@ -223,13 +230,15 @@ def load_requests(
             keep = [i for i, label in enumerate(labels) if label not in rare]
             skipped["topic with too few examples"] += len(labels) - len(keep)
             ids, texts, labels = ([seq[i] for i in keep] for seq in (ids, texts, labels))
+            extra = {column: [values[i] for i in keep] for column, values in extra.items()}
         if len(set(labels)) < 2:
             raise DataError(f"{name}: need at least two topics to train, found {len(set(labels))}")
     if not texts:
         raise DataError(
             f"{name}: no usable rows ({Dataset([], [], [], name, skipped).skipped_summary()})"
         )
-    return Dataset(ids, texts, labels, name, skipped)
+    extra = {column: values for column, values in extra.items() if any(values)}
+    return Dataset(ids, texts, labels, name, skipped, extra)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,38 @@
-"""Suggester: raw Slack text in, a Suggestion out. The abstention rule lives here.
+"""Suggester: raw Slack text in, a Suggestion out. The abstention and holdout rules live here.
 
 The classifier only ranks topics; whether a ranking is confident enough to show is a product
-decision, taken with the threshold that training chose on held-out data.
+decision, taken with the threshold that training chose on held-out data. Documentation links come
+from a DocIndex that uses the classifier's topic probabilities as a prior.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import softmax
 
+from supportml.docs import DocIndex, DocLink
 from supportml.model import ModelCard, TopicClassifier
 from supportml.text import model_text
+
+DEFAULT_HOLDOUT = 0.10
+
+
+def in_holdout(key: str, share: float = DEFAULT_HOLDOUT) -> bool:
+    """Whether the request ``key`` (e.g. "workspace/channel/ts") is shown no documentation links.
+
+    The first 8 bytes of the key's sha256 as a number in [0, 1), compared with ``share``: the same
+    key lands on the same side in every process, on every machine and Python version (unlike
+    ``hash()``, which is salted per process), so a retried event never flips group, and the
+    groups are independent of everything else about the request.
+    """
+    if not 0 <= share <= 1:
+        raise ValueError(f"holdout share {share!r}: expected a number in [0, 1]")
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
 def abstention_score(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -37,6 +56,7 @@ class Suggestion:
     abstained: bool
     explanation: list[tuple[str, float]]
     model_version: str
+    links: list[DocLink] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,6 +68,7 @@ class Suggestion:
             ],
             "explanation": [{"term": t, "weight": round(w, 4)} for t, w in self.explanation],
             "model_version": self.model_version,
+            "links": [link.to_dict() for link in self.links],
         }
 
 
@@ -62,26 +83,43 @@ class Backlog:
 
 
 class Suggester:
-    """Wraps a fitted classifier with its threshold; ``suggest`` is what every caller uses."""
+    """Wraps a fitted classifier with its threshold (and optionally a DocIndex for links);
+    ``suggest`` is what every caller uses."""
 
     def __init__(
-        self, classifier: TopicClassifier, threshold: float, model_version: str, top_k: int = 3
+        self,
+        classifier: TopicClassifier,
+        threshold: float,
+        model_version: str,
+        top_k: int = 3,
+        docs: DocIndex | None = None,
+        max_links: int = 3,
     ):
         self.classifier = classifier
         self.threshold = threshold
         self.model_version = model_version
         self.top_k = top_k
+        self.docs = docs
+        self.max_links = max_links
+        self._labels = classifier.labels
 
     @classmethod
-    def from_card(cls, classifier: TopicClassifier, card: ModelCard) -> Suggester:
-        return cls(classifier, card.threshold, card.version)
+    def from_card(
+        cls, classifier: TopicClassifier, card: ModelCard, docs: DocIndex | None = None
+    ) -> Suggester:
+        return cls(classifier, card.threshold, card.version, docs=docs)
 
     def suggest(self, text: str, explain: bool = True) -> Suggestion:
-        """Suggest a topic for one raw Slack message (prepared with text.model_text here)."""
+        """Suggest a topic, and links when there is a DocIndex, for one raw Slack message
+        (prepared with text.model_text here).
+
+        Links are computed even for requests that will be shown none (see ``in_holdout``), so
+        the caller can record what the holdout group would have seen.
+        """
         clean = model_text(text)
         probs = self.classifier.predict_proba_one(clean)
         top = np.argsort(-probs)[: self.top_k]
-        labels = self.classifier.labels
+        labels = self._labels
         best = int(top[0])
         return Suggestion(
             topic=labels[best],
@@ -90,6 +128,21 @@ class Suggester:
             abstained=bool(self._score(probs)[0] < self.threshold),
             explanation=self.classifier.explain(clean, labels[best]) if explain else [],
             model_version=self.model_version,
+            links=self._links(clean, probs),
+        )
+
+    def links_many(self, texts: Sequence[str]) -> list[list[DocLink]]:
+        """Links for prepared texts (as in a Dataset), classified in one batch."""
+        if self.docs is None or not len(texts):
+            return [[] for _ in texts]
+        probs = self.classifier.predict_proba(texts)
+        return [self._links(text, row) for text, row in zip(texts, probs, strict=True)]
+
+    def _links(self, clean: str, probs: np.ndarray) -> list[DocLink]:
+        if self.docs is None or not clean:
+            return []
+        return self.docs.search(
+            clean, dict(zip(self._labels, probs.tolist(), strict=True)), self.max_links
         )
 
     def suggest_many(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:

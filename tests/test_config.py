@@ -22,3 +22,36 @@ def test_bad_number_in_the_environment_is_reported():
     for value in ("high", "1.5", "0"):
         with pytest.raises(ConfigError, match=f"SUPPORTML_TARGET_PRECISION='{value}': expected"):
             Settings.from_env({"SUPPORTML_TARGET_PRECISION": value})
+
+
+def test_docs_settings_from_the_environment():
+    from supportml.docs import DEFAULT_MIN_SCORE
+    from supportml.suggest import DEFAULT_HOLDOUT
+
+    defaults = Settings.from_env({})  # tests run in an empty tmp dir: no bundled catalogue here
+    assert defaults.docs_catalogue is None
+    assert defaults.docs_min_score == DEFAULT_MIN_SCORE and defaults.docs_holdout == DEFAULT_HOLDOUT
+    env = {
+        "SUPPORTML_DOCS": "handbook/catalogue.yaml",
+        "SUPPORTML_DOCS_MIN_SCORE": "0.2",
+        "SUPPORTML_DOCS_HOLDOUT": "0",
+    }
+    settings = Settings.from_env(env)
+    assert settings.docs_catalogue == Path("handbook/catalogue.yaml")
+    assert settings.docs_min_score == 0.2 and settings.docs_holdout == 0.0
+
+
+def test_bundled_catalogue_is_the_default_only_where_it_exists(tmp_path):
+    bundled = tmp_path / "datasets" / "docs_catalogue.yaml"
+    bundled.parent.mkdir()
+    bundled.write_text("docs: []\n")
+    assert Settings.from_env({}).docs_catalogue == Path("datasets/docs_catalogue.yaml")
+    for off in ("none", "OFF"):
+        assert Settings.from_env({"SUPPORTML_DOCS": off}).docs_catalogue is None
+
+
+@pytest.mark.parametrize("name", ["SUPPORTML_DOCS_MIN_SCORE", "SUPPORTML_DOCS_HOLDOUT"])
+def test_bad_docs_numbers_are_reported(name):
+    for value in ("some", "1.5", "-0.1", "nan"):
+        with pytest.raises(ConfigError, match=f"{name}='{value}': expected a number in \\[0, 1\\]"):
+            Settings.from_env({name: value})

@@ -65,6 +65,7 @@ def test_schema_and_size(sample):
         "requester_team",
         "text",
         "topic",
+        "resolved_by_doc",
     ]
     assert len(sample) >= 1000
     assert sample["id"].is_unique
@@ -130,7 +131,7 @@ def test_csv_is_plain_utf8_with_standard_quoting():
     raw = SAMPLE.read_bytes()
     raw.decode("utf-8")
     with SAMPLE.open(newline="", encoding="utf-8") as handle:
-        assert all(len(row) == 7 for row in csv.reader(handle))
+        assert all(len(row) == 8 for row in csv.reader(handle))
 
 
 @pytest.mark.slow

@@ -38,7 +38,9 @@ def test_to_dict_is_json_ready(trained):
         "alternatives",
         "explanation",
         "model_version",
+        "links",
     }
+    assert payload["links"] == []  # no DocIndex, no links
 
 
 def test_batch_agrees_with_single(trained):
@@ -64,3 +66,68 @@ def test_backlog_keeps_every_row_in_place(trained):
         and not np.isnan(backlog.confidence[[1, 3]]).any()
     )
     assert backlog.topics[1] == "Access Request" and backlog.topics[3] == "Failed Deployment"
+
+
+# -- documentation links -----------------------------------------------------------------------
+def _handbook():
+    from supportml.docs import Catalogue, DocEntry, DocIndex
+
+    def page(doc_id, title, body, topic):
+        return DocEntry(doc_id, title, f"https://h.example.gov/{doc_id}", (topic,), body=body)
+
+    return DocIndex(
+        Catalogue(
+            (
+                page(
+                    "access/okta",
+                    "Requesting Okta SSO access",
+                    "grant a role, login denied",
+                    "Access Request",
+                ),
+                page(
+                    "review/prs",
+                    "Getting a pull request reviewed",
+                    "codeowners approve",
+                    "PR Review",
+                ),
+                page(
+                    "deploy/rollback",
+                    "Rolling back a release",
+                    "helm rollback production",
+                    "Failed Deployment",
+                ),
+            )
+        )
+    )
+
+
+def test_suggestion_carries_links_from_the_doc_index(trained):
+    import json
+
+    docs = _handbook()
+    suggester = Suggester.from_card(trained.classifier, trained.card, docs)
+    suggestion = suggester.suggest(
+        "hi <@U0ABCDEF1> okta sso access denied, can someone grant a role?"
+    )
+    assert suggestion.topic == "Access Request"
+    assert [link.doc_id for link in suggestion.links][0] == "access/okta"
+    assert len(suggestion.links) <= suggester.max_links
+    payload = json.loads(json.dumps(suggestion.to_dict()))
+    assert payload["links"][0]["url"] == "https://h.example.gov/access/okta"
+    assert {"doc_id", "title", "url", "score", "reason"} == set(payload["links"][0])
+    assert Suggester.from_card(trained.classifier, trained.card).suggest("okta sso").links == []
+    assert suggester.suggest(":wave: :pray:").links == []
+
+
+def test_links_many_agrees_with_suggest(trained):
+    from supportml.text import model_text
+
+    suggester = Suggester.from_card(trained.classifier, trained.card, _handbook())
+    raw = ["okta sso access denied grant role", "helm rollback production please", "lunch?"]
+    batch = suggester.links_many([model_text(t) for t in raw])
+    single = [suggester.suggest(t, explain=False).links for t in raw]
+    assert [[link.doc_id for link in links] for links in batch] == [
+        [link.doc_id for link in links] for links in single
+    ]
+    assert batch[2] == [] and batch[1][0].doc_id == "deploy/rollback"
+    assert suggester.links_many([]) == []

@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
-from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings
+from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings, docs_path
 from supportml.data import Dataset, load_requests, read_table
+from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
 from supportml.model import ModelCard, ModelParams, TopicClassifier, load
-from supportml.suggest import Suggester
+from supportml.suggest import Suggester, Suggestion
 
 
 def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
@@ -30,6 +32,23 @@ def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier
 
             return load_model(ref, settings)
     return load(ref)
+
+
+def _load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> DocIndex | None:
+    """The DocIndex of ``--docs`` (a path or 'none'), else of the configured catalogue."""
+    path = docs_path(docs_ref) if docs_ref is not None else settings.docs_catalogue
+    if path is None:
+        return None
+    with stage(f"load documentation catalogue {path}"):
+        index = DocIndex(Catalogue.load(path), min_score=settings.docs_min_score)
+    unknown = sorted(set(index.topics) - set(labels))
+    if unknown:
+        err.print(
+            f"[yellow]{len(unknown)} catalogue topic(s) the model does not know[/yellow] "
+            f"(their pages get no topic boost): {escape(', '.join(unknown))}",
+            soft_wrap=True,
+        )
+    return index
 
 
 def _metric_rows(metrics: dict[str, float]) -> list[tuple[str, str]]:
@@ -70,6 +89,12 @@ model_option = click.option(
     help="models/ directory or models:/supportml-topic@champion  "
     "[default: $SUPPORTML_MODEL or models/supportml-topic]",
 )
+docs_option = click.option(
+    "--docs",
+    "docs_ref",
+    help="Documentation catalogue (.yaml/.csv) to link to, or 'none'  "
+    "[default: $SUPPORTML_DOCS, else datasets/docs_catalogue.yaml if present]",
+)
 
 data_options = [
     click.option(
@@ -107,7 +132,13 @@ def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _load(
-    data_path: Path, text_col: str, label_col: str, id_col: str, encoding: str, skip_invalid: bool
+    data_path: Path,
+    text_col: str,
+    label_col: str,
+    id_col: str,
+    encoding: str,
+    skip_invalid: bool,
+    extra_cols: tuple[str, ...] = (),
 ) -> Dataset:
     with stage(f"load {data_path}"):
         dataset = load_requests(
@@ -117,6 +148,7 @@ def _load(
             id_col=id_col or None,
             encoding=encoding,
             skip_invalid=skip_invalid,
+            extra_cols=extra_cols,
         )
     summary = dataset.skipped_summary()
     err.print(
@@ -259,6 +291,13 @@ def train(
 @click.command()
 @model_option
 @with_data_options
+@docs_option
+@click.option(
+    "--doc-col",
+    default="resolved_by_doc",
+    show_default=True,
+    help="Optional column with the id of the page that resolved the request.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
 @clean_errors
@@ -271,9 +310,12 @@ def evaluate(
     id_col: str,
     encoding: str,
     skip_invalid: bool,
+    docs_ref: str | None,
+    doc_col: str,
     as_json: bool,
 ) -> None:
-    """Score a trained model on labelled requests it has not seen.
+    """Score a trained model on labelled requests it has not seen, and its documentation links
+    on the requests a page resolved (hit@1, hit@3), when the file says which.
 
     \b
     Examples:
@@ -282,13 +324,14 @@ def evaluate(
     """
     settings = settings_of(ctx)
     classifier, card = _resolve_model(model_ref, settings)
-    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
+    docs = _load_docs(docs_ref, settings, card.labels)
+    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,))
+    suggester = Suggester.from_card(classifier, card, docs)
     with stage(f"predict {len(dataset):,} requests"):
-        predicted, confidence, abstained = Suggester.from_card(classifier, card).suggest_many(
-            dataset.texts
-        )
+        predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
     result = score([str(label) for label in dataset.labels], predicted, ~abstained, confidence)
     unknown = sorted(set(dataset.classes) - set(card.labels))
+    links = _link_metrics(suggester, dataset, doc_col)
     if as_json:
         click.echo(
             json.dumps(
@@ -298,6 +341,7 @@ def evaluate(
                     "per_class": result.report(),
                     "unknown_topics": unknown,
                     "model_version": card.version,
+                    "docs": links,
                 }
             )
         )
@@ -305,6 +349,32 @@ def evaluate(
     _print_evaluation(result, result.metrics(), f"metrics ({result.n:,} requests)")
     if unknown:
         out.print(f"[yellow]topics the model has never seen:[/yellow] {', '.join(unknown)}")
+    if links is not None:
+        names = {"hit_at_1": "hit@1", "hit_at_3": "hit@3", "with_links": "any link shown"}
+        rows = [("requests a page resolved", f"{links['rows']:,.0f}")]
+        rows += [(name, f"{links[key]:.4f}") for key, name in names.items()]
+        out.print(key_value_table("documentation links", rows))
+        if links["unknown_docs"]:
+            out.print(
+                f"[yellow]{links['unknown_docs']:.0f} of {links['rows']:.0f} requests name a "
+                "page the catalogue does not have[/yellow] (counted as misses)"
+            )
+
+
+def _link_metrics(suggester: Suggester, dataset: Dataset, doc_col: str) -> dict[str, float] | None:
+    """hit@1/hit@3 on the rows whose ``doc_col`` names a page; None (with a note on stderr)
+    when there is no catalogue or no such column."""
+    expected = dataset.extra.get(doc_col)
+    if suggester.docs is None or expected is None:
+        missing = "no documentation catalogue" if suggester.docs is None else f"no {doc_col!r}"
+        err.print(f"[dim]documentation links not scored: {missing}[/dim]")
+        return None
+    rows = [i for i, doc in enumerate(expected) if doc]
+    with stage(f"rank documentation for {len(rows):,} requests resolved by a page"):
+        links = suggester.links_many([dataset.texts[i] for i in rows])
+    wanted = [expected[i] for i in rows]
+    known = {entry.id for entry in suggester.docs.entries}
+    return {**link_hits(links, wanted), "unknown_docs": float(sum(d not in known for d in wanted))}
 
 
 @click.command()
@@ -324,6 +394,7 @@ def evaluate(
 )
 @click.option("--text-col", default="text", show_default=True, help="Batch mode: text column.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Batch mode: input encoding.")
+@docs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @clean_errors
@@ -335,13 +406,16 @@ def predict(
     out_path: Path | None,
     text_col: str,
     encoding: str,
+    docs_ref: str | None,
     as_json: bool,
 ) -> None:
-    """Suggest topics for one request, or for every row of a file.
+    """Suggest a topic and documentation links for one request, or topics for every row of a
+    file (batch mode adds no links).
 
     \b
     Examples:
       supportml predict "can someone approve my PR? <https://github.com/org/app/pull/12|#12>"
+      supportml predict --docs handbook.yaml "getting exit code 137 on the build job"
       supportml predict --input backlog.csv --text-col message --out backlog_topics.csv
     """
     if (text is None) == (input_path is None):
@@ -350,10 +424,11 @@ def predict(
         raise click.UsageError("--input needs --out FILE")
     settings = settings_of(ctx)
     classifier, card = _resolve_model(model_ref, settings)
-    suggester = Suggester.from_card(classifier, card)
     if text is not None:
-        _predict_one(suggester, text, as_json)
+        docs = _load_docs(docs_ref, settings, card.labels)
+        _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
     else:
+        suggester = Suggester.from_card(classifier, card)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 
 
@@ -362,6 +437,10 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(suggestion.to_dict()))
         return
+    _print_suggestion(suggestion, suggester.docs)
+
+
+def _print_suggestion(suggestion: Suggestion, docs: DocIndex | None) -> None:
     verdict = (
         "[yellow]not sure[/yellow] (below the abstention threshold); best guess"
         if suggestion.abstained
@@ -373,6 +452,16 @@ def _predict_one(suggester: Suggester, text: str, as_json: bool) -> None:
     if suggestion.explanation:
         terms = ", ".join(term for term, _ in suggestion.explanation)
         out.print(f"[dim]because of: {terms}[/dim]", soft_wrap=True)
+    if docs is None:
+        return
+    if not suggestion.links:
+        out.print(f"[dim]docs: no page scores {docs.min_score:.2f} or more[/dim]")
+    for rank, link in enumerate(suggestion.links, start=1):
+        out.print(
+            f"docs {rank}: [bold]{escape(link.title)}[/bold] {link.url} "
+            f"[dim]({link.score:.2f}; {escape(', '.join(link.reason))})[/dim]",
+            soft_wrap=True,
+        )
 
 
 def _predict_file(
@@ -420,6 +509,3 @@ def _predict_file(
         f"wrote {out_path}: {summary['abstained']:,} of {predicted:,} abstained"
         + (f"; {backlog.empty:,} rows with empty text left blank" if backlog.empty else "")
     )
-
-
-COMMANDS = (train, evaluate, predict)
