@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-CORE = ["config", "text", "data", "model", "evaluate", "suggest", "train"]
+CORE = ["config", "text", "data", "model", "evaluate", "docs", "suggest", "train"]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
 
@@ -28,3 +28,15 @@ def test_predict_with_a_local_model_never_imports_mlflow(trained):
         "assert result.exit_code == 0, result.output"
     )
     assert "sklearn" in loaded and "mlflow" not in loaded
+
+
+def test_store_commands_never_import_scikit_learn_or_mlflow(tmp_path):
+    """Commands load lazily: `supportml db status` must not pay for the model stack."""
+    args = ["db", "status", "--database-url", f"sqlite:///{tmp_path / 's.db'}"]
+    loaded = modules_after(
+        "from click.testing import CliRunner\n"
+        "from supportml.cli import cli\n"
+        f"result = CliRunner().invoke(cli, {args!r})\n"
+        "assert result.exit_code == 0, result.output"
+    )
+    assert "sqlalchemy" in loaded and not loaded & {"sklearn", "mlflow", "pandas"}

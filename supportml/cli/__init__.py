@@ -1,18 +1,46 @@
 """The `supportml` command: parse options, call the library, turn its errors into one-line messages.
 
 Human-readable results go to stdout, progress and timings to stderr, and ``--json`` prints exactly
-one JSON object on stdout for scripts. Each submodule registers one family of commands.
+one JSON object on stdout for scripts. Each submodule holds one family of commands and is imported
+only when one of its commands runs, so `supportml db status` does not pay for scikit-learn.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from supportml import __version__
-from supportml.cli import model, store
+
+COMMANDS = {
+    "train": "supportml.cli.model:train",
+    "evaluate": "supportml.cli.model:evaluate",
+    "predict": "supportml.cli.model:predict",
+    "docs": "supportml.cli.docs:docs",
+    "db": "supportml.cli.store:db",
+    "import": "supportml.cli.store:import_",
+    "export": "supportml.cli.store:export",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented lazy pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, attribute = COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="supportml")
 def cli() -> None:
     """Track, categorise and report support requests that arrive in Slack.
@@ -21,11 +49,8 @@ def cli() -> None:
     Quick start on the bundled sample data:
       supportml train --data datasets/sample_requests.csv
       supportml predict "my deploy to staging failed with exit code 137"
+      supportml import slack-export export.zip --channel platform-support
     """
-
-
-for command in (*model.COMMANDS, *store.COMMANDS):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -392,6 +392,3 @@ def export_training(
         click.echo(json.dumps({"rows": written, "out": str(out_path)}))
     else:
         out.print(f"wrote {written:,} labelled requests to {out_path}")
-
-
-COMMANDS = (db, import_, export)
