@@ -22,6 +22,12 @@ demo: install
 	$(SUPPORTML) predict "can someone from platform approve <https://github.com/department/app/pull/4411|PR 4411>?"
 	$(SUPPORTML) predict "who do I ask for a login to the staging test user accounts?"
 	$(SUPPORTML) predict --input datasets/sample_requests.csv --out reports/sample_predictions.csv
+	$(PY) datasets/make_slack_export.py --out reports/sample_slack_export.zip
+	$(SUPPORTML) import slack-export reports/sample_slack_export.zip \
+		--channel platform-support --channel platform-frontend-support --channel platform-devops-support
+	$(SUPPORTML) import spreadsheet datasets/sample_tracking_sheet.csv --workspace T0SYNTH01
+	$(SUPPORTML) import topics-map datasets/topics_map.example.yaml
+	$(SUPPORTML) db status
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -32,9 +38,11 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/predict_benchmark.py
+	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)
+	$(PY) benchmarks/store_benchmark.py
 
 lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks
 
 clean:
-	rm -rf $(VENV) mlruns mlflow.db reports .pytest_cache
+	rm -rf $(VENV) mlruns mlflow.db supportml.db reports .pytest_cache
