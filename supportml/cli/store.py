@@ -165,6 +165,7 @@ def _run_import(
     table.add_row("read", f"{summary.read:,}", "")
     table.add_row("imported", f"{summary.imported:,}", "")
     table.add_row("duplicate", f"{summary.duplicate:,}", "")
+    table.add_row("  filled in missing fields", f"{summary.enriched:,}", "", style="dim")
     table.add_row("skipped", f"{sum(summary.skipped.values()):,}", "")
     for reason, n in summary.skipped.most_common():
         table.add_row(f"  {reason}", f"{n:,}", summary.examples[reason][0], style="dim")

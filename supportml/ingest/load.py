@@ -25,7 +25,8 @@ class ImportSummary:
 
     read: int = 0
     imported: int = 0
-    duplicate: int = 0
+    duplicate: int = 0  # already stored; ``enriched`` of them gained fields they lacked
+    enriched: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)  # a few origins per skip reason
     seconds: float = 0.0
@@ -36,6 +37,7 @@ class ImportSummary:
             "read": self.read,
             "imported": self.imported,
             "duplicate": self.duplicate,
+            "enriched": self.enriched,
             "skipped": sum(self.skipped.values()),
             "skipped_by_reason": dict(self.skipped.most_common()),
             "skipped_examples": self.examples,
@@ -101,9 +103,10 @@ def import_records(
 
     def flush() -> None:
         with transaction(engine) as session:
-            new = repository.insert_new_requests(session, list(batch.values()))
+            new, enriched = repository.merge_requests(session, list(batch.values()))
         summary.imported += new
         summary.duplicate += len(batch) - new
+        summary.enriched += enriched
         batch.clear()
 
     try:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, delete, func, select, update
+from sqlalchemy import Integer, Select, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,62 @@ def existing_keys(
         )
         found.update(tuple(row) for row in session.execute(query))  # type: ignore[misc]
     return found & set(keys)
+
+
+# What a second source may add to a stored request without overriding what is already known.
+FILLABLE = (
+    "requester",
+    "requester_team",
+    "external_id",
+    "permalink",
+    "first_response_at",
+    "first_responder",
+    "resolved_at",
+    "resolution",
+)
+LABEL_COLUMNS = ("original_topic", "final_topic", "label_source")
+
+
+def merge_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """Insert new requests and fill gaps in stored ones; return (inserted, enriched).
+
+    The same request often arrives from two sources (a tracking-sheet row with the Slack link of
+    an exported message): the second may only fill columns that are still empty, and a people-given
+    label replaces none or the model's own guess, never another person's label. Rows that add
+    nothing are left untouched (and counted by the caller as duplicates).
+    """
+    if not rows:
+        return 0, 0
+    keys = [(row["workspace"], row["channel"], row["ts"]) for row in rows]
+    before = existing_keys(session, keys)
+    statement = _insert(session, Request)
+    new = statement.excluded
+    unlabelled = or_(Request.label_source.is_(None), Request.label_source == "model")
+    takes_label = and_(unlabelled, new.final_topic.is_not(None), new.label_source != "model")
+    updates: dict[str, Any] = {
+        name: func.coalesce(getattr(Request, name), getattr(new, name)) for name in FILLABLE
+    }
+    updates |= {
+        name: case((takes_label, getattr(new, name)), else_=getattr(Request, name))
+        for name in LABEL_COLUMNS
+    }
+    updates["status"] = case(
+        (Request.status == "resolved", Request.status),
+        (new.status == "resolved", new.status),
+        (Request.status == "answered", Request.status),
+        else_=new.status,
+    )
+    fills = [
+        and_(getattr(Request, name).is_(None), getattr(new, name).is_not(None)) for name in FILLABLE
+    ]
+    statement = statement.on_conflict_do_update(
+        index_elements=["workspace", "channel", "ts"],
+        set_=updates,
+        where=or_(takes_label, *fills),
+    ).returning(Request.workspace, Request.channel, Request.ts)
+    touched = {tuple(row) for row in session.execute(statement, list(rows))}
+    enriched = len(touched & before)
+    return len(touched) - enriched, enriched
 
 
 def mark_event_processed(session: Session, event_id: str, when: datetime | None = None) -> bool:

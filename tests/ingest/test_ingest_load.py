@@ -110,3 +110,29 @@ def test_every_run_is_recorded_with_its_summary(engine: Engine) -> None:
         assert session.scalar(select(func.count()).select_from(Request)) == 4
     assert (run.kind, run.source, run.status) == ("test", "sheet.csv", "done")
     assert run.counts["imported"] == 4 and run.id == summary.run_id
+
+
+def test_a_second_source_fills_gaps_but_never_overrides(engine: Engine) -> None:
+    """A sheet row linking an exported message: its label and reply time join the stored row."""
+    from dataclasses import replace
+
+    exported = [replace(r, topic=None, first_response_at=None) for r in records(3)]
+    exported[2] = replace(exported[2], topic="CI Error", label_source="form")
+    import_records(engine, "slack-export", "export.zip", exported, clean=str)
+    sheet = [
+        replace(r, text="sheet summary", external_id=f"PS-{i}", topic="Pull Request")
+        for i, r in enumerate(records(3))
+    ]
+    summary = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
+    assert (summary.imported, summary.duplicate, summary.enriched) == (0, 3, 3)
+    first, second, third = stored(engine)
+    assert first.text.startswith("please review")  # the message's own text stays
+    assert (first.final_topic, first.label_source, first.external_id) == (
+        "Pull Request",
+        "import",
+        "PS-0",
+    )
+    assert second.first_response_at == sheet[1].first_response_at
+    assert (third.final_topic, third.label_source) == ("CI Error", "form")  # never overridden
+    again = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
+    assert (again.imported, again.duplicate, again.enriched) == (0, 3, 0)
