@@ -21,6 +21,7 @@ COMMANDS = {
     "db": "supportml.cli.store:db",
     "import": "supportml.cli.store:import_",
     "export": "supportml.cli.store:export",
+    "report": "supportml.cli.report:report",
 }
 
 

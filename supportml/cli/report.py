@@ -1,0 +1,165 @@
+"""The `report` command: support KPIs for a period as markdown, JSON, CSV files or one HTML page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import click
+
+from supportml.cli._common import clean_errors, key_value_table, out, settings_of, stage
+
+FORMATS = ("md", "json", "html", "csv")
+DEFAULT_OUT = {"html": Path("reports") / "report.html", "csv": Path("reports") / "report"}
+HEADLINE = (
+    "requests",
+    "resolved_by_docs",
+    "first_response_median_hours",
+    "acknowledged_within_target",
+    "unanswered_older",
+)
+HOURS = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-03-01", param_hint=name
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _business_hours(value: str) -> tuple[time, time]:
+    match = HOURS.match(value.strip())
+    try:
+        if match is None:
+            raise ValueError
+        h1, m1, h2, m2 = match.groups()
+        return time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: expected opening hours like 09:00-17:00", param_hint="--business-hours"
+        ) from None
+
+
+@click.command("report")
+@click.option(
+    "--since", help="First day of the period (2026-03-01)  [default: 90 days before --until]"
+)
+@click.option("--until", help="Day after the period, excluded (2026-04-01)  [default: now]")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="md",
+    show_default=True,
+    help="md and json print to stdout unless --out; html is one file; csv is a folder of files.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    help="Where to write  [default: stdout; reports/report.html; reports/report/ for csv]",
+)
+@click.option("--channel", help="Only this channel (as stored: the channel id).")
+@click.option("--team", help="Only this requesting team.")
+@click.option("--topic", help="Only this topic.")
+@click.option(
+    "--business-hours",
+    default="09:00-17:00",
+    show_default=True,
+    envvar="SUPPORTML_BUSINESS_HOURS",
+    help="Opening hours on weekdays (env SUPPORTML_BUSINESS_HOURS).",
+)
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    envvar="SUPPORTML_TIMEZONE",
+    help="IANA zone of the business hours (env SUPPORTML_TIMEZONE).",
+)
+@click.option(
+    "--target-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=3.0,
+    show_default=True,
+    envvar="SUPPORTML_ACK_TARGET_HOURS",
+    help="Acknowledgement target in business hours (env SUPPORTML_ACK_TARGET_HOURS).",
+)
+@click.option(
+    "--open-after",
+    type=click.FloatRange(min=0, min_open=True),
+    default=24.0,
+    show_default=True,
+    help="List unresolved requests older than this many hours.",
+)
+@click.option(
+    "--database-url",
+    help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
+)
+@click.pass_context
+@clean_errors
+def report(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    out_path: Path | None,
+    channel: str | None,
+    team: str | None,
+    topic: str | None,
+    business_hours: str,
+    timezone: str,
+    target_hours: float,
+    open_after: float,
+    database_url: str | None,
+) -> None:
+    """Support KPIs for a period: volume, response times, docs, gaps, model quality.
+
+    Requests created in [--since, --until) count; dates without a zone are UTC. Each KPI's
+    definition is printed next to it.
+
+    \b
+    Examples:
+      supportml report --since 2026-03-01 --until 2026-04-01
+      supportml report --since 2026-03-01 --format html --out reports/march.html
+      supportml report --format csv --out reports/q1 --team identity
+      supportml report --format json --timezone Europe/London --business-hours 08:30-17:30
+    """
+    from supportml.report import BusinessHours, Filters, build_report, render, request_rows
+    from supportml.store import open_store
+
+    end = _moment(until, "--until") or datetime.now(UTC)
+    start = _moment(since, "--since") or end - timedelta(days=90)
+    opening, closing = _business_hours(business_hours)
+    hours = BusinessHours(opening, closing, timezone, target_hours)
+    filters = Filters(channel=channel, team=team, topic=topic)
+    engine = open_store(database_url or settings_of(ctx).database_url)
+    with stage("compute KPIs"):
+        result = build_report(engine, start, end, filters, hours, open_after_hours=open_after)
+    target = out_path or DEFAULT_OUT.get(fmt)
+    if fmt == "csv":
+        assert target is not None
+        with stage(f"write {target}/"):
+            written = render.write_csv(result, target, request_rows(engine, start, end, filters))
+        out.print(f"wrote {len(written)} CSV files to {target}/", soft_wrap=True)
+    else:
+        text = {"md": render.to_markdown, "json": render.to_json, "html": render.to_html}[fmt](
+            result
+        )
+        if target is None:
+            click.echo(text, nl=False)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        out.print(f"wrote {target}", soft_wrap=True)
+    rows = [
+        (m.label, render.format_value(m.value, m.unit) if m.value is not None else m.note)
+        for m in (result.metrics[key] for key in HEADLINE)
+    ]
+    out.print(key_value_table("headline", rows))

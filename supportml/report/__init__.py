@@ -1,0 +1,23 @@
+"""Reports: the support KPIs computed from the store (kpis) and rendered for people (render)."""
+
+from supportml.report.kpis import (
+    Breakdown,
+    BusinessHours,
+    Filters,
+    Metric,
+    Report,
+    ReportError,
+    build_report,
+    request_rows,
+)
+
+__all__ = [
+    "Breakdown",
+    "BusinessHours",
+    "Filters",
+    "Metric",
+    "Report",
+    "ReportError",
+    "build_report",
+    "request_rows",
+]

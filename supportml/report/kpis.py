@@ -1,0 +1,779 @@
+"""The support KPIs for a period, computed from the request store on SQLite and PostgreSQL alike.
+
+Counting is pushed into SQL: one GROUP BY over (topic, team, source, channel, holdout) yields a
+small "cube" every breakdown is summed from, one GROUP BY per day gives the weekly series, and
+only narrow numeric columns (times as epoch seconds, computed by the database) are fetched for
+the percentiles. Percentiles and business-hours arithmetic run in numpy over those arrays,
+because neither has a portable SQL form (SQLite has no percentile function and no calendar).
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from supportml.errors import UserError
+from supportml.store.models import DocSuggestion, Request
+
+R = Request
+CONFIRMED = ("human", "form")  # labels people gave; the model is judged only against these
+NONE_LABEL = "(none)"
+LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
+EXCERPT = 160  # characters of request text shown in lists
+
+
+class ReportError(UserError):
+    """A report cannot be built as asked (bad period, unknown time zone, bad business hours)."""
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """When people are expected to answer: weekdays ``start``–``end`` in ``timezone``."""
+
+    start: time = time(9)
+    end: time = time(17)
+    timezone: str = "UTC"
+    target_hours: float = 3.0  # acknowledgement target, in business hours
+    holidays: tuple[date, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ReportError(f"business hours {self.start}-{self.end}: the end must be later")
+        if self.target_hours <= 0:
+            raise ReportError(f"acknowledgement target {self.target_hours} h: must be positive")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ReportError(
+                f"time zone {self.timezone!r} is unknown; use an IANA name like Europe/London"
+            ) from None
+
+    @property
+    def day_seconds(self) -> int:
+        return _seconds(self.end) - _seconds(self.start)
+
+    def describe(self) -> str:
+        return f"Mon–Fri {self.start:%H:%M}–{self.end:%H:%M} {self.timezone}" + (
+            f", {len(self.holidays)} holidays" if self.holidays else ""
+        )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional narrowing of every KPI; None means all."""
+
+    channel: str | None = None
+    team: str | None = None
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One headline number. ``unit`` is requests, share (0–1) or hours; value None has a note."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: str
+    definition: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One table of the report (also one CSV file and, for some, one chart)."""
+
+    key: str
+    title: str
+    definition: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    note: str = ""
+
+
+@dataclass
+class Report:
+    """Everything one report shows, with each KPI's definition, and seconds spent per KPI group."""
+
+    since: datetime
+    until: datetime
+    as_of: datetime
+    filters: Filters
+    hours: BusinessHours
+    open_after_hours: float
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    breakdowns: dict[str, Breakdown] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values (datetimes as ISO 8601 strings)."""
+        return _plain(
+            {
+                "since": self.since,
+                "until": self.until,
+                "as_of": self.as_of,
+                "filters": asdict(self.filters),
+                "business_hours": {**asdict(self.hours), "description": self.hours.describe()},
+                "open_after_hours": self.open_after_hours,
+                "metrics": {key: asdict(m) for key, m in self.metrics.items()},
+                "breakdowns": {
+                    key: {**asdict(b), "rows": [list(row) for row in b.rows]}
+                    for key, b in self.breakdowns.items()
+                },
+                "timings": self.timings,
+            }
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+# --- dialect helpers: the only SQL that differs between SQLite and PostgreSQL --------------------
+
+
+def _epoch(column: Any, dialect: str) -> ColumnElement[float]:
+    """Seconds since 1970 (UTC) as a float, computed by the database (no datetime parsing)."""
+    if dialect == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(func.extract("epoch", column), type_=R.confidence.type)
+
+
+def _day(column: Any, dialect: str) -> ColumnElement[str]:
+    """The UTC calendar day as 'YYYY-MM-DD' (SQLite stores UTC text that starts with it)."""
+    if dialect == "sqlite":
+        return type_coerce(func.substr(column, 1, 10), String)
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count(case((condition, 1)))
+
+
+def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = [R.deleted.is_(False), R.created_at >= since, R.created_at < until]
+    if filters.channel:
+        conditions.append(R.channel == filters.channel)
+    if filters.team:
+        conditions.append(R.requester_team == filters.team)
+    if filters.topic:
+        conditions.append(R.final_topic == filters.topic)
+    return conditions
+
+
+UNANSWERED = and_(R.first_response_at.is_(None), R.first_responder.is_(None))
+UNRESOLVED = and_(R.resolved_at.is_(None), R.resolution.is_(None))
+JUDGED = and_(
+    R.label_source.in_(CONFIRMED),
+    R.final_topic.is_not(None),
+    R.predicted_topic.is_not(None),
+    R.abstained.is_not(True),
+)
+
+
+# --- business time -------------------------------------------------------------------------------
+
+
+def _wall_clock(epoch: np.ndarray, timezone: str) -> np.ndarray:
+    """UTC epoch seconds -> local wall-clock datetime64[ms] (daylight saving applied).
+
+    Rounded to the millisecond: SQLite's julianday arithmetic is off by microseconds, which
+    would otherwise push an answer at exactly the target past it.
+    """
+    millis = np.round(epoch * 1000).astype(np.int64)
+    stamps = pd.to_datetime(millis, unit="ms", utc=True).tz_convert(timezone).tz_localize(None)
+    return np.asarray(stamps.values).astype("datetime64[ms]")
+
+
+def _business_clock(epoch: np.ndarray, hours: BusinessHours) -> np.ndarray:
+    """Business seconds elapsed since 1970-01-01 at each moment: differences are business time."""
+    local = _wall_clock(epoch, hours.timezone)
+    days = local.astype("datetime64[D]")
+    into_day = (local - days).astype(np.int64) / 1000
+    within = np.clip(into_day - _seconds(hours.start), 0, hours.day_seconds)
+    holidays = np.array(hours.holidays, dtype="datetime64[D]")
+    open_day = np.is_busday(days, holidays=holidays)
+    before = np.busday_count(np.datetime64("1970-01-01"), days, holidays=holidays)
+    return before * float(hours.day_seconds) + np.where(open_day, within, 0.0)
+
+
+def business_seconds(start: np.ndarray, end: np.ndarray, hours: BusinessHours) -> np.ndarray:
+    """Business seconds between UTC epoch seconds ``start`` and ``end`` (NaN where either is)."""
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    result = np.full(start.shape, np.nan)
+    known = np.isfinite(start) & np.isfinite(end)
+    if known.any():
+        result[known] = _business_clock(end[known], hours) - _business_clock(start[known], hours)
+    return result
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _percentile(values: np.ndarray, q: float) -> float | None:
+    values = values[np.isfinite(values)]
+    return float(np.percentile(values, q)) if values.size else None
+
+
+def _share(part: float, whole: float) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+NO_DATA = "no data in this period"
+NO_SUGGESTIONS = (
+    "no suggestions in this period: the Slack responder records them, imports have none"
+)
+
+
+class _Builder:
+    """Runs the queries on one connection and fills a Report, timing each KPI group."""
+
+    def __init__(self, connection: Connection, report: Report, low_confidence: float) -> None:
+        self.connection = connection
+        self.low_confidence = low_confidence
+        self.report = report
+        self.dialect = connection.dialect.name
+        self.where = _where(report.since, report.until, report.filters)
+
+    def metric(
+        self, key: str, label: str, value: float | None, unit: str, definition: str, note: str = ""
+    ) -> None:
+        if value is None and not note:
+            note = NO_DATA
+        self.report.metrics[key] = Metric(key, label, value, unit, definition, note)
+
+    def table(
+        self,
+        key: str,
+        title: str,
+        definition: str,
+        columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        note: str = "",
+    ) -> None:
+        if not rows and not note:
+            note = NO_DATA
+        self.report.breakdowns[key] = Breakdown(key, title, definition, columns, rows, note)
+
+    def timed(self, name: str, step: Any) -> None:
+        start = clock.perf_counter()
+        step()
+        self.report.timings[name] = round(clock.perf_counter() - start, 4)
+
+    def run(self) -> None:
+        for name in ("volume", "weekly", "trend", "times", "open", "doc_gaps", "model"):
+            self.timed(name, getattr(self, name))
+        self.metric(
+            "tracked_automatically",
+            "Tracked automatically",
+            None,
+            "share",
+            "Tracked requests / top-level human messages seen in the support channels.",
+            note="unavailable: the store keeps no count of top-level human messages seen in the "
+            "channels (the Slack responder will record it); imports keep every such message, "
+            "so a ratio from them would be 100% by construction",
+        )
+
+    # volume, topics, teams, sources, channels, holdout counts: one GROUP BY
+    def volume(self) -> None:
+        dims = {
+            "topic": R.final_topic,
+            "team": R.requester_team,
+            "source": R.source,
+            "channel": R.channel,
+            "holdout": cast(R.docs_holdout, Integer),
+        }
+        sums = {
+            "requests": func.count(),
+            "docs": _count(R.resolution == "docs"),
+            "human": _count(R.resolution == "human"),
+            "resolved": _count(~UNRESOLVED),
+        }
+        query = (
+            select(*(c.label(k) for k, c in dims.items()), *(c.label(k) for k, c in sums.items()))
+            .where(*self.where)
+            .group_by(*dims.values())
+        )
+        cube = pd.DataFrame(self.connection.execute(query).all(), columns=[*dims, *sums])
+        cube[["topic", "team"]] = cube[["topic", "team"]].fillna(NONE_LABEL)
+        self.cube = cube
+        total = int(cube["requests"].sum())
+        self.total = total
+        docs = int(cube["docs"].sum())
+        self.metric(
+            "requests",
+            "Requests",
+            total,
+            "requests",
+            "Top-level support requests created in the period (deleted ones excluded).",
+            note="" if total else NO_DATA,
+        )
+        self.metric(
+            "resolved",
+            "Resolved",
+            _share(cube["resolved"].sum(), total),
+            "share",
+            "Requests of the period with a recorded resolution (time or kind) / requests.",
+        )
+        self.metric(
+            "resolved_by_docs",
+            "Resolved by documentation",
+            _share(docs, total),
+            "share",
+            "Requests whose resolution is 'docs' (a suggested link or a docs answer closed "
+            "it) / all requests of the period.",
+        )
+        for key, title in (
+            ("team", "requesting team"),
+            ("source", "source"),
+            ("channel", "channel"),
+        ):
+            grouped = cube.groupby(key)["requests"].sum().sort_values(ascending=False)
+            self.table(
+                f"by_{key}",
+                f"Requests by {title}",
+                f"Requests of the period per {title}; share of all requests.",
+                (key, "requests", "share"),
+                [(name, int(n), _share(n, total)) for name, n in grouped.items()],
+            )
+
+    def weekly(self) -> None:
+        day = _day(R.created_at, self.dialect)
+        predicted = R.predicted_topic.is_not(None)
+        low = and_(predicted, or_(R.abstained.is_(True), R.confidence < self.low_confidence))
+        query = (
+            select(day, func.count(), _count(predicted), _count(low))
+            .where(*self.where)
+            .group_by(day)
+        )
+        days = pd.DataFrame(
+            self.connection.execute(query).all(), columns=["day", "requests", "predicted", "low"]
+        )
+        rows: list[tuple[Any, ...]] = []
+        if not days.empty:
+            stamps = pd.to_datetime(days["day"])
+            days["week"] = (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.date
+            weeks = days.groupby("week")[["requests", "predicted", "low"]].sum()
+            rows = [
+                (week, int(r.requests), int(r.predicted), _share(r.low, r.predicted))
+                for week, r in weeks.iterrows()
+            ]
+        self.table(
+            "by_week",
+            "Requests per week",
+            "Requests created per week (weeks start Monday 00:00 UTC); of those the model "
+            f"suggested a topic for, the share with low confidence (abstained or confidence "
+            f"< {self.low_confidence:g}): a rising share signals a new topic or drift.",
+            ("week", "requests", "suggested", "low_confidence_share"),
+            rows,
+        )
+
+    def trend(self) -> None:
+        span = self.report.until - self.report.since
+        previous = _where(self.report.since - span, self.report.since, self.report.filters)
+        query = select(R.final_topic, func.count()).where(*previous).group_by(R.final_topic)
+        before = {t or NONE_LABEL: int(n) for t, n in self.connection.execute(query)}
+        grouped = self.cube.groupby("topic")[["requests", "docs", "resolved"]].sum()
+        grouped = grouped.sort_values("requests", ascending=False)
+        rows = []
+        for topic, r in grouped.iterrows():
+            prior = before.get(str(topic), 0)
+            change = _share(r.requests - prior, prior)
+            rows.append(
+                (
+                    topic,
+                    int(r.requests),
+                    _share(r.requests, self.total),
+                    prior,
+                    change,
+                    _share(r.docs, r.requests),
+                    _share(r.resolved, r.requests),
+                )
+            )
+        self.table(
+            "by_topic",
+            "Requests by topic, with trend",
+            "Requests per topic (the people-given or confirmed label; (none) = not labelled), "
+            "the same count in the previous period of equal length, the relative change, and "
+            "the shares resolved by documentation and resolved at all.",
+            ("topic", "requests", "share", "previous", "change", "docs_share", "resolved_share"),
+            rows,
+        )
+
+    def times(self) -> None:
+        d = self.dialect
+        query = select(
+            _epoch(R.created_at, d),
+            _epoch(R.first_response_at, d),
+            _epoch(R.resolved_at, d),
+            cast(R.docs_holdout, Integer),
+            case((R.resolution == "human", 1), else_=0),
+            case((UNANSWERED, 1), else_=0),
+        ).where(*self.where)
+        # Plain DBAPI tuples, not Rows: numpy converts 1M of them in a fraction of a second, and
+        # every column is already a float or int (None becomes NaN).
+        rows = self.connection.execute(query).cursor.fetchall()
+        data = np.array(rows, dtype=float).reshape(-1, 6)
+        created, responded, resolved, holdout, human, unanswered = data.T
+        hours = self.report.hours
+        first = (responded - created) / 3600
+        resolution = (resolved - created) / 3600
+        business = business_seconds(created, responded, hours) / 3600
+        self.metric(
+            "first_response_median_hours",
+            "First response, median",
+            _percentile(first, 50),
+            "hours",
+            "Median calendar hours from a request to its first human reply, over "
+            "requests with a recorded reply time (reaction-only responses carry no time).",
+        )
+        self.metric(
+            "first_response_p90_hours",
+            "First response, p90",
+            _percentile(first, 90),
+            "hours",
+            "90th percentile (linear interpolation) of the same calendar hours.",
+        )
+        self.metric(
+            "first_response_business_median_hours",
+            "First response, median business hours",
+            _percentile(business, 50),
+            "hours",
+            f"Median business hours ({hours.describe()}) from a request to its first reply.",
+        )
+        as_of = np.array([self.report.as_of.timestamp()])
+        waited = business_seconds(created, np.broadcast_to(as_of, created.shape), hours) / 3600
+        target = hours.target_hours
+        met = np.isfinite(business) & (business <= target)
+        missed = (np.isfinite(business) & (business > target)) | (
+            (unanswered == 1) & (waited > target)
+        )
+        self.metric(
+            "acknowledged_within_target",
+            f"Acknowledged within {target:g} business hours",
+            _share(met.sum(), met.sum() + missed.sum()),
+            "share",
+            f"Requests first answered within {target:g} business hours ({hours.describe()}; "
+            "weekends excluded) / requests whose outcome is known: answered with a recorded "
+            "time, or still unanswered after the target had passed at the report time. Reaction-"
+            "only responses (time unknown) and unanswered requests still inside the target are "
+            "left out. Business time is computed in numpy over the fetched timestamps.",
+        )
+        self.metric(
+            "resolution_median_hours",
+            "Resolution, median",
+            _percentile(resolution, 50),
+            "hours",
+            "Median calendar hours from a request to its resolution, over resolved "
+            "requests with a resolution time.",
+        )
+        self.metric(
+            "resolution_p90_hours",
+            "Resolution, p90",
+            _percentile(resolution, 90),
+            "hours",
+            "90th percentile (linear interpolation) of the same calendar hours.",
+        )
+        rows = []
+        groups = self.cube.groupby("holdout")[["requests", "docs", "human"]].sum()
+        for flag, label in ((0, "links shown"), (1, "holdout (no links)")):
+            if flag not in groups.index:
+                continue
+            g = groups.loc[flag]
+            rows.append(
+                (
+                    label,
+                    int(g.requests),
+                    _share(g.docs, g.requests),
+                    _share(g.human, g.requests),
+                    _percentile(resolution[holdout == flag], 50),
+                )
+            )
+        self.table(
+            "holdout",
+            "Holdout comparison: with vs without suggested links",
+            "Requests whose suggestion showed documentation links vs the holdout share shown "
+            "none on purpose: share resolved by documentation, share resolved by a person, "
+            "median calendar hours to resolution. Imported history counts as 'links shown' "
+            "only in the sense that it was not held out; compare periods after the responder "
+            "went live.",
+            ("group", "requests", "docs_share", "human_share", "resolution_median_hours"),
+            rows,
+        )
+
+    def open(self) -> None:
+        n = self.report.open_after_hours
+        cutoff = self.report.as_of - timedelta(hours=n)
+        where = [*self.where, UNRESOLVED, R.created_at < cutoff]
+        counts = select(func.count(), _count(UNANSWERED)).where(*where)
+        still_open, unanswered = self.connection.execute(counts).one()
+        self.metric(
+            "open_older",
+            f"Open after {n:g} h",
+            int(still_open),
+            "requests",
+            f"Requests of the period with no resolution, created more than {n:g} hours "
+            "before the report time.",
+        )
+        self.metric(
+            "unanswered_older",
+            f"Unanswered after {n:g} h",
+            int(unanswered),
+            "requests",
+            "Of those, the ones nobody replied or reacted to: lost in threads.",
+        )
+        query = (
+            select(
+                R.created_at,
+                R.channel,
+                R.requester_team,
+                R.final_topic,
+                case((UNANSWERED, "no"), else_="yes"),
+                R.permalink,
+                func.substr(R.text, 1, EXCERPT),
+            )
+            .where(*where)
+            .order_by(case((UNANSWERED, 0), else_=1), R.created_at)
+            .limit(LIST_LIMIT)
+        )
+        as_of = self.report.as_of
+        rows = [
+            (created, round((as_of - created).total_seconds() / 3600, 1), *rest)
+            for created, *rest in self.connection.execute(query)
+        ]
+        self.table(
+            "open_requests",
+            f"Open requests older than {n:g} hours (lost in threads)",
+            f"Unresolved requests older than {n:g} hours, unanswered ones first, oldest first "
+            f"(at most {LIST_LIMIT}); follow the link to the thread.",
+            (
+                "created_at",
+                "age_hours",
+                "channel",
+                "team",
+                "topic",
+                "answered",
+                "permalink",
+                "text",
+            ),
+            rows,
+        )
+
+    def doc_gaps(self) -> None:
+        topics = (
+            self.cube[self.cube["topic"] != NONE_LABEL].groupby("topic")[["requests", "docs"]].sum()
+        )
+        overall = _share(self.cube["docs"].sum(), self.total) or 0.0
+        rows = []
+        if not topics.empty:
+            busy = topics[topics["requests"] >= topics["requests"].median()]
+            for topic, r in busy.sort_values("requests", ascending=False).iterrows():
+                share = _share(r.docs, r.requests) or 0.0
+                if share < overall or overall == 0:
+                    rows.append((topic, int(r.requests), share, overall))
+        self.table(
+            "doc_gaps",
+            "Documentation gaps: busy topics rarely resolved by docs",
+            "Topics with at least the median topic volume whose share resolved by "
+            "documentation is below the period's overall share (all of them when nothing was "
+            "resolved by docs): where new or better documentation pays off most.",
+            ("topic", "requests", "docs_share", "overall_docs_share"),
+            rows,
+        )
+        no_link = and_(
+            R.predicted_topic.is_not(None),
+            R.docs_holdout.is_(False),
+            ~exists().where(DocSuggestion.request_id == R.id),
+        )
+        suggested = and_(R.predicted_topic.is_not(None), R.docs_holdout.is_(False))
+        count = select(_count(suggested), _count(no_link)).where(*self.where)
+        shown_to, without = self.connection.execute(count).one()
+        self.metric(
+            "no_link",
+            "Suggestions with no link",
+            _share(without, shown_to),
+            "share",
+            "Requests the model made a suggestion for, outside the holdout, where no "
+            "documentation link passed the minimum score / all such suggested requests.",
+        )
+        query = (
+            select(
+                R.created_at,
+                R.channel,
+                R.predicted_topic,
+                R.permalink,
+                func.substr(R.text, 1, EXCERPT),
+            )
+            .where(*self.where, no_link)
+            .order_by(R.created_at.desc())
+            .limit(LIST_LIMIT)
+        )
+        self.table(
+            "no_link_requests",
+            "Requests where no link passed the minimum score",
+            f"The newest {LIST_LIMIT} suggested requests (outside the holdout) shown no link: "
+            "questions the documentation does not answer yet.",
+            ("created_at", "channel", "suggested_topic", "permalink", "text"),
+            [tuple(row) for row in self.connection.execute(query)],
+        )
+
+    def model(self) -> None:
+        predicted = R.predicted_topic.is_not(None)
+        query = select(
+            _count(predicted),
+            _count(and_(predicted, R.abstained.is_(True))),
+            _count(JUDGED),
+            _count(and_(JUDGED, R.predicted_topic == R.final_topic)),
+        ).where(*self.where)
+        suggested, abstained, judged, agreed = self.connection.execute(query).one()
+        self.metric(
+            "suggested",
+            "Requests with a suggestion",
+            int(suggested),
+            "requests",
+            "Requests the model suggested a topic for (or abstained on).",
+            note="" if suggested else NO_SUGGESTIONS,
+        )
+        self.metric(
+            "abstention_rate",
+            "Abstention rate",
+            _share(abstained, suggested),
+            "share",
+            "Requests where the model abstained (confidence below its threshold) / requests "
+            "with a suggestion.",
+        )
+        self.metric(
+            "agreement",
+            "Agreement with people",
+            _share(agreed, judged),
+            "share",
+            "Suggested topic == the topic a person confirmed or a form gave (label source "
+            "human or form), over non-abstained suggestions that have such a label.",
+        )
+        pairs = (
+            select(R.final_topic, R.predicted_topic, func.count().label("n"))
+            .where(*self.where, JUDGED, R.predicted_topic != R.final_topic)
+            .group_by(R.final_topic, R.predicted_topic)
+            .order_by(func.count().desc(), R.final_topic, R.predicted_topic)
+            .limit(20)
+        )
+        self.table(
+            "confusion",
+            "Model confusions: confirmed topic vs suggested topic",
+            "The most frequent disagreements between the topic people confirmed and the one "
+            "the model suggested (same population as the agreement rate).",
+            ("confirmed_topic", "suggested_topic", "requests"),
+            [tuple(row) for row in self.connection.execute(pairs)],
+        )
+
+
+def build_report(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    filters: Filters | None = None,
+    hours: BusinessHours | None = None,
+    open_after_hours: float = 24.0,
+    low_confidence: float = 0.5,
+    now: datetime | None = None,
+) -> Report:
+    """All KPIs for requests created in [since, until), narrowed by ``filters``.
+
+    "Open after N hours" and the acknowledgement target are judged at ``min(until, now)``.
+    """
+    for name, moment in (("since", since), ("until", until)):
+        if moment.tzinfo is None:
+            raise ReportError(f"--{name} {moment.isoformat()}: give a time zone (or a date)")
+    if since >= until:
+        raise ReportError(
+            f"period {since:%Y-%m-%d} to {until:%Y-%m-%d} is empty: --since must be before --until"
+        )
+    if open_after_hours <= 0:
+        raise ReportError(f"open after {open_after_hours} hours: must be positive")
+    as_of = min(until, now or datetime.now(UTC))
+    report = Report(
+        since=since.astimezone(UTC),
+        until=until.astimezone(UTC),
+        as_of=as_of.astimezone(UTC),
+        filters=filters or Filters(),
+        hours=hours or BusinessHours(),
+        open_after_hours=open_after_hours,
+    )
+    with engine.connect() as connection:
+        _Builder(connection, report, low_confidence).run()
+    return report
+
+
+REQUEST_COLUMNS = (
+    "id",
+    "workspace",
+    "channel",
+    "ts",
+    "created_at",
+    "source",
+    "requester_team",
+    "final_topic",
+    "label_source",
+    "predicted_topic",
+    "confidence",
+    "abstained",
+    "docs_holdout",
+    "status",
+    "first_response_at",
+    "first_responder",
+    "resolved_at",
+    "resolution",
+    "permalink",
+    "text",
+)
+
+
+def request_rows(
+    engine: Engine, since: datetime, until: datetime, filters: Filters | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """The per-request table of the period (REQUEST_COLUMNS), streamed in creation order."""
+    columns = [getattr(R, name) for name in REQUEST_COLUMNS]
+    query = (
+        select(*columns)
+        .where(*_where(since, until, filters or Filters()))
+        .order_by(R.created_at, R.id)
+        .execution_options(yield_per=5000)
+    )
+    with engine.connect() as connection:
+        yield from (tuple(row) for row in connection.execute(query))

@@ -1,0 +1,183 @@
+"""KPIs on hand-computed data, on SQLite and PostgreSQL: percentiles, business hours, holdout,
+filters, model quality, and an empty store that reports "no data" instead of failing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import numpy as np
+import pytest
+
+from supportml.report import BusinessHours, Filters, ReportError, build_report, request_rows
+from supportml.report.kpis import business_seconds
+from supportml.store import open_store, transaction
+from supportml.store.models import Request
+from supportml.store.repository import record_suggestion
+from tests.report.conftest import SINCE, UNTIL, at, insert, row
+
+
+def value(report, key):
+    return report.metrics[key].value
+
+
+def test_volume_resolution_and_times(week_store):
+    report = build_report(week_store, SINCE, UNTIL)
+    assert value(report, "requests") == 7
+    assert value(report, "resolved") == pytest.approx(4 / 7)
+    assert value(report, "resolved_by_docs") == pytest.approx(2 / 7)
+    # first replies after 0.5, 2, 18, 68, 45.5 h; p90 interpolates between 45.5 and 68
+    assert value(report, "first_response_median_hours") == pytest.approx(18)
+    assert value(report, "first_response_p90_hours") == pytest.approx(45.5 + 0.6 * 22.5)
+    # business hours 0.5, 2, 2, 4, 0.5 (Friday 16:00 -> Monday 12:00 is 1 + 3 hours)
+    assert value(report, "first_response_business_median_hours") == pytest.approx(2)
+    # met: rows 1, 2, 3, 5; missed: row 4 (4 h) and row 6 (unanswered 16 h); row 7 undecided
+    assert value(report, "acknowledged_within_target") == pytest.approx(4 / 6)
+    # resolved after 2, 4, 46, 68 h
+    assert value(report, "resolution_median_hours") == pytest.approx(25)
+    assert value(report, "resolution_p90_hours") == pytest.approx(46 + 0.7 * 22)
+
+
+def test_breakdowns_and_trend(week_store):
+    report = build_report(week_store, SINCE, UNTIL)
+    topics = {r[0]: r for r in report.breakdowns["by_topic"].rows}
+    assert topics["CI Error"][1:5] == (3, pytest.approx(3 / 7), 1, pytest.approx(2.0))
+    assert topics["Access"][3:5] == (0, None)  # new this period: no relative change
+    assert topics["Access"][5] == pytest.approx(0.5)  # one of two resolved by docs
+    assert dict((r[0], r[1]) for r in report.breakdowns["by_team"].rows) == {
+        "a": 3, "b": 2, "(none)": 2,
+    }  # fmt: skip
+    assert dict((r[0], r[1]) for r in report.breakdowns["by_channel"].rows) == {"C1": 6, "C2": 1}
+    assert [(str(r[0]), r[1]) for r in report.breakdowns["by_week"].rows] == [("2026-03-02", 7)]
+
+
+def test_holdout_comparison(week_store):
+    rows = {r[0]: r[1:] for r in build_report(week_store, SINCE, UNTIL).breakdowns["holdout"].rows}
+    shown, held = rows["links shown"], rows["holdout (no links)"]
+    assert shown == (5, pytest.approx(0.2), pytest.approx(0.2), pytest.approx(3))
+    assert held == (2, pytest.approx(0.5), pytest.approx(0.5), pytest.approx(57))
+
+
+def test_open_requests_list_puts_unanswered_first(week_store):
+    report = build_report(week_store, SINCE, UNTIL, open_after_hours=24)
+    assert value(report, "open_older") == 2  # rows 3 and 6; row 7 is 4 hours old
+    assert value(report, "unanswered_older") == 1
+    listed = report.breakdowns["open_requests"].rows
+    assert [r[5] for r in listed] == ["no", "yes"]
+    assert listed[0][6] == "https://example.slack.com/archives/C1/p6"
+    assert listed[0][1] == pytest.approx(87.0)  # Thursday 09:00 to Monday 00:00
+
+
+def test_filters_narrow_every_kpi(week_store):
+    team = build_report(week_store, SINCE, UNTIL, Filters(team="b"))
+    assert value(team, "requests") == 2
+    assert value(team, "first_response_median_hours") == pytest.approx((18 + 45.5) / 2)
+    topic = build_report(week_store, SINCE, UNTIL, Filters(topic="CI Error"))
+    assert [r[:4] for r in topic.breakdowns["by_topic"].rows] == [
+        ("CI Error", 3, pytest.approx(1.0), 1)
+    ]
+    channel = build_report(week_store, SINCE, UNTIL, Filters(channel="C2"))
+    assert value(channel, "requests") == 1
+    assert value(channel, "open_older") == 1
+
+
+def test_business_hours_in_a_time_zone_with_daylight_saving():
+    london = BusinessHours(timezone="Europe/London")
+    # Monday 1 June 2026, 07:30 -> 08:30 UTC is 08:30 -> 09:30 BST: half an hour after opening
+    start, end = at(1, 7, 30, month=6).timestamp(), at(1, 8, 30, month=6).timestamp()
+    assert business_seconds(np.array([start]), np.array([end]), london)[0] == 1800
+    assert business_seconds(np.array([start]), np.array([end]), BusinessHours())[0] == 0
+
+
+def test_business_hours_skip_weekends_and_holidays():
+    friday, monday = at(6, 16).timestamp(), at(9, 10).timestamp()
+    assert business_seconds(np.array([friday]), np.array([monday]), BusinessHours())[0] == 7200
+    short = BusinessHours(start=time(10), end=time(12), holidays=(date(2026, 3, 9),))
+    tuesday = at(10, 11).timestamp()
+    assert business_seconds(np.array([friday]), np.array([tuesday]), short)[0] == 3600
+    missing = business_seconds(np.array([friday]), np.array([np.nan]), short)
+    assert np.isnan(missing[0])
+
+
+def test_acknowledgement_target_is_configurable(week_store):
+    report = build_report(week_store, SINCE, UNTIL, hours=BusinessHours(target_hours=4))
+    assert value(report, "acknowledged_within_target") == pytest.approx(5 / 6)
+
+
+def test_model_quality_and_no_link_requests(database_url):
+    engine = open_store(database_url)
+    labelled = [
+        ("A", "human", "A", 0.9, False, [("doc-1", 0.5)]),  # agrees
+        ("A", "human", "B", 0.8, False, [("doc-2", 0.4)]),  # confused A -> B
+        ("B", "form", "B", 0.4, False, []),  # agrees, low confidence, no link
+        ("B", "human", "A", 0.2, True, []),  # abstained: not judged, no link
+        ("A", "import", "B", 0.7, False, []),  # imported label: not judged; holdout
+    ]
+    insert(
+        engine,
+        [
+            row(at(2, 10 + i), final_topic=topic, label_source=source, text=f"r{i}")
+            for i, (topic, source, *_rest) in enumerate(labelled)
+        ]
+        + [row(at(3, 10), text="never suggested")],
+    )
+    with transaction(engine) as session:
+        for i, (_topic, _source, predicted, confidence, abstained, links) in enumerate(labelled):
+            request = session.query(Request).filter_by(text=f"r{i}").one()
+            record_suggestion(
+                session, request, topic=predicted, confidence=confidence, abstained=abstained,
+                model_version="v1", links=links, holdout=i == 4,
+            )  # fmt: skip
+    report = build_report(engine, SINCE, UNTIL)
+    assert value(report, "suggested") == 5
+    assert value(report, "abstention_rate") == pytest.approx(1 / 5)
+    assert value(report, "agreement") == pytest.approx(2 / 3)
+    assert report.breakdowns["confusion"].rows == [("A", "B", 1)]
+    assert report.breakdowns["by_week"].rows[0][2:] == (5, pytest.approx(2 / 5))
+    assert value(report, "no_link") == pytest.approx(2 / 4)
+    assert sorted(r[2] for r in report.breakdowns["no_link_requests"].rows) == ["A", "B"]
+    engine.dispose()
+
+
+def test_empty_store_reports_no_data(database_url):
+    engine = open_store(database_url)
+    report = build_report(engine, SINCE, UNTIL)
+    assert value(report, "requests") == 0
+    for key in ("resolved_by_docs", "first_response_median_hours", "agreement", "no_link"):
+        assert value(report, key) is None and report.metrics[key].note
+    assert all(not b.rows and b.note for b in report.breakdowns.values())
+    tracked = report.metrics["tracked_automatically"]
+    assert tracked.value is None and tracked.note.startswith("unavailable")
+    assert list(request_rows(engine, SINCE, UNTIL)) == []
+    engine.dispose()
+
+
+def test_request_rows_stream_the_period(week_store):
+    rows = list(request_rows(week_store, SINCE, UNTIL, Filters(team="a")))
+    assert [r[4] for r in rows] == [at(2, 10), at(2, 10), at(6, 16)]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        (UNTIL, SINCE, "must be before"),
+        (datetime(2026, 3, 2), UNTIL, "time zone"),
+    ],
+)
+def test_bad_periods_are_user_errors(tmp_path, since, until, message):
+    engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    with pytest.raises(ReportError, match=message):
+        build_report(engine, since, until)
+
+
+def test_bad_business_hours_are_user_errors():
+    with pytest.raises(ReportError, match="Mars/Base"):
+        BusinessHours(timezone="Mars/Base")
+    with pytest.raises(ReportError, match="later"):
+        BusinessHours(start=time(17), end=time(9))
+
+
+def test_report_is_judged_no_later_than_now(week_store):
+    now = datetime(2026, 3, 5, 12, tzinfo=UTC)  # Thursday noon: row 6 waits 3 business hours
+    report = build_report(week_store, SINCE, UNTIL, now=now)
+    assert report.as_of == now
+    assert value(report, "unanswered_older") == 0
