@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, text
+from _scratch import POSTGRES_URL, postgres_schema  # benchmarks/_scratch.py
+from sqlalchemy import Engine
 
 from supportml.report import BusinessHours, build_report
 from supportml.report.kpis import business_seconds
@@ -210,20 +207,6 @@ def pandas_report(
     return timings, results
 
 
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def bench(kind: str, url: str, n: int) -> None:
     engine = open_store(url)
     start = time.perf_counter()
@@ -284,9 +267,7 @@ def main() -> None:
     parser.add_argument("--postgres-rows", type=int, default=200_000)
     parser.add_argument(
         "--postgres",
-        default=os.environ.get(
-            "SUPPORTML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=POSTGRES_URL,
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

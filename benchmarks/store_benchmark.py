@@ -18,17 +18,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from _scratch import POSTGRES_URL, postgres_schema  # benchmarks/_scratch.py
+from sqlalchemy import select
 
 from supportml.ingest.load import row_of
 from supportml.ingest.records import ImportedRequest
@@ -51,20 +50,6 @@ def _generator() -> Callable[..., object]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def run_cli(export: Path, channels: list[str], url: str) -> tuple[float, dict]:
@@ -176,9 +161,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2_000)
     parser.add_argument(
         "--postgres",
-        default=os.environ.get(
-            "SUPPORTML_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
+        default=POSTGRES_URL,
     )
     args = parser.parse_args()
     generator = _generator()

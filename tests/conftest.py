@@ -4,12 +4,14 @@ an empty request store on SQLite and on the local PostgreSQL for every store tes
 from __future__ import annotations
 
 import csv
+import importlib.util
 import os
 import random
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -19,6 +21,15 @@ from supportml.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "datasets" / "sample_requests.csv"
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script that is not in a package (datasets/*.py), loaded by file path as benchmarks do."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 # Small topic vocabularies that overlap on purpose (deploy/pipeline/test share words).
 VOCAB = {

@@ -3,14 +3,12 @@ nothing half-written, and two processes importing the same export at once on Pos
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -19,24 +17,14 @@ from sqlalchemy import func, select
 from supportml.cli import cli
 from supportml.store import open_store, transaction
 from supportml.store.models import ImportRun, Request
-from tests.conftest import postgres_schema
+from tests.conftest import load_script, postgres_schema
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 SHEET = DATASETS / "sample_tracking_sheet.csv"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_slack_export", DATASETS / "make_slack_export.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generator()
+gen = load_script(DATASETS / "make_slack_export.py")
 CHANNELS = [arg for name in gen.SUPPORT_CHANNELS.values() for arg in ("--channel", name)]
 
 

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from supportml.ingest.records import ImportedRequest, Skipped
 from supportml.ingest.slack_export import ExportOptions, read_slack_export
 from supportml.ingest.spreadsheet import read_spreadsheet
+from tests.conftest import load_script
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
-def load_generator() -> ModuleType:
-    """By file path, the way benchmarks/store_benchmark.py loads it (datasets/ is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        "make_slack_export", DATASETS / "make_slack_export.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = load_generator()
+gen = load_script(DATASETS / "make_slack_export.py")
 
 
 @pytest.fixture(scope="module")
