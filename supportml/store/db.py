@@ -91,14 +91,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str:
-    """Apply migrations up to ``revision`` (in one transaction) and return the new revision."""
+    """Apply migrations up to ``revision`` (in one transaction) and return the new revision.
+
+    A database with a requests table but no supportml version is someone else's: refused. The
+    check runs under the lock, so a replica that migrated a moment ago is not mistaken for one.
+    """
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
 
     config = _alembic_config()
     with _reachable(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
             # Replicas starting together: one migrates, the others wait and then find it done.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        if context.get_current_revision() is None and inspect(connection).has_table("requests"):
+            raise StoreError(
+                f"{_redacted(str(engine.url))} has a requests table but no supportml schema "
+                "version; point SUPPORTML_DATABASE_URL at an empty database"
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     current = current_revision(engine)
@@ -111,11 +122,6 @@ def open_store(url: str) -> Engine:
     engine = connect(url)
     revision = current_revision(engine)
     if revision is None:
-        if inspect(engine).has_table("requests"):
-            raise StoreError(
-                f"{_redacted(url)} has a requests table but no supportml schema version; "
-                "point SUPPORTML_DATABASE_URL at an empty database"
-            )
         upgrade(engine)
     elif revision != head_revision():
         raise StoreError(

@@ -139,3 +139,12 @@ def test_replicas_starting_together_migrate_once() -> None:
             engine.dispose()
     assert errors == []
     assert revisions == {head_revision()}
+
+
+def test_a_database_with_someone_elses_requests_table_is_refused(database_url: str) -> None:
+    engine = connect(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE requests (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="requests table but no supportml schema"):
+        open_store(database_url)
