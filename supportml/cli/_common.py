@@ -6,8 +6,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,6 +17,9 @@ from rich.table import Table
 
 from supportml.config import Settings
 from supportml.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -59,3 +63,30 @@ def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+database_option = click.option(
+    "--database-url",
+    help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
+)
+
+
+def store_engine(ctx: click.Context, database_url: str | None, *, create: bool = True) -> Engine:
+    """The store named by --database-url or the settings; ``create`` makes an empty one usable."""
+    from supportml.store import connect, open_store  # SQLAlchemy only for commands that need it
+
+    url = database_url or settings_of(ctx).database_url
+    return open_store(url) if create else connect(url)
+
+
+def parse_moment(value: str | None, option: str) -> datetime | None:
+    """An ISO date or time from an option; without a zone it is UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-03-01", param_hint=option
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from supportml.cli._common import clean_errors, key_value_table, out, settings_of, stage
+from supportml.cli._common import (
+    clean_errors,
+    database_option,
+    key_value_table,
+    out,
+    parse_moment,
+    stage,
+    store_engine,
+)
 
 FORMATS = ("md", "json", "html", "csv")
 DEFAULT_OUT = {"html": Path("reports") / "report.html", "csv": Path("reports") / "report"}
@@ -20,18 +28,6 @@ HEADLINE = (
     "unanswered_older",
 )
 HOURS = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
-
-
-def _moment(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date like 2026-03-01", param_hint=name
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _business_hours(value: str) -> tuple[time, time]:
@@ -98,10 +94,7 @@ def _business_hours(value: str) -> tuple[time, time]:
     show_default=True,
     help="List unresolved requests older than this many hours.",
 )
-@click.option(
-    "--database-url",
-    help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
-)
+@database_option
 @click.pass_context
 @clean_errors
 def report(
@@ -132,14 +125,13 @@ def report(
       supportml report --format json --timezone Europe/London --business-hours 08:30-17:30
     """
     from supportml.report import BusinessHours, Filters, build_report, render, request_rows
-    from supportml.store import open_store
 
-    end = _moment(until, "--until") or datetime.now(UTC)
-    start = _moment(since, "--since") or end - timedelta(days=90)
+    end = parse_moment(until, "--until") or datetime.now(UTC)
+    start = parse_moment(since, "--since") or end - timedelta(days=90)
     opening, closing = _business_hours(business_hours)
     hours = BusinessHours(opening, closing, timezone, target_hours)
     filters = Filters(channel=channel, team=team, topic=topic)
-    engine = open_store(database_url or settings_of(ctx).database_url)
+    engine = store_engine(ctx, database_url)
     with stage("compute KPIs"):
         result = build_report(engine, start, end, filters, hours, open_after_hours=open_after)
     target = out_path or DEFAULT_OUT.get(fmt)

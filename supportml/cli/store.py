@@ -13,31 +13,20 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
+from supportml.cli._common import (
+    clean_errors,
+    database_option,
+    err,
+    key_value_table,
+    out,
+    parse_moment,
+    settings_of,
+    stage,
+    store_engine,
+)
 from supportml.config import Settings
 
-database_option = click.option(
-    "--database-url",
-    help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
-)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-
-
-def _engine(ctx: click.Context, database_url: str | None, *, create: bool = True):  # type: ignore[no-untyped-def]
-    from supportml.store import connect, open_store
-
-    url = database_url or settings_of(ctx).database_url
-    return open_store(url) if create else connect(url)
-
-
-def _date(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-03-01") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @click.group()
@@ -59,7 +48,7 @@ def db_upgrade(ctx: click.Context, database_url: str | None) -> None:
     """
     from supportml.store import current_revision, upgrade
 
-    engine = _engine(ctx, database_url, create=False)
+    engine = store_engine(ctx, database_url, create=False)
     before = current_revision(engine)
     after = upgrade(engine)
     verb = "already at" if before == after else f"upgraded from {before or 'empty'} to"
@@ -81,7 +70,7 @@ def db_status(ctx: click.Context, database_url: str | None, as_json: bool) -> No
     """
     from supportml.store import current_revision, repository, transaction
 
-    engine = _engine(ctx, database_url)
+    engine = store_engine(ctx, database_url)
     with transaction(engine) as session:
         counts = repository.table_counts(session)
     payload = {"revision": current_revision(engine), "rows": counts}
@@ -108,7 +97,7 @@ def db_prune_events(ctx: click.Context, database_url: str | None, days: int) -> 
     """
     from supportml.store import repository, transaction
 
-    engine = _engine(ctx, database_url)
+    engine = store_engine(ctx, database_url)
     with transaction(engine) as session:
         removed = repository.prune_events(session, datetime.now(UTC) - timedelta(days=days))
     out.print(f"removed {removed:,} event ids older than {days} days")
@@ -139,7 +128,7 @@ def _run_import(
 
     settings = settings_of(ctx)
     clean = _cleaner(settings)
-    engine = _engine(ctx, database_url)
+    engine = store_engine(ctx, database_url)
     columns = [
         TextColumn("{task.description}"),
         BarColumn(),
@@ -326,7 +315,7 @@ def import_topics_map(ctx: click.Context, map_file: Path, database_url: str | No
     from supportml.store import repository, transaction
 
     topic_map = read_topic_map(map_file)
-    engine = _engine(ctx, database_url)
+    engine = store_engine(ctx, database_url)
     with transaction(engine) as session:
         if repository.has_topic_map(session, topic_map.sha256):
             out.print(f"{map_file}: this map was applied before; nothing to do", soft_wrap=True)
@@ -368,7 +357,8 @@ def export_training(
     """
     from supportml.store import repository, transaction
 
-    engine = _engine(ctx, database_url)
+    start = parse_moment(since, "--since")  # before the file is opened: a bad date writes nothing
+    engine = store_engine(ctx, database_url)
     fields = ["id", "created_at", "channel", "requester_team", "text", "topic", "label_source"]
     written = 0
     with stage(f"export to {out_path}"), transaction(engine) as session:
@@ -376,7 +366,7 @@ def export_training(
         with out_path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(fields)
-            for request in session.scalars(repository.labelled_requests(_date(since))):
+            for request in session.scalars(repository.labelled_requests(start)):
                 writer.writerow(
                     [
                         f"{request.workspace}/{request.channel}/{request.ts}",

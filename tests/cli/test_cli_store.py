@@ -124,6 +124,7 @@ def test_a_bad_since_date_is_a_usage_error(runner: CliRunner, tmp_path: Path) ->
         cli, ["export", "training", "--out", str(tmp_path / "x.csv"), "--since", "last tuesday"]
     )
     assert result.exit_code == 2 and "not a date" in result.output
+    assert not (tmp_path / "x.csv").exists()  # checked before anything is written
 
 
 def test_prune_events_reports_what_it_removed(runner: CliRunner) -> None:
