@@ -106,6 +106,7 @@ class Request(Base):
     resolution: Mapped[str | None] = mapped_column(String(16))  # docs / human / unknown
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    reply_ts: Mapped[str | None] = mapped_column(String)  # the responder's reply in the thread
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     suggestions: Mapped[list[DocSuggestion]] = relationship(
@@ -153,6 +154,32 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SeenMessage(Base):
+    """A top-level human message the responder saw in a support channel, recorded before anything
+    else is done with it: the denominator of "% tracked automatically"."""
+
+    __tablename__ = "seen_messages"
+    __table_args__ = (
+        UniqueConstraint("workspace", "channel", "ts", name="uq_seen_messages_message"),
+        Index("ix_seen_messages_seen_at", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String)
+    channel: Mapped[str] = mapped_column(String)
+    ts: Mapped[str] = mapped_column(String)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Nudge(Base):
+    """A private hint sent to someone whose request could not be classified (one per person/day)."""
+
+    __tablename__ = "nudges"
+
+    user: Mapped[str] = mapped_column(String, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # UTC date, YYYY-MM-DD
 
 
 class TopicMap(Base):
