@@ -38,6 +38,10 @@ class Settings:
     docs_catalogue: Path | None = None  # documentation catalogue for links; None: no links
     docs_min_score: float = 0.10  # docs.DEFAULT_MIN_SCORE (config stays a leaf module)
     docs_holdout: float = 0.10  # share of requests shown no links (suggest.in_holdout)
+    channels: tuple[str, ...] = ()  # support channels the responder watches (ids or names)
+    support_staff: tuple[str, ...] = ()  # user ids who may change topics and resolve any request
+    resolved_reaction: str = "white_check_mark"  # the reaction that marks a request resolved
+    slack_api_url: str | None = None  # Web API base URL (GovSlack, a proxy, the tests' stand-in)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +73,11 @@ class Settings:
             docs_catalogue=docs_path(env.get("SUPPORTML_DOCS")),
             docs_min_score=_share(env, "SUPPORTML_DOCS_MIN_SCORE", cls.docs_min_score),
             docs_holdout=_share(env, "SUPPORTML_DOCS_HOLDOUT", cls.docs_holdout),
+            channels=_names(env.get("SUPPORTML_CHANNELS", "")),
+            support_staff=_names(env.get("SUPPORTML_STAFF", "")),
+            resolved_reaction=env.get("SUPPORTML_RESOLVED_REACTION", "").strip(": ")
+            or cls.resolved_reaction,
+            slack_api_url=env.get("SLACK_API_URL") or None,
         )
 
 
@@ -82,6 +91,11 @@ def docs_path(value: str | None) -> Path | None:
     if value is not None and value.strip():
         return None if value.strip().lower() in NO_DOCS else Path(value.strip())
     return BUNDLED_DOCS if BUNDLED_DOCS.is_file() else None
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma- or space-separated list (channel names may keep or drop their '#')."""
+    return tuple(name.strip().lstrip("#") for name in value.replace(",", " ").split() if name)
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:

@@ -481,6 +481,12 @@ def _compile_extra(regex: str) -> re.Pattern[str]:
 DEFAULT_REDACTOR = Redactor()
 
 
+def store_text(raw: str, redactor: Redactor = DEFAULT_REDACTOR) -> str:
+    """What the request store keeps: normalised Slack text with PII redacted (greetings kept,
+    so a person reading the request later sees what was asked)."""
+    return redactor.redact(normalize(raw))
+
+
 def model_text(raw: str, redactor: Redactor = DEFAULT_REDACTOR) -> str:
     """What the classifier reads: normalised Slack text, PII redacted, greetings and thanks cut.
 

@@ -186,7 +186,7 @@ def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's MLflow store or models/ by accident."""
+    """Tests never read the developer's MLflow store, models/ or Slack credentials by accident."""
     for name in (
         "MLFLOW_TRACKING_URI",
         "SUPPORTML_MODEL",
@@ -194,6 +194,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SUPPORTML_DATABASE_URL",
         "SUPPORTML_REDACT_OFF",
         "SUPPORTML_REDACT_EXTRA",
+        "SUPPORTML_CHANNELS",
+        "SUPPORTML_STAFF",
+        "SUPPORTML_RESOLVED_REACTION",
+        "SUPPORTML_DOCS",
+        "SLACK_API_URL",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

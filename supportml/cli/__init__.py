@@ -22,6 +22,8 @@ COMMANDS = {
     "import": "supportml.cli.store:import_",
     "export": "supportml.cli.store:export",
     "report": "supportml.cli.report:report",
+    "serve": "supportml.cli.serve:serve",
+    "replay": "supportml.cli.serve:replay",
 }
 
 

@@ -23,7 +23,7 @@ from supportml.model import ModelCard, ModelParams, TopicClassifier, load
 from supportml.suggest import Suggester, Suggestion
 
 
-def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
+def resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
     """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
     ref = ref or str(settings.model_path)
     if ref.startswith(("models:/", "runs:/")):
@@ -34,7 +34,7 @@ def _resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier
     return load(ref)
 
 
-def _load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> DocIndex | None:
+def load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> DocIndex | None:
     """The DocIndex of ``--docs`` (a path or 'none'), else of the configured catalogue."""
     path = docs_path(docs_ref) if docs_ref is not None else settings.docs_catalogue
     if path is None:
@@ -323,8 +323,8 @@ def evaluate(
       supportml evaluate --model models:/supportml-topic@champion --data new_month.csv --json
     """
     settings = settings_of(ctx)
-    classifier, card = _resolve_model(model_ref, settings)
-    docs = _load_docs(docs_ref, settings, card.labels)
+    classifier, card = resolve_model(model_ref, settings)
+    docs = load_docs(docs_ref, settings, card.labels)
     dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,))
     suggester = Suggester.from_card(classifier, card, docs)
     with stage(f"predict {len(dataset):,} requests"):
@@ -423,9 +423,9 @@ def predict(
     if input_path is not None and out_path is None:
         raise click.UsageError("--input needs --out FILE")
     settings = settings_of(ctx)
-    classifier, card = _resolve_model(model_ref, settings)
+    classifier, card = resolve_model(model_ref, settings)
     if text is not None:
-        docs = _load_docs(docs_ref, settings, card.labels)
+        docs = load_docs(docs_ref, settings, card.labels)
         _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
     else:
         suggester = Suggester.from_card(classifier, card)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 from supportml.cli._common import (
     clean_errors,
     database_option,
+    err,
     key_value_table,
     out,
     parse_moment,
@@ -20,13 +22,6 @@ from supportml.cli._common import (
 
 FORMATS = ("md", "json", "html", "csv")
 DEFAULT_OUT = {"html": Path("reports") / "report.html", "csv": Path("reports") / "report"}
-HEADLINE = (
-    "requests",
-    "resolved_by_docs",
-    "first_response_median_hours",
-    "acknowledged_within_target",
-    "unanswered_older",
-)
 HOURS = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
 
 
@@ -94,6 +89,13 @@ def _business_hours(value: str) -> tuple[time, time]:
     show_default=True,
     help="List unresolved requests older than this many hours.",
 )
+@click.option(
+    "--post-to",
+    metavar="CHANNEL",
+    help="Also upload the HTML report to this Slack channel ID (C0123ABCD) with a short summary. "
+    "Needs SLACK_BOT_TOKEN (scope files:write, bot in the channel); SLACK_API_URL for GovSlack "
+    "or a proxy.",
+)
 @database_option
 @click.pass_context
 @clean_errors
@@ -110,6 +112,7 @@ def report(
     timezone: str,
     target_hours: float,
     open_after: float,
+    post_to: str | None,
     database_url: str | None,
 ) -> None:
     """Support KPIs for a period: volume, response times, docs, gaps, model quality.
@@ -123,8 +126,17 @@ def report(
       supportml report --since 2026-03-01 --format html --out reports/march.html
       supportml report --format csv --out reports/q1 --team identity
       supportml report --format json --timezone Europe/London --business-hours 08:30-17:30
+      SLACK_BOT_TOKEN=xoxb-… supportml report --since 2026-03-01 --post-to C0123ABCD
     """
     from supportml.report import BusinessHours, Filters, build_report, render, request_rows
+
+    client = None
+    if post_to:  # before any work: a missing token fails at once and posts nothing
+        from supportml.report import post
+
+        client = post.slack_client(
+            os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_API_URL")
+        )
 
     end = parse_moment(until, "--until") or datetime.now(UTC)
     start = parse_moment(since, "--since") or end - timedelta(days=90)
@@ -135,6 +147,7 @@ def report(
     with stage("compute KPIs"):
         result = build_report(engine, start, end, filters, hours, open_after_hours=open_after)
     target = out_path or DEFAULT_OUT.get(fmt)
+    page = None
     if fmt == "csv":
         assert target is not None
         with stage(f"write {target}/"):
@@ -144,14 +157,23 @@ def report(
         text = {"md": render.to_markdown, "json": render.to_json, "html": render.to_html}[fmt](
             result
         )
+        page = text if fmt == "html" else None
         if target is None:
             click.echo(text, nl=False)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        out.print(f"wrote {target}", soft_wrap=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            out.print(f"wrote {target}", soft_wrap=True)
+    if client is not None:
+        assert post_to is not None
+        with stage(f"post the HTML report to {post_to}"):
+            file_id = post.post_report(client, post_to, result, page or render.to_html(result))
+        # stdout may be the report itself: then the confirmation goes with the progress lines
+        (err if target is None else out).print(f"posted to {post_to} (file {file_id})")
+    if target is None:
+        return
     rows = [
         (m.label, render.format_value(m.value, m.unit) if m.value is not None else m.note)
-        for m in (result.metrics[key] for key in HEADLINE)
+        for m in (result.metrics[key] for key in render.HEADLINE)
     ]
     out.print(key_value_table("headline", rows))

@@ -110,10 +110,10 @@ def import_() -> None:
 
 def _cleaner(settings: Settings) -> Callable[[str], str]:
     """Slack mrkdwn to plain text, then PII redaction as configured: what the store keeps."""
-    from supportml.text import Redactor, normalize
+    from supportml.text import Redactor, store_text
 
     redactor = Redactor.configure(off=settings.redact_off, extra=settings.redact_extra)
-    return lambda raw: redactor.redact(normalize(raw))
+    return lambda raw: store_text(raw, redactor)
 
 
 def _run_import(

@@ -44,37 +44,10 @@ from typing import Any
 
 from supportml.ingest.errors import IngestError
 from supportml.ingest.records import ImportedRequest, Skipped
-
-# Form labels as Workflow Builder and the old form bot wrote them -> the field they fill.
-FORM_LABELS: Mapping[str, str] = {
-    "topic": "topic",
-    "request topic": "topic",
-    "category": "topic",
-    "request type": "topic",
-    "team": "team",
-    "your team": "team",
-    "requesting team": "team",
-    "product team": "team",
-    "summary": "summary",
-    "summary of request": "summary",
-    "request summary": "summary",
-    "description": "summary",
-    "what do you need help with": "summary",
-    "details": "details",
-    "additional details": "details",
-    "more details": "details",
-    "anything else": "details",
-    "submitted by": "submitter",
-    "submitter": "submitter",
-    "requester": "submitter",
-    "requested by": "submitter",
-}
+from supportml.messages import FORM_LABELS, file_titles, parse_form
 
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _TS = re.compile(r"(\d{1,12})\.(\d{1,6})")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_BOLD_LABEL = re.compile(r"\s*\*([^*\n]{1,60})\*\s*:?\s*(.*)")
-_PLAIN_LABEL = re.compile(r"\s*([A-Za-z][A-Za-z ?'/]{0,40}?)\s*:\s*(.*)")
 _HUMAN_SUBTYPES = {None, "file_share", "me_message"}
 _EVENT_REASONS = {
     "channel_join": "join/leave",
@@ -247,73 +220,6 @@ def _select(available: list[Channel], wanted: Sequence[str], path: Path) -> list
     return chosen
 
 
-# --- workflow form posts -----------------------------------------------------------------
-
-
-def _label(raw: str, labels: Mapping[str, str]) -> str | None:
-    return labels.get(" ".join(raw.strip(" *_:?").lower().split()))
-
-
-def _form_fields(chunks: list[str], labels: Mapping[str, str]) -> tuple[dict[str, str], str]:
-    """Known ``label -> value`` fields found in the chunks, and the text outside any field."""
-    fields: dict[str, list[str]] = {}
-    outside: list[str] = []
-    for chunk in chunks:
-        current: list[str] | None = None
-        for line in chunk.split("\n"):
-            match = _BOLD_LABEL.fullmatch(line) or _PLAIN_LABEL.fullmatch(line)
-            name = _label(match[1], labels) if match else None
-            if match and name and name not in fields:
-                current = fields[name] = [match[2]] if match[2].strip() else []
-            elif current is not None:
-                current.append(line)
-            else:
-                outside.append(line)
-    return {k: "\n".join(v).strip() for k, v in fields.items()}, "\n".join(outside)
-
-
-def _chunks(message: dict[str, Any]) -> list[str]:
-    """Texts of section blocks (text and fields) and attachment fields, else the message text."""
-    chunks: list[str] = []
-    for block in message.get("blocks") or ():
-        if not isinstance(block, dict):
-            continue
-        if isinstance(block.get("text"), dict) and block.get("type") in ("section", "header"):
-            chunks.append(str(block["text"].get("text") or ""))
-        for item in block.get("fields") or ():
-            if isinstance(item, dict):
-                chunks.append(str(item.get("text") or ""))
-    for attachment in message.get("attachments") or ():
-        if not isinstance(attachment, dict):
-            continue
-        for item in attachment.get("fields") or ():
-            if isinstance(item, dict):
-                chunks.append(f"*{item.get('title') or ''}*\n{item.get('value') or ''}")
-    return chunks
-
-
-def parse_form(
-    message: dict[str, Any], labels: Mapping[str, str] = FORM_LABELS
-) -> dict[str, str | None] | None:
-    """The form fields of a bot message (topic, team, summary, details, requester), or None.
-
-    Blocks are read first (Workflow Builder puts each field in a section field); the plain
-    text is the fallback. Fewer than two known fields means bot chatter, not a form.
-    """
-    fields, outside = _form_fields(_chunks(message), labels)
-    if len(fields) < 2:
-        fields, outside = _form_fields([str(message.get("text") or "")], labels)
-    if len(fields) < 2:
-        return None
-    mention = _MENTION.search(fields.get("submitter", "")) or _MENTION.search(outside)
-    return {
-        "topic": fields.get("topic") or None,
-        "team": fields.get("team") or None,
-        "text": "\n\n".join(v for v in (fields.get("summary"), fields.get("details")) if v),
-        "requester": mention[1] if mention else None,
-    }
-
-
 # --- reading -----------------------------------------------------------------------------
 
 
@@ -436,14 +342,9 @@ class _Reader:
             return "message without user"
         else:
             if not text.strip():
-                titles = [
-                    str(f.get("title") or f.get("name"))
-                    for f in message.get("files") or ()
-                    if isinstance(f, dict) and (f.get("title") or f.get("name"))
-                ]
-                if not titles:
+                text = file_titles(message)
+                if not text:
                     return "empty message"
-                text = "\n".join(titles)
             user = message["user"]
             fields.update(
                 text=text,

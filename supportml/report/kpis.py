@@ -1,10 +1,11 @@
 """The support KPIs for a period, computed from the request store on SQLite and PostgreSQL alike.
 
-Counting is pushed into SQL: one GROUP BY over (topic, team, source, channel, holdout) yields a
-small "cube" every breakdown is summed from, one GROUP BY per day gives the weekly series, and
-only narrow numeric columns (times as epoch seconds, computed by the database) are fetched for
-the percentiles. Percentiles and business-hours arithmetic run in numpy over those arrays,
-because neither has a portable SQL form (SQLite has no percentile function and no calendar).
+Counting is pushed into SQL: one GROUP BY over (topic, team, source, channel, holdout, suggested)
+yields a small "cube" every breakdown is summed from, one GROUP BY per day gives the weekly
+series, and only narrow numeric columns (times as epoch seconds, computed by the database) are
+fetched for the percentiles. Percentiles and business-hours arithmetic run in numpy over those
+arrays, because neither has a portable SQL form (SQLite has no percentile function and no
+calendar). "% tracked automatically" is one outer join of the responder's seen messages.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from supportml.errors import UserError
-from supportml.store.models import DocSuggestion, Request
+from supportml.store.models import DocSuggestion, Request, SeenMessage
 
 R = Request
+S = SeenMessage
 CONFIRMED = ("human", "form")  # labels people gave; the model is judged only against these
 NONE_LABEL = "(none)"
 LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
@@ -297,18 +299,48 @@ class _Builder:
         self.report.timings[name] = round(clock.perf_counter() - start, 4)
 
     def run(self) -> None:
-        for name in ("volume", "weekly", "trend", "times", "open", "doc_gaps", "model"):
+        steps = ("volume", "weekly", "trend", "times", "open", "doc_gaps", "model", "tracked")
+        for name in steps:
             self.timed(name, getattr(self, name))
-        self.metric(
-            "tracked_automatically",
-            "Tracked automatically",
-            None,
-            "share",
-            "Tracked requests / top-level human messages seen in the support channels.",
-            note="unavailable: the store keeps no count of top-level human messages seen in the "
-            "channels (the Slack responder will record it); imports keep every such message, "
-            "so a ratio from them would be 100% by construction",
+
+    def tracked(self) -> None:
+        """Share of the messages the responder saw that became requests, from one outer join.
+
+        Both counts come from the seen messages of the period, so the share never exceeds 1; a
+        message whose request was deleted later (its author deleted it) counts in neither.
+        """
+        key, label, unit = "tracked_automatically", "Tracked automatically", "share"
+        definition = (
+            "Requests created in the period whose Slack message (workspace, channel, ts) is "
+            "among the top-level human messages the Slack responder saw in the support "
+            "channels in the period (seen_at in [since, until)) / those seen messages. The "
+            "channel filter applies to both; messages whose request was deleted are left out "
+            "of both."
         )
+        filters = self.report.filters
+        if filters.team or filters.topic:
+            self.metric(
+                key, label, None, unit, definition,
+                note="unavailable with a team or topic filter: a message the responder saw "
+                "but did not track has no team or topic to filter on",
+            )  # fmt: skip
+            return
+        seen = [S.seen_at >= self.report.since, S.seen_at < self.report.until]
+        if filters.channel:
+            seen.append(S.channel == filters.channel)
+        same_message = and_(R.workspace == S.workspace, R.channel == S.channel, R.ts == S.ts)
+        query = (
+            select(_count(or_(R.id.is_(None), R.deleted.is_(False))), _count(and_(*self.where)))
+            .select_from(S)
+            .outerjoin(R, same_message)
+            .where(*seen)
+        )
+        messages, tracked = self.connection.execute(query).one()
+        self.metric(
+            key, label, _share(tracked, messages), unit, definition,
+            note="" if messages else "unavailable: the Slack responder saw no messages in this "
+            "period (imported history alone cannot tell how many messages were never tracked)",
+        )  # fmt: skip
 
     # volume, topics, teams, sources, channels, holdout counts: one GROUP BY
     def volume(self) -> None:
@@ -318,6 +350,7 @@ class _Builder:
             "source": R.source,
             "channel": R.channel,
             "holdout": cast(R.docs_holdout, Integer),
+            "suggested": case((R.predicted_topic.is_not(None), 1), else_=0),
         }
         sums = {
             "requests": func.count(),
@@ -445,12 +478,13 @@ class _Builder:
             cast(R.docs_holdout, Integer),
             case((R.resolution == "human", 1), else_=0),
             case((UNANSWERED, 1), else_=0),
+            case((R.predicted_topic.is_not(None), 1), else_=0),
         ).where(*self.where)
         # Plain DBAPI tuples, not Rows: numpy converts 1M of them in a fraction of a second, and
         # every column is already a float or int (None becomes NaN).
         rows = self.connection.execute(query).cursor.fetchall()
-        data = np.array(rows, dtype=float).reshape(-1, 6)
-        created, responded, resolved, holdout, human, unanswered = data.T
+        data = np.array(rows, dtype=float).reshape(-1, 7)
+        created, responded, resolved, holdout, human, unanswered, suggested = data.T
         hours = self.report.hours
         first = (responded - created) / 3600
         resolution = (resolved - created) / 3600
@@ -511,7 +545,8 @@ class _Builder:
             "90th percentile (linear interpolation) of the same calendar hours.",
         )
         rows = []
-        groups = self.cube.groupby("holdout")[["requests", "docs", "human"]].sum()
+        with_suggestion = self.cube[self.cube["suggested"] == 1]
+        groups = with_suggestion.groupby("holdout")[["requests", "docs", "human"]].sum()
         for flag, label in ((0, "links shown"), (1, "holdout (no links)")):
             if flag not in groups.index:
                 continue
@@ -522,19 +557,19 @@ class _Builder:
                     int(g.requests),
                     _share(g.docs, g.requests),
                     _share(g.human, g.requests),
-                    _percentile(resolution[holdout == flag], 50),
+                    _percentile(resolution[(holdout == flag) & (suggested == 1)], 50),
                 )
             )
         self.table(
             "holdout",
             "Holdout comparison: with vs without suggested links",
-            "Requests whose suggestion showed documentation links vs the holdout share shown "
-            "none on purpose: share resolved by documentation, share resolved by a person, "
-            "median calendar hours to resolution. Imported history counts as 'links shown' "
-            "only in the sense that it was not held out; compare periods after the responder "
-            "went live.",
+            "Only requests the model made a suggestion for (imported history has none): those "
+            "outside the holdout (shown the links that passed the minimum score) vs the holdout "
+            "share shown none on purpose: share resolved by documentation, share resolved by a "
+            "person, median calendar hours to resolution.",
             ("group", "requests", "docs_share", "human_share", "resolution_median_hours"),
             rows,
+            note="" if rows else NO_SUGGESTIONS,
         )
 
     def open(self) -> None:

@@ -20,6 +20,15 @@ from typing import Any
 from supportml.report.kpis import REQUEST_COLUMNS, Breakdown, Metric, Report
 
 DASH = "—"
+# The KPIs printed after `supportml report` and posted with the report to Slack.
+HEADLINE = (
+    "requests",
+    "tracked_automatically",
+    "resolved_by_docs",
+    "first_response_median_hours",
+    "acknowledged_within_target",
+    "unanswered_older",
+)
 
 
 def format_value(value: Any, unit: str) -> str:

@@ -48,7 +48,7 @@ def connect(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
     try:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)  # no PII in errors
     except NoSuchModuleError as exc:
         raise StoreError(f"database URL {_redacted(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":

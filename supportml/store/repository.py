@@ -19,8 +19,10 @@ from supportml.store.models import (
     DocSuggestion,
     FeedbackEvent,
     ImportRun,
+    Nudge,
     ProcessedEvent,
     Request,
+    SeenMessage,
     TopicMap,
 )
 
@@ -126,6 +128,62 @@ def mark_event_processed(session: Session, event_id: str, when: datetime | None 
         .returning(ProcessedEvent.event_id)
     )
     return session.execute(statement).first() is not None
+
+
+def is_event_processed(session: Session, event_id: str) -> bool:
+    return session.get(ProcessedEvent, event_id) is not None
+
+
+def record_seen(session: Session, workspace: str, channel: str, ts: str) -> None:
+    """Count a top-level human message seen in a support channel (once per message)."""
+    session.execute(
+        _insert(session, SeenMessage)
+        .values(workspace=workspace, channel=channel, ts=ts, seen_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["workspace", "channel", "ts"])
+    )
+
+
+PENDING_REPLY = "pending"  # reply_ts while one process is posting the reply
+
+
+def claim_reply(session: Session, request_id: int) -> bool:
+    """Take the right to post a request's reply; False if it is posted or being posted.
+
+    A compare-and-set on ``reply_ts``, so two deliveries of one message (a retry, or a duplicate
+    with a new event id) handled at once by two threads or two replicas post one reply.
+    """
+    result = session.execute(
+        update(Request)
+        .where(Request.id == request_id, Request.reply_ts.is_(None))
+        .values(reply_ts=PENDING_REPLY)
+    )
+    return bool(result.rowcount)
+
+
+def set_reply(session: Session, request_id: int, ts: str | None) -> None:
+    """Record the posted reply's ts, or release the claim (None) so a retry can post it."""
+    session.execute(update(Request).where(Request.id == request_id).values(reply_ts=ts))
+
+
+def first_nudge_today(session: Session, user: str, day: str) -> bool:
+    """True once per person and UTC day: whether a private nudge may be sent now."""
+    statement = (
+        _insert(session, Nudge)
+        .values(user=user, day=day)
+        .on_conflict_do_nothing(index_elements=["user", "day"])
+        .returning(Nudge.user)
+    )
+    return session.execute(statement).first() is not None
+
+
+def feedback_history(session: Session, request_id: int) -> list[tuple[str, str, str | None]]:
+    """(action, actor, value) of a request's feedback log, oldest first."""
+    query = (
+        select(FeedbackEvent.action, FeedbackEvent.actor, FeedbackEvent.value)
+        .where(FeedbackEvent.request_id == request_id)
+        .order_by(FeedbackEvent.id)
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
 def prune_events(session: Session, older_than: datetime) -> int:

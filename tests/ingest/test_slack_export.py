@@ -14,7 +14,8 @@ import pytest
 from supportml.errors import UserError
 from supportml.ingest.errors import IngestError
 from supportml.ingest.records import ImportedRequest, Skipped
-from supportml.ingest.slack_export import ExportOptions, parse_form, read_slack_export
+from supportml.ingest.slack_export import ExportOptions, read_slack_export
+from supportml.messages import parse_form
 
 CHANNELS = [{"id": "C0HELP", "name": "help-platform"}, {"id": "C0RAND", "name": "random"}]
 USERS = [

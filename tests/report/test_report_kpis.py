@@ -3,17 +3,18 @@ filters, model quality, and an empty store that reports "no data" instead of fai
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 
 from supportml.report import BusinessHours, Filters, ReportError, build_report, request_rows
 from supportml.report.kpis import business_seconds
 from supportml.store import open_store, transaction
-from supportml.store.models import Request
+from supportml.store.models import Request, SeenMessage
 from supportml.store.repository import record_suggestion
-from tests.report.conftest import SINCE, UNTIL, at, insert, row
+from tests.report.conftest import SINCE, UNTIL, WEEK, at, insert, row
 
 
 def value(report, key):
@@ -50,11 +51,65 @@ def test_breakdowns_and_trend(week_store):
     assert [(str(r[0]), r[1]) for r in report.breakdowns["by_week"].rows] == [("2026-03-02", 7)]
 
 
-def test_holdout_comparison(week_store):
+def test_holdout_comparison_counts_only_requests_with_a_suggestion(week_store):
+    holdout = build_report(week_store, SINCE, UNTIL).breakdowns["holdout"]
+    assert holdout.rows == [] and holdout.note.startswith("no suggestions")  # imports only
+    # the model suggested for rows 1 and 2 (links shown) and 4 and 5 (holdout); rows 3, 6, 7
+    # (unresolved or without a suggestion) must not dilute the "links shown" group
+    with transaction(week_store) as session:
+        session.execute(
+            update(Request)
+            .where(Request.ts.in_([WEEK[i]["ts"] for i in (0, 1, 3, 4)]))
+            .values(predicted_topic="CI Error", confidence=0.9, abstained=False)
+        )
     rows = {r[0]: r[1:] for r in build_report(week_store, SINCE, UNTIL).breakdowns["holdout"].rows}
     shown, held = rows["links shown"], rows["holdout (no links)"]
-    assert shown == (5, pytest.approx(0.2), pytest.approx(0.2), pytest.approx(3))
+    # shown: row 1 by a person after 2 h, row 2 by docs after 4 h
+    assert shown == (2, pytest.approx(0.5), pytest.approx(0.5), pytest.approx(3))
+    # holdout: row 4 by a person after 68 h, row 5 by docs after 46 h
     assert held == (2, pytest.approx(0.5), pytest.approx(0.5), pytest.approx(57))
+
+
+def seen(engine, *messages: tuple[str, str, datetime]) -> None:
+    """Record messages the responder saw, as (channel, ts, seen_at) in workspace T1."""
+    with transaction(engine) as session:
+        session.add_all(
+            SeenMessage(workspace="T1", channel=channel, ts=ts, seen_at=seen_at)
+            for channel, ts, seen_at in messages
+        )
+
+
+def test_tracked_automatically_is_tracked_requests_over_messages_seen(week_store):
+    def message(i: int) -> tuple[str, str, datetime]:  # WEEK[i], seen a second after it was sent
+        return WEEK[i]["channel"], WEEK[i]["ts"], WEEK[i]["created_at"] + timedelta(seconds=1)
+
+    seen(
+        week_store,
+        *(message(i) for i in (0, 1, 2, 5, 6)),  # rows 1, 2, 3 (C2), 6, 7: tracked
+        ("C1", "99.000001", at(3, 11)),  # seen, never tracked (the responder failed on it)
+        ("C2", "99.000002", at(4, 11)),  # seen, never tracked
+        message(7),  # the deleted request: left out of both counts
+        message(8),  # seen in the previous period
+        message(9),  # seen in the next period
+    )  # rows 4 and 5 were imported, never seen: they count in neither
+    assert value(build_report(week_store, SINCE, UNTIL), "tracked_automatically") == (
+        pytest.approx(5 / 7)
+    )
+    c1 = build_report(week_store, SINCE, UNTIL, Filters(channel="C1"))
+    assert value(c1, "tracked_automatically") == pytest.approx(4 / 5)
+    c2 = build_report(week_store, SINCE, UNTIL, Filters(channel="C2"))
+    assert value(c2, "tracked_automatically") == pytest.approx(1 / 2)
+    for filters in (Filters(team="a"), Filters(topic="CI Error")):
+        tracked = build_report(week_store, SINCE, UNTIL, filters).metrics["tracked_automatically"]
+        assert tracked.value is None and "team or topic filter" in tracked.note
+
+
+def test_tracked_automatically_needs_the_message_seen_in_the_period(week_store):
+    # row 1 was sent in the period but the responder only saw it after the period ended
+    seen(week_store, (WEEK[0]["channel"], WEEK[0]["ts"], UNTIL), ("C1", "99.1", at(2, 9)))
+    assert value(build_report(week_store, SINCE, UNTIL), "tracked_automatically") == 0
+    later = build_report(week_store, SINCE, datetime(2026, 3, 16, tzinfo=UTC))
+    assert value(later, "tracked_automatically") == pytest.approx(1 / 2)
 
 
 def test_open_requests_list_puts_unanswered_first(week_store):
@@ -146,7 +201,7 @@ def test_empty_store_reports_no_data(database_url):
         assert value(report, key) is None and report.metrics[key].note
     assert all(not b.rows and b.note for b in report.breakdowns.values())
     tracked = report.metrics["tracked_automatically"]
-    assert tracked.value is None and tracked.note.startswith("unavailable")
+    assert tracked.value is None and "responder saw no messages" in tracked.note
     assert list(request_rows(engine, SINCE, UNTIL)) == []
     engine.dispose()
 

@@ -2,7 +2,8 @@
 
 It binds port 0 on 127.0.0.1, records every call's method and body (JSON or form), answers the
 methods supportml uses with Slack-shaped responses, and can be told to fail the next calls with
-429 + Retry-After or 500. Point a ``WebClient(base_url=server.base_url)`` or ``SLACK_API_URL`` at it.
+429 + Retry-After or 500, or to answer them with a Slack error (``error_next``). Point a
+``WebClient(base_url=server.base_url)`` or ``SLACK_API_URL`` at it.
 Also used by benchmarks/responder_benchmark.py, so it is plain standard library.
 """
 
@@ -42,6 +43,7 @@ class FakeSlack:
         self.failed: list[Call] = []  # calls answered with an injected 429/500
         self.uploads: dict[str, bytes] = {}
         self._failures: dict[str, list[tuple[int, int]]] = {}
+        self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
@@ -61,9 +63,14 @@ class FakeSlack:
         self.server.server_close()
 
     def fail_next(self, method: str, status: int, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with ``status`` (429 carries Retry-After)."""
+        """Answer the next ``times`` calls of ``method`` with ``status`` (429: with Retry-After)."""
         with self._lock:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def error_next(self, method: str, error: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 200 and ``ok: false, error``."""
+        with self._lock:
+            self._errors.setdefault(method, []).extend([error] * times)
 
     def of(self, method: str) -> list[Call]:
         """Calls of one method, in arrival order."""
@@ -85,7 +92,9 @@ class FakeSlack:
         raise AssertionError(f"expected {count} {method} call(s), got {len(self.of(method))}")
 
     # -- called by the handler -------------------------------------------------------------------
-    def _record(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, int]:
+    def _record(
+        self, method: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, int]:
         with self._lock:
             queue = self._failures.get(method)
             if queue:
@@ -95,23 +104,39 @@ class FakeSlack:
             return 200, 0
 
     def _answer(self, method: str, body: dict[str, Any], host: str) -> dict[str, Any]:
+        with self._lock:
+            errors = self._errors.get(method)
+            if errors:
+                return {"ok": False, "error": errors.pop(0)}
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM,
-                    "user": "supportml", "team": "Synthetic"}
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "team_id": TEAM,
+                "user": "supportml",
+                "team": "Synthetic",
+            }
         if method in ("chat.postMessage", "chat.update"):
             ts = body.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": body.get("channel"), "ts": ts,
-                    "message": {"text": body.get("text"), "ts": ts}}
+            return {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": ts,
+                "message": {"text": body.get("text"), "ts": ts},
+            }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1_800_000_000 + next(self._ts)}.000200"}
         if method == "chat.getPermalink":
-            return {"ok": True, "channel": body.get("channel"),
-                    "permalink": f"https://synthetic.slack.com/archives/{body.get('channel')}/"
-                    f"p{str(body.get('message_ts', '')).replace('.', '')}"}
+            return {
+                "ok": True,
+                "channel": body.get("channel"),
+                "permalink": f"https://synthetic.slack.com/archives/{body.get('channel')}/"
+                f"p{str(body.get('message_ts', '')).replace('.', '')}",
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._files):08d}"
-            return {"ok": True, "file_id": file_id,
-                    "upload_url": f"http://{host}/upload/{file_id}"}
+            return {"ok": True, "file_id": file_id, "upload_url": f"http://{host}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             files = body.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
@@ -144,15 +169,22 @@ class _Handler(BaseHTTPRequestHandler):
             body = dict(parse_qsl(raw.decode("utf-8")))
         status, retry_after = self.fake._record(method, body, dict(self.headers))
         if status == 429:
-            self._send(429, b'{"ok":false,"error":"ratelimited"}', extra={"Retry-After": str(retry_after)})
+            self._send(
+                429, b'{"ok":false,"error":"ratelimited"}', extra={"Retry-After": str(retry_after)}
+            )
         elif status != 200:
             self._send(status, b'{"ok":false,"error":"internal_error"}')
         else:
             host = self.headers.get("Host", f"127.0.0.1:{self.fake.port}")
             self._send(200, json.dumps(self.fake._answer(method, body, host)).encode())
 
-    def _send(self, status: int, payload: bytes, kind: str = "application/json",
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: bytes,
+        kind: str = "application/json",
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(payload)))

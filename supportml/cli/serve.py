@@ -1,0 +1,270 @@
+"""The `serve` (Slack responder) and `replay` (backtest without Slack) commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from supportml.cli._common import (
+    clean_errors,
+    database_option,
+    err,
+    key_value_table,
+    out,
+    parse_moment,
+    settings_of,
+    stage,
+    store_engine,
+)
+from supportml.cli.model import docs_option, load_docs, model_option, resolve_model
+from supportml.config import Settings
+from supportml.config import ConfigError
+
+
+def _required(name: str, why: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: {why}")
+    return value
+
+
+def _responder(
+    ctx: click.Context,
+    settings: Settings,
+    model_ref: str | None,
+    docs_ref: str | None,
+    database_url: str | None,
+    **config: Any,
+) -> Any:
+    from supportml.slack.handlers import Responder, ResponderConfig
+    from supportml.suggest import Suggester
+    from supportml.text import Redactor
+
+    classifier, card = resolve_model(model_ref, settings)
+    docs = load_docs(docs_ref, settings, card.labels)
+    engine = store_engine(ctx, database_url)
+    return Responder(
+        engine,
+        Suggester.from_card(classifier, card, docs),
+        ResponderConfig(
+            staff=frozenset(settings.support_staff),
+            resolved_reaction=settings.resolved_reaction,
+            holdout=settings.docs_holdout,
+            redactor=Redactor.configure(off=settings.redact_off, extra=settings.redact_extra),
+            **config,
+        ),
+    )
+
+
+def _logging(verbose: bool) -> None:
+    """Our own events at INFO (DEBUG with -v); never the SDK's debug logs, which hold bodies."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for name in ("slack_sdk", "slack_bolt", "urllib3", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Bolt warns that SLACK_BOT_TOKEN is unused because we hand it a configured client
+    logging.getLogger("supportml.slack.bolt").setLevel(logging.ERROR)
+
+
+def _interrupt(*_: Any) -> None:
+    """SIGTERM (docker stop, systemd) stops the server like Ctrl-C: in-flight events finish."""
+    raise KeyboardInterrupt
+
+
+@click.command("serve")
+@click.option(
+    "--http",
+    "http_mode",
+    is_flag=True,
+    help="Serve the Events API over HTTP instead of Socket Mode.",
+)
+@click.option(
+    "--host", default="0.0.0.0", show_default=True, help="HTTP mode: address to listen on."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=3000,
+    show_default=True,
+    envvar="PORT",
+    help="HTTP mode: port (0 picks a free one; env PORT).",
+)
+@click.option(
+    "--channel",
+    "channels",
+    multiple=True,
+    help="Support channel id or name (repeatable)  [default: $SUPPORTML_CHANNELS]",
+)
+@click.option("--shadow", is_flag=True, help="Record requests and suggestions, post nothing.")
+@click.option("--slack-api-url", help="Web API base URL  [default: $SLACK_API_URL or Slack's]")
+@model_option
+@docs_option
+@database_option
+@click.option("-v", "--verbose", is_flag=True, help="Log each event's outcome (never its text).")
+@click.pass_context
+@clean_errors
+def serve(
+    ctx: click.Context,
+    http_mode: bool,
+    host: str,
+    port: int,
+    channels: tuple[str, ...],
+    shadow: bool,
+    slack_api_url: str | None,
+    model_ref: str | None,
+    docs_ref: str | None,
+    database_url: str | None,
+    verbose: bool,
+) -> None:
+    """Run the Slack responder: track every new request in the support channels, reply in its
+    thread with the suggested topic and documentation links, record the clicks.
+
+    Credentials come from the environment only: SLACK_BOT_TOKEN always, SLACK_APP_TOKEN for
+    Socket Mode (the default; no public URL needed), SLACK_SIGNING_SECRET for --http, where
+    Slack's requests go to POST /slack/events and GET /healthz answers probes.
+
+    \b
+    Examples:
+      supportml serve --channel platform-support
+      supportml serve --http --port 3000 --channel C0123ABCD --shadow
+      SLACK_API_URL=https://slack-gov.com/api/ supportml serve --http
+    """
+    from supportml.slack.app import (
+        WebPort,
+        build_app,
+        http_server,
+        own_ids,
+        resolve_channels,
+        web_client,
+    )
+
+    _logging(verbose)
+    settings = settings_of(ctx)
+    token = _required("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page")
+    secret = (
+        _required("SLACK_SIGNING_SECRET", "--http needs the app's signing secret")
+        if http_mode
+        else None
+    )
+    app_token = None if http_mode else _required(
+        "SLACK_APP_TOKEN", "Socket Mode needs an app-level token (xapp-…) with connections:write; "
+        "or run with --http"
+    )  # fmt: skip
+    client = web_client(token, slack_api_url or settings.slack_api_url)
+    with stage("connect to Slack"):
+        ids, team = own_ids(client)
+        watched = resolve_channels(client, channels or settings.channels)
+    responder = _responder(
+        ctx, settings, model_ref, docs_ref, database_url,
+        channels=watched, shadow=shadow, workspace=team or "default",
+    )  # fmt: skip
+    responder.slack = WebPort(client)
+    responder.own_ids = ids
+    app = build_app(responder, client, secret)
+    mode = "shadow mode, posting nothing" if shadow else "replying in threads"
+    summary = f"model {responder.suggester.model_version}, {len(watched)} channel(s), {mode}"
+    if not http_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        err.print(f"supportml serving over Socket Mode ({summary}); Ctrl-C stops")
+        SocketModeHandler(app, app_token).start()
+        return
+    server = http_server(app, responder, host, port)
+    bound = server.server_address[1]
+    signal.signal(signal.SIGTERM, _interrupt)
+    err.print(f"supportml serving on http://{host}:{bound}/slack/events ({summary}); Ctrl-C stops")
+    click.echo(json.dumps({"listening": f"http://{host}:{bound}"}), err=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.listener_runner.listener_executor.shutdown(wait=True)  # let in-flight events finish
+        err.print("stopped")
+
+
+def _shown(value: float | int | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1%}" if isinstance(value, float) else f"{value:,}"
+
+
+@click.command("replay")
+@click.option("--since", help="Only requests created on or after this day (2026-03-01).")
+@click.option("--until", help="Only requests created before this day.")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    help="CSV with one row per request: what would have been replied.",
+)
+@model_option
+@docs_option
+@database_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.pass_context
+@clean_errors
+def replay(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    out_path: Path | None,
+    model_ref: str | None,
+    docs_ref: str | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Backtest the responder on stored or imported history, without Slack.
+
+    Runs the same suggestion and holdout logic as `serve` over every stored request and reports
+    topic accuracy against known labels (people's and imported, never the model's own), the
+    abstention rate, the share of requests that would get links, and how often a link shown is
+    one that people said helped. The store is not changed.
+
+    \b
+    Examples:
+      supportml replay
+      supportml replay --since 2026-09-01 --out reports/replay.csv
+      supportml replay --model models:/supportml-topic@champion --json
+    """
+    from supportml.slack.replay import count
+    from supportml.slack.replay import replay as run
+
+    settings = settings_of(ctx)
+    start, end = parse_moment(since, "--since"), parse_moment(until, "--until")
+    responder = _responder(
+        ctx, settings, model_ref, docs_ref, database_url, channels=frozenset(), shadow=True
+    )
+    total = count(responder, start, end)
+    columns = [TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("replay", total=total)
+        rows, summary = run(responder, start, end, lambda n: progress.advance(task, n))
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        with out_path.open("w", newline="", encoding="utf-8") as handle:
+            records = [row.to_record() for row in rows]
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]) if records else ["ts"])
+            writer.writeheader()
+            writer.writerows(records)
+        err.print(f"wrote {len(rows)} rows to {out_path}")
+    metrics = summary.metrics()
+    if as_json:
+        click.echo(json.dumps(metrics))
+        return
+    if not rows:
+        out.print("no stored requests in the period: import history first (`supportml import`)")
+        return
+    shown = [(name.replace("_", " "), _shown(value)) for name, value in metrics.items()]
+    out.print(key_value_table(f"replay (model {responder.suggester.model_version})", shown))

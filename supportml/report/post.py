@@ -1,0 +1,86 @@
+"""Post a report to Slack: the HTML page as a file in a channel, with a plain-text summary.
+
+Kept apart from rendering so that only `supportml report --post-to` imports slack_sdk, and so the
+posting can be tested against a stand-in for Slack's Web API with a real ``WebClient``.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from supportml.errors import UserError
+from supportml.report.kpis import Report
+from supportml.report.render import HEADLINE, format_value
+
+# What to do about the errors people actually hit when posting (Slack's error codes).
+HINTS = {
+    "channel_not_found": "use the channel ID (C0123ABCD), not its name, and invite the bot",
+    "not_in_channel": "invite the bot to the channel (/invite @the-bot)",
+    "missing_scope": "the bot token needs the files:write scope",
+    "invalid_auth": "SLACK_BOT_TOKEN is not a valid bot token",
+    "not_authed": "SLACK_BOT_TOKEN is not a valid bot token",
+}
+
+
+class PostError(UserError):
+    """The report could not be posted to Slack (no token, a Slack error, Slack unreachable)."""
+
+
+def slack_client(token: str | None, base_url: str | None = None) -> WebClient:
+    """A WebClient that also retries rate limits (after Retry-After) and Slack's 5xx answers.
+
+    slack_sdk's defaults retry connection errors only. ``base_url`` (GovSlack, a proxy, a test
+    stand-in) must end with '/', or slack_sdk joins it to the method name without one.
+    """
+    if not token:
+        raise PostError(
+            "SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) of an app with the "
+            "files:write scope to post the report"
+        )
+    url = base_url or WebClient.BASE_URL
+    client = WebClient(token=token, base_url=url if url.endswith("/") else f"{url}/")
+    client.retry_handlers.extend(
+        [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=2)]
+    )
+    return client
+
+
+def _plain(text: str) -> str:
+    """Slack reads message text as mrkdwn: escape its three control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def summary(report: Report) -> str:
+    """Period and headline KPIs in two short lines of plain text."""
+    values = "; ".join(
+        f"{metric.label}: {format_value(metric.value, metric.unit)}"
+        for metric in (report.metrics[key] for key in HEADLINE)
+    )
+    period = f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (end excluded)"
+    return _plain(f"{period}\n{values}")
+
+
+def post_report(client: WebClient, channel: str, report: Report, html: str) -> str:
+    """Upload ``html`` to ``channel`` with the summary as its comment; returns Slack's file id."""
+    name = f"support-report-{report.since:%Y-%m-%d}-to-{report.until:%Y-%m-%d}"
+    try:
+        response = client.files_upload_v2(
+            channel=channel,
+            content=html,
+            filename=f"{name}.html",
+            title=f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}",
+            initial_comment=summary(report),
+        )
+    except SlackApiError as exc:
+        method = str(exc.response.api_url).rsplit("/", 1)[-1]
+        code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        hint = f" ({HINTS[code]})" if code in HINTS else ""
+        raise PostError(f"Slack {method} failed for channel {channel}: {code}{hint}") from None
+    except (SlackClientError, OSError) as exc:  # the upload step, or Slack unreachable
+        raise PostError(f"could not post to Slack at {client.base_url}: {exc}") from None
+    return str(response["file"]["id"])

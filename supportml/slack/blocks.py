@@ -1,0 +1,257 @@
+"""Block Kit for the responder's thread reply, the intake modal and nudges (pure functions).
+
+The reply is always rebuilt from the stored state of its request (`ReplyView`), never patched:
+whatever happened last (a click, an edit, a reaction), `reply()` of the current state is the
+message Slack shows, so a retried event or a restart can never leave it half-updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# action ids (one per kind of click) and the block id that carries the request id
+CONFIRM = "supportml_confirm"
+CHANGE_TOPIC = "supportml_topic"
+DOCS_SOLVED = "supportml_docs_solved"
+NEED_HELP = "supportml_need_help"
+RESOLVE = "supportml_resolve"
+ACTIONS = (CONFIRM, CHANGE_TOPIC, DOCS_SOLVED, NEED_HELP, RESOLVE)
+BLOCK_PREFIX = "supportml_request:"
+# intake
+SHORTCUT = "supportml_new_request"
+INTAKE_VIEW = "supportml_intake"
+SUMMARY_BLOCK, SUMMARY_INPUT = "summary", "summary_input"
+TOPIC_BLOCK, TOPIC_INPUT = "topic", "topic_input"
+
+MAX_OPTIONS = 100  # static_select's limit
+MAX_OPTION_TEXT = 75
+MAX_SECTION_TEXT = 3000
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so user text can never become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, title: str) -> str:
+    return f"<{url.replace('>', '%3E').replace('|', '%7C')}|{escape(title).replace('|', '¦')}>"
+
+
+def block_id(request_id: int) -> str:
+    return f"{BLOCK_PREFIX}{request_id}"
+
+
+def request_id_of(block: str | None) -> int | None:
+    """The request an action belongs to, from its block id; None for anything else."""
+    if not block or not block.startswith(BLOCK_PREFIX):
+        return None
+    tail = block[len(BLOCK_PREFIX) :]
+    return int(tail) if tail.isdigit() else None
+
+
+def _option(topic: str) -> dict[str, Any]:
+    return {
+        "text": {"type": "plain_text", "text": topic[:MAX_OPTION_TEXT], "emoji": True},
+        "value": topic,
+    }
+
+
+def topic_select(
+    action_id: str, topics: Sequence[str], initial: str | None, placeholder: str
+) -> dict[str, Any]:
+    """A static select over the model's topics; Slack allows 100 options."""
+    options = [_option(t) for t in list(topics)[:MAX_OPTIONS]]
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": {"type": "plain_text", "text": placeholder},
+        "options": options,
+    }
+    if initial in topics[:MAX_OPTIONS]:
+        select["initial_option"] = _option(initial)
+    return select
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """What the reply shows about one request."""
+
+    request_id: int
+    topics: Sequence[str]  # the options of the topic select
+    suggested: str | None  # the model's topic (None when the text was empty)
+    confidence: float | None
+    abstained: bool
+    final_topic: str | None
+    label_source: str | None  # human / form / model / import
+    links: Sequence[Link] = ()
+    holdout: bool = False
+    status: str = "open"
+    resolution: str | None = None
+    deleted: bool = False
+    history: Sequence[str] = field(default_factory=tuple)  # "✅ <@U1> confirmed *CI Error*"
+
+
+def _headline(view: ReplyView) -> str:
+    if view.label_source in ("human", "form") and view.final_topic:
+        how = "chosen on the form" if view.label_source == "form" else "confirmed"
+        return f"*Topic:* {escape(view.final_topic)} ({how})"
+    if view.abstained or view.suggested is None:
+        return (
+            "I couldn't tell which topic this is. Pick one below so it is tracked "
+            "and support can find it."
+        )
+    return f"*Suggested topic:* {escape(view.suggested)} ({view.confidence or 0:.0%} confident)"
+
+
+def fallback_text(view: ReplyView) -> str:
+    """The plain text Slack shows in notifications (no user text in it)."""
+    if view.deleted:
+        return "This request was deleted."
+    if view.label_source in ("human", "form") and view.final_topic:
+        return f"Topic: {view.final_topic}"
+    if view.abstained or view.suggested is None:
+        return "I couldn't tell which topic this is; please pick one."
+    return f"Suggested topic: {view.suggested} ({view.confidence or 0:.0%})"
+
+
+def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) of the thread reply for the request's current state."""
+    text = fallback_text(view)
+    if view.deleted:
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _headline(view)}}
+    ]
+    if view.links:
+        lines = "\n".join(f"• {_link(link.url, link.title)}" for link in view.links)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*These pages may help:*\n{lines}"},
+            }
+        )
+    closed = view.status == "resolved"
+    if not closed:
+        elements: list[dict[str, Any]] = []
+        if view.suggested and not view.abstained and view.label_source not in ("human", "form"):
+            elements.append(_button("Correct", CONFIRM, "primary"))
+        initial = view.final_topic if view.label_source in ("human", "form") else None
+        elements.append(topic_select(CHANGE_TOPIC, view.topics, initial, "Change topic"))
+        if view.links:
+            elements.append(_button("Docs solved it", DOCS_SOLVED))
+            elements.append(_button("Still need help", NEED_HELP))
+        elements.append(_button("Mark resolved", RESOLVE))
+        blocks.append(
+            {"type": "actions", "block_id": block_id(view.request_id), "elements": elements}
+        )
+    notes = list(view.history)
+    if closed:
+        how = "by the documentation" if view.resolution == "docs" else ""
+        notes.append(f"Resolved {how}".strip() + ".")
+    if notes:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": note[:MAX_SECTION_TEXT]} for note in notes[-10:]
+                ],
+            }
+        )
+    return text, blocks
+
+
+def _button(label: str, action_id: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label},
+        "value": action_id,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def history_line(action: str, actor: str, value: str | None) -> str | None:
+    """One feedback-log entry as the reply shows it (None for entries it does not show)."""
+    who = f"<@{escape(actor)}>"
+    topic = escape(value or "")
+    return {
+        "confirm": f"✅ {who} confirmed *{topic}*",
+        "change_topic": f"✏️ {who} set the topic to *{topic}*",
+        "doc_resolved": f"📗 {who}: the docs solved it",
+        "doc_not_helpful": f"🙋 {who} still needs help",
+        "resolve": f"☑️ {who} marked it resolved",
+        "resolve_reaction": f"☑️ {who} marked it resolved with a reaction",
+    }.get(action)
+
+
+def intake_modal(
+    topics: Sequence[str],
+    channel: str,
+    summary: str = "",
+    suggested: str | None = None,
+) -> dict[str, Any]:
+    """The /support and shortcut modal: a required summary, an optional topic select
+    (pre-selected with the model's suggestion when /support came with text)."""
+    summary_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": SUMMARY_INPUT,
+        "multiline": True,
+        "max_length": MAX_SECTION_TEXT,
+        "placeholder": {"type": "plain_text", "text": "What do you need help with?"},
+    }
+    if summary:
+        summary_input["initial_value"] = summary[:MAX_SECTION_TEXT]
+    return {
+        "type": "modal",
+        "callback_id": INTAKE_VIEW,
+        "private_metadata": channel,
+        "title": {"type": "plain_text", "text": "Ask platform support"},
+        "submit": {"type": "plain_text", "text": "Post request"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": SUMMARY_BLOCK,
+                "label": {"type": "plain_text", "text": "Summary"},
+                "element": summary_input,
+            },
+            {
+                "type": "input",
+                "block_id": TOPIC_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Topic"},
+                "element": topic_select(TOPIC_INPUT, topics, suggested, "Pick a topic (optional)"),
+            },
+        ],
+    }
+
+
+def form_post(user: str, summary: str, topic: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The message the bot posts in the support channel for a submitted intake form."""
+    fields = [{"type": "mrkdwn", "text": f"*Submitted by*\n<@{escape(user)}>"}]
+    if topic:
+        fields.append({"type": "mrkdwn", "text": f"*Topic*\n{escape(topic)}"})
+    text = f"Support request from <@{escape(user)}>"
+    return text, [
+        {"type": "section", "fields": fields},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*Summary*\n{escape(summary)[:MAX_SECTION_TEXT]}"},
+        },
+    ]
+
+
+NUDGE = (
+    "I couldn't tell what your request in <#{channel}> is about. Picking a topic in my reply "
+    "(or asking with `/support` next time) gets it to the right people faster."
+)

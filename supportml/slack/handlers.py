@@ -1,0 +1,539 @@
+"""The responder's logic: Slack payloads (plain dicts) in, store writes and replies out.
+
+No Bolt here: `app.py` wires these methods to Bolt listeners, `replay` runs `compose` over
+history, and tests can call them directly. Slack itself is reached only through `SlackPort`.
+
+Idempotency comes from the store, not from timing: a request row is keyed by (workspace,
+channel, ts), the right to post its reply is a compare-and-set on ``reply_ts``, and event ids are
+remembered after an event was handled, so a retry of an event whose first delivery failed is
+handled again while one that succeeded is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from supportml.messages import file_titles, parse_form
+from supportml.slack import blocks
+from supportml.store import transaction
+from supportml.store.models import Request
+from supportml.store.repository import (
+    PENDING_REPLY,
+    claim_reply,
+    feedback_history,
+    find_request,
+    first_nudge_today,
+    insert_new_requests,
+    is_event_processed,
+    log_feedback,
+    mark_event_processed,
+    record_doc_feedback,
+    record_seen,
+    record_suggestion,
+    set_reply,
+)
+from supportml.suggest import Suggester, Suggestion, in_holdout
+from supportml.text import DEFAULT_REDACTOR, Redactor, store_text
+
+log = logging.getLogger("supportml.slack")
+
+HUMAN_SUBTYPES = {None, "file_share", "me_message"}
+
+
+class SlackPort(Protocol):
+    """The Web API calls the responder makes (a WebClient adapter in app.py)."""
+
+    def post(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
+    ) -> str: ...
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
+
+    def ephemeral(self, channel: str, user: str, text: str) -> None: ...
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResponderConfig:
+    """Who and where: see the configuration table in README.md."""
+
+    channels: frozenset[str]  # channel ids the responder treats as support channels
+    staff: frozenset[str] = frozenset()
+    resolved_reaction: str = "white_check_mark"
+    holdout: float = 0.10
+    shadow: bool = False  # record and suggest, post nothing
+    intake_channel: str | None = None  # where /support posts; default: the first channel
+    workspace: str = "default"  # when a payload carries no team id
+    redactor: Redactor = DEFAULT_REDACTOR
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one payload did (logged at debug level, asserted on in tests)."""
+
+    done: str
+    request_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message event read into what the responder cares about."""
+
+    kind: str  # request / reply / edit / delete / ignore
+    channel: str = ""
+    ts: str = ""
+    text: str = ""
+    user: str | None = None
+    source: str = "message"
+    topic: str | None = None  # chosen on a workflow form
+    team: str | None = None  # requesting team from a form
+    thread_ts: str | None = None
+    reason: str = ""  # why it is ignored
+
+
+def _ignore(reason: str) -> Message:
+    return Message("ignore", reason=reason)
+
+
+def read_message(
+    event: Mapping[str, Any], channels: frozenset[str], own: frozenset[str]
+) -> Message:
+    """Classify a ``message`` event: a new request, a reply in a thread (a response), an edit,
+    a delete, or something to ignore (with the reason)."""
+    channel = str(event.get("channel") or "")
+    if channel not in channels:
+        return _ignore("not a support channel")
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        new = event.get("message") or {}
+        return Message("edit", channel, str(new.get("ts") or ""), _text(new))
+    if subtype == "message_deleted":
+        return Message("delete", channel, str(event.get("deleted_ts") or ""))
+    ts = str(event.get("ts") or "")
+    if not ts:
+        return _ignore("message without ts")
+    bot = bool(event.get("bot_id")) or subtype == "bot_message"
+    if bot and (event.get("bot_id") in own or event.get("user") in own):
+        return _ignore("own message")
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != ts:
+        if bot:
+            return _ignore("bot reply in a thread")
+        return Message("reply", channel, ts, user=event.get("user"), thread_ts=str(thread_ts))
+    if bot:
+        form = parse_form(event)
+        if form is None:
+            return _ignore("bot message")
+        if not form["text"]:
+            return _ignore("form without summary")
+        return Message(
+            "request", channel, ts, form["text"] or "", form["requester"], "workflow",
+            form["topic"], form["team"],
+        )  # fmt: skip
+    if subtype not in HUMAN_SUBTYPES:
+        return _ignore(f"subtype {subtype}")
+    if not isinstance(event.get("user"), str):
+        return _ignore("message without user")
+    return Message("request", channel, ts, _text(event), event["user"])
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    text = message.get("text")
+    return text if isinstance(text, str) and text.strip() else file_titles(message)
+
+
+def ts_datetime(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What the responder would reply for a text: the suggestion and the links it shows."""
+
+    suggestion: Suggestion | None  # None for a message with no text at all
+    holdout: bool
+
+    @property
+    def links(self) -> list[tuple[str, float]]:
+        if self.suggestion is None or self.holdout:
+            return []
+        return [(link.doc_id, link.score) for link in self.suggestion.links]
+
+
+@dataclass
+class Responder:
+    """Handles each kind of payload; one instance serves all of Bolt's worker threads."""
+
+    engine: Engine
+    suggester: Suggester
+    config: ResponderConfig
+    slack: SlackPort | None = None  # None: nothing is posted (shadow mode, replay)
+    own_ids: frozenset[str] = frozenset()  # the app's bot user id and bot id
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        docs = self.suggester.docs
+        self._docs = {entry.id: entry for entry in docs.entries} if docs is not None else {}
+        self.topics = list(self.suggester.classifier.labels)
+
+    # -- composing -------------------------------------------------------------------------------
+    def compose(self, text: str, workspace: str, channel: str, ts: str) -> Composed:
+        """The suggestion for a stored (redacted) text and whether its links are held out."""
+        suggestion = self.suggester.suggest(text, explain=False) if text.strip() else None
+        return Composed(suggestion, in_holdout(f"{workspace}/{channel}/{ts}", self.config.holdout))
+
+    def view(self, session: Session, request: Request) -> blocks.ReplyView:
+        """The reply for a request's stored state."""
+        links = [
+            blocks.Link(self._docs[s.doc_id].title, self._docs[s.doc_id].url)
+            for s in request.suggestions
+            if s.doc_id in self._docs
+        ]
+        history = [
+            line
+            for action, actor, value in feedback_history(session, request.id)
+            if (line := blocks.history_line(action, actor, value))
+        ]
+        return blocks.ReplyView(
+            request_id=request.id,
+            topics=self.topics,
+            suggested=request.predicted_topic,
+            confidence=request.confidence,
+            abstained=bool(request.abstained) or request.predicted_topic is None,
+            final_topic=request.final_topic,
+            label_source=request.label_source,
+            links=links,
+            holdout=request.docs_holdout,
+            status=request.status,
+            resolution=request.resolution,
+            deleted=request.deleted,
+            history=history,
+        )
+
+    # -- events ----------------------------------------------------------------------------------
+    def handle_event(
+        self, event: Mapping[str, Any], team: str | None, event_id: str | None
+    ) -> Outcome:
+        """Any event Bolt hands over; a delivery of an already handled event id is dropped."""
+        if event_id:
+            with transaction(self.engine) as session:
+                if is_event_processed(session, event_id):
+                    return Outcome("dropped: event id already handled")
+        workspace = team or self.config.workspace
+        if event.get("type") == "reaction_added":
+            outcome = self._reaction(event, workspace)
+        else:
+            outcome = self._message(event, workspace)
+        if event_id:
+            with transaction(self.engine) as session:
+                mark_event_processed(session, event_id)
+        return outcome
+
+    def _message(self, event: Mapping[str, Any], workspace: str) -> Outcome:
+        message = read_message(event, self.config.channels, self.own_ids)
+        if message.kind == "request":
+            return self.new_request(message, workspace)
+        if message.kind == "reply":
+            return self._response(message, workspace)
+        if message.kind == "edit":
+            return self._edit(message, workspace)
+        if message.kind == "delete":
+            return self._delete(message, workspace)
+        return Outcome(f"ignored: {message.reason}")
+
+    def new_request(self, message: Message, workspace: str) -> Outcome:
+        """Store (redacted), suggest, reply in the thread; a second delivery changes nothing."""
+        text = store_text(message.text, self.config.redactor)
+        composed = self.compose(text, workspace, message.channel, message.ts)
+        row = {
+            "workspace": workspace,
+            "channel": message.channel,
+            "ts": message.ts,
+            "thread_ts": message.ts,
+            "requester": message.user,
+            "requester_team": message.team,
+            "text": text,
+            "source": message.source,
+            "created_at": ts_datetime(message.ts),
+            "original_topic": message.topic,
+            "final_topic": message.topic,
+            "label_source": "form" if message.topic else None,
+            "status": "open",
+            "resolution": None,
+            "deleted": False,
+            "docs_holdout": composed.holdout,
+        }
+        with transaction(self.engine) as session:
+            record_seen(session, workspace, message.channel, message.ts)
+            inserted = insert_new_requests(session, [row])
+            request = find_request(session, workspace, message.channel, message.ts)
+            assert request is not None
+            if inserted and composed.suggestion is not None:
+                self._record(session, request, composed)
+            request_id, replied = request.id, request.reply_ts is not None
+        if self.slack is None or self.config.shadow:
+            return Outcome("recorded" if inserted else "duplicate", request_id)
+        if replied:
+            return Outcome("duplicate: already replied", request_id)
+        posted = self._post_reply(request_id)
+        if posted and composed.suggestion is not None and composed.suggestion.abstained:
+            self._nudge(message.channel, message.user)
+        return Outcome("replied" if posted else "duplicate: reply in progress", request_id)
+
+    def _record(self, session: Session, request: Request, composed: Composed) -> None:
+        suggestion = composed.suggestion
+        assert suggestion is not None
+        record_suggestion(
+            session,
+            request,
+            topic=suggestion.topic,
+            confidence=suggestion.confidence,
+            abstained=suggestion.abstained,
+            model_version=suggestion.model_version,
+            links=composed.links,
+            holdout=composed.holdout,
+        )
+        session.flush()
+        session.refresh(request)
+
+    def _post_reply(self, request_id: int) -> bool:
+        """Post the reply unless another delivery has (or is); release the claim on failure."""
+        assert self.slack is not None
+        with transaction(self.engine) as session:
+            if not claim_reply(session, request_id):
+                return False
+            request = session.get(Request, request_id)
+            assert request is not None
+            text, content = blocks.reply(self.view(session, request))
+            channel, ts = request.channel, request.ts
+        try:
+            reply_ts = self.slack.post(channel, text, content, thread_ts=ts)
+        except Exception:
+            with transaction(self.engine) as session:
+                set_reply(session, request_id, None)
+            raise
+        with transaction(self.engine) as session:
+            set_reply(session, request_id, reply_ts)
+        return True
+
+    def _nudge(self, channel: str, user: str | None) -> None:
+        """A private hint, at most once a day per person, when the bot could not classify."""
+        if self.slack is None or not user:
+            return
+        with transaction(self.engine) as session:
+            first = first_nudge_today(session, user, self.now().date().isoformat())
+        if first:
+            self.slack.ephemeral(channel, user, blocks.NUDGE.format(channel=channel))
+
+    def _response(self, message: Message, workspace: str) -> Outcome:
+        """A reply in a request's thread by someone else is its first response."""
+        assert message.thread_ts is not None
+        with transaction(self.engine) as session:
+            request = find_request(session, workspace, message.channel, message.thread_ts)
+            if request is None:
+                return Outcome("ignored: reply in an untracked thread")
+            if not message.user or message.user == request.requester:
+                return Outcome("ignored: the requester's own reply", request.id)
+            if request.first_response_at is not None:
+                return Outcome("ignored: already answered", request.id)
+            self._answered(request, message.user, ts_datetime(message.ts))
+            return Outcome("first response", request.id)
+
+    @staticmethod
+    def _answered(request: Request, user: str, when: datetime) -> None:
+        request.first_response_at, request.first_responder = when, user
+        if request.status == "open":
+            request.status = "answered"
+
+    def _reaction(self, event: Mapping[str, Any], workspace: str) -> Outcome:
+        item = event.get("item") or {}
+        channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
+        if item.get("type") != "message" or channel not in self.config.channels or not ts:
+            return Outcome("ignored: not a support request")
+        if not user or user in self.own_ids:
+            return Outcome("ignored: own reaction")
+        when = ts_datetime(str(event.get("event_ts") or ts))
+        resolving = str(event.get("reaction", "")).split("::")[0] == self.config.resolved_reaction
+        with transaction(self.engine) as session:
+            request = find_request(session, workspace, channel, ts)
+            if request is None:
+                return Outcome("ignored: not a tracked request")
+            done = []
+            if user != request.requester and request.first_response_at is None:
+                self._answered(request, user, when)
+                done.append("first response")
+            if resolving and self.may_change(user, request) and request.status != "resolved":
+                self._resolve(session, request, user, "resolve_reaction", when)
+                done.append("resolved")
+            if not done:
+                return Outcome("ignored: nothing to record", request.id)
+            request_id = request.id
+        if "resolved" in done:
+            self._refresh(request_id)
+        return Outcome(" + ".join(done), request_id)
+
+    def _resolve(
+        self, session: Session, request: Request, user: str, action: str, when: datetime
+    ) -> None:
+        request.status = "resolved"
+        request.resolution = request.resolution or "human"
+        request.resolved_at = request.resolved_at or when
+        log_feedback(session, request, user, action)
+
+    def _edit(self, message: Message, workspace: str) -> Outcome:
+        """An edited request keeps its row; an unlabelled one is re-suggested, its reply updated."""
+        with transaction(self.engine) as session:
+            request = find_request(session, workspace, message.channel, message.ts)
+            if request is None or request.deleted:
+                return Outcome("ignored: edit of an untracked message")
+            request.text = store_text(message.text, self.config.redactor)
+            if request.label_source not in (None, "model"):
+                return Outcome("edited (labelled: topic kept)", request.id)
+            composed = self.compose(request.text, workspace, request.channel, request.ts)
+            if composed.suggestion is not None:
+                self._record(session, request, composed)
+            request_id = request.id
+        self._refresh(request_id)
+        return Outcome("edited: re-suggested", request_id)
+
+    def _delete(self, message: Message, workspace: str) -> Outcome:
+        """A deleted request is kept for the counts, its text purged."""
+        with transaction(self.engine) as session:
+            request = find_request(session, workspace, message.channel, message.ts)
+            if request is None:
+                return Outcome("ignored: delete of an untracked message")
+            request.deleted, request.text = True, ""
+            request_id = request.id
+        self._refresh(request_id)
+        return Outcome("deleted: text purged", request_id)
+
+    def _refresh(self, request_id: int) -> None:
+        """Rebuild the posted reply from the stored state (chat.update)."""
+        if self.slack is None or self.config.shadow:
+            return
+        with transaction(self.engine) as session:
+            request = session.get(Request, request_id)
+            if request is None or request.reply_ts in (None, PENDING_REPLY):
+                return
+            text, content = blocks.reply(self.view(session, request))
+            channel, reply_ts = request.channel, request.reply_ts
+        self.slack.update(channel, reply_ts, text, content)
+
+    # -- clicks ----------------------------------------------------------------------------------
+    def may_change(self, user: str, request: Request) -> bool:
+        """Only the requester or support staff may change a topic or resolve."""
+        return user == request.requester or user in self.config.staff
+
+    def handle_action(self, body: Mapping[str, Any]) -> Outcome:
+        """A click on the reply: updates the store and the feedback log, then the reply."""
+        action = (body.get("actions") or [{}])[0]
+        action_id = action.get("action_id")
+        request_id = blocks.request_id_of(action.get("block_id"))
+        user = str((body.get("user") or {}).get("id") or "")
+        channel = str((body.get("channel") or {}).get("id") or "")
+        if request_id is None or action_id not in blocks.ACTIONS:
+            return Outcome("ignored: not a supportml action")
+        with transaction(self.engine) as session:
+            request = session.get(Request, request_id)
+            if request is None or request.deleted:
+                return Outcome("ignored: request not found", request_id)
+            if not self.may_change(user, request):
+                self._tell(channel, user, "Only the person who asked or support staff can do that.")
+                return Outcome("refused: not the requester or staff", request_id)
+            done = self._apply(session, request, action_id, action, user)
+        if done.startswith("refused"):
+            return Outcome(done, request_id)
+        self._refresh(request_id)
+        return Outcome(done, request_id)
+
+    def _apply(
+        self,
+        session: Session,
+        request: Request,
+        action_id: str,
+        action: Mapping[str, Any],
+        user: str,
+    ) -> str:
+        if action_id == blocks.CONFIRM:
+            if not request.predicted_topic or request.abstained:
+                return "refused: nothing to confirm"
+            request.final_topic, request.label_source = request.predicted_topic, "human"
+            log_feedback(session, request, user, "confirm", request.predicted_topic)
+            return "confirmed"
+        if action_id == blocks.CHANGE_TOPIC:
+            topic = str((action.get("selected_option") or {}).get("value") or "")
+            if topic not in self.topics:
+                return "refused: unknown topic"
+            request.final_topic, request.label_source = topic, "human"
+            log_feedback(session, request, user, "change_topic", topic)
+            return "topic changed"
+        if action_id == blocks.DOCS_SOLVED:
+            record_doc_feedback(session, request, None, "resolved", user)
+            return "resolved by docs"
+        if action_id == blocks.NEED_HELP:
+            record_doc_feedback(session, request, None, "not_helpful", user)
+            return "docs not helpful"
+        if request.status == "resolved":
+            return "refused: already resolved"
+        self._resolve(session, request, user, "resolve", self.now())
+        return "resolved"
+
+    def _tell(self, channel: str, user: str, text: str) -> None:
+        if self.slack is not None and channel and user:
+            self.slack.ephemeral(channel, user, text)
+
+    # -- intake ----------------------------------------------------------------------------------
+    @property
+    def intake_channel(self) -> str:
+        return self.config.intake_channel or sorted(self.config.channels)[0]
+
+    def intake_view(self, text: str = "") -> dict[str, Any]:
+        """The /support modal; with text, the summary is filled in and the topic pre-selected."""
+        suggested = None
+        clean = store_text(text, self.config.redactor) if text.strip() else ""
+        if clean:
+            suggestion = self.suggester.suggest(clean, explain=False)
+            suggested = None if suggestion.abstained else suggestion.topic
+        return blocks.intake_modal(self.topics, self.intake_channel, text.strip(), suggested)
+
+    def submit_intake(self, body: Mapping[str, Any]) -> Outcome:
+        """Post a submitted form to the support channel on the user's behalf and track it."""
+        assert self.slack is not None
+        view = body.get("view") or {}
+        values = (view.get("state") or {}).get("values") or {}
+        summary, topic = intake_values(values)
+        user = str((body.get("user") or {}).get("id") or "")
+        team = (body.get("team") or {}).get("id") or body.get("team_id")
+        channel = view.get("private_metadata") or self.intake_channel
+        text, content = blocks.form_post(user, summary, topic)
+        ts = self.slack.post(channel, text, content)
+        message = Message("request", channel, ts, summary, user, "form", topic)
+        return self.new_request(message, team or self.config.workspace)
+
+
+def intake_values(values: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(summary, topic or None) from a submitted intake modal's state."""
+    summary_state = (values.get(blocks.SUMMARY_BLOCK) or {}).get(blocks.SUMMARY_INPUT) or {}
+    topic_state = (values.get(blocks.TOPIC_BLOCK) or {}).get(blocks.TOPIC_INPUT) or {}
+    summary = str(summary_state.get("value") or "").strip()
+    topic = (topic_state.get("selected_option") or {}).get("value")
+    return summary, topic
+
+
+def intake_errors(values: Mapping[str, Any], topics: Sequence[str]) -> dict[str, str]:
+    """Field errors Slack shows in the modal (a required summary, a known topic)."""
+    summary, topic = intake_values(values)
+    errors = {}
+    if not summary:
+        errors[blocks.SUMMARY_BLOCK] = "Please describe what you need help with."
+    if topic is not None and topic not in topics:
+        errors[blocks.TOPIC_BLOCK] = "Pick one of the listed topics."
+    return errors
