@@ -28,6 +28,7 @@ demo: install
 	$(SUPPORTML) import spreadsheet datasets/sample_tracking_sheet.csv --workspace T0SYNTH01
 	$(SUPPORTML) import topics-map datasets/topics_map.example.yaml
 	$(SUPPORTML) db status
+	$(SUPPORTML) replay --out reports/replay.csv
 	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html
 
 test: install

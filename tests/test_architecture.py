@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-CORE = ["config", "text", "data", "model", "evaluate", "docs", "suggest", "train"]
+CORE = ["config", "text", "messages", "data", "model", "evaluate", "docs", "suggest", "train"]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
 
@@ -40,3 +40,21 @@ def test_store_commands_never_import_scikit_learn_or_mlflow(tmp_path):
         "assert result.exit_code == 0, result.output"
     )
     assert "sqlalchemy" in loaded and not loaded & {"sklearn", "mlflow", "pandas"}
+
+
+def test_slack_adapter_imports_no_other_adapter_and_never_mlflow():
+    """supportml.slack depends on the core and the store only; serving never imports mlflow."""
+    loaded = modules_after("import supportml.slack.app, supportml.slack.replay")
+    assert "slack_bolt" in loaded and "mlflow" not in loaded
+    full = subprocess.run(
+        [sys.executable, "-c", "import supportml.slack.app, supportml.slack.replay, sys;"
+         "print(' '.join(n for n in sys.modules if n.startswith('supportml.')))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert not {
+        n
+        for n in full
+        if n.startswith(
+            ("supportml.cli", "supportml.ingest", "supportml.report", "supportml.tracking")
+        )
+    }

@@ -55,3 +55,21 @@ def test_bad_docs_numbers_are_reported(name):
     for value in ("some", "1.5", "-0.1", "nan"):
         with pytest.raises(ConfigError, match=f"{name}='{value}': expected a number in \\[0, 1\\]"):
             Settings.from_env({name: value})
+
+
+def test_responder_settings_from_the_environment():
+    defaults = Settings.from_env({})
+    assert defaults.channels == () and defaults.support_staff == ()
+    assert defaults.resolved_reaction == "white_check_mark" and defaults.slack_api_url is None
+    settings = Settings.from_env(
+        {
+            "SUPPORTML_CHANNELS": "#platform-support, C0SUPPORT1  platform-devops-support",
+            "SUPPORTML_STAFF": "U0STAFF001,U0STAFF002",
+            "SUPPORTML_RESOLVED_REACTION": ":heavy_check_mark:",
+            "SLACK_API_URL": "https://slack-gov.com/api/",
+        }
+    )
+    assert settings.channels == ("platform-support", "C0SUPPORT1", "platform-devops-support")
+    assert settings.support_staff == ("U0STAFF001", "U0STAFF002")
+    assert settings.resolved_reaction == "heavy_check_mark"
+    assert settings.slack_api_url == "https://slack-gov.com/api/"

@@ -267,4 +267,4 @@ def replay(
         out.print("no stored requests in the period: import history first (`supportml import`)")
         return
     shown = [(name.replace("_", " "), _shown(value)) for name, value in metrics.items()]
-    out.print(key_value_table(f"replay (model {responder.suggester.model_version})", shown))
+    out.print(key_value_table("replay", [("model", responder.suggester.model_version), *shown]))

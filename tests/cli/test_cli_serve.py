@@ -1,0 +1,208 @@
+"""`supportml serve` start-up errors and a real HTTP run, and `supportml replay`, through click."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from supportml.cli import cli
+from supportml.docs import Catalogue
+from supportml.store import open_store, transaction
+from supportml.store.models import DocSuggestion
+from supportml.store.repository import find_request, insert_new_requests
+from supportml.suggest import Suggester
+from tests.slack.conftest import CHANNEL, envelope, handbook, message, sign
+from tests.slack.fake_slack import running
+
+SECRET = "cli-test-secret"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Path:
+    path = tmp_path / "catalogue.yaml"
+    Catalogue(handbook().entries).save(path)
+    return path
+
+
+def serve(runner: CliRunner, trained, *args: str, **env: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(
+        cli,
+        ["serve", "--model", str(trained.model_dir), "--docs", "none", *args],
+        env={"SUPPORTML_DATABASE_URL": "sqlite:///store.db", **env},
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ((), {}, "SLACK_BOT_TOKEN is not set"),
+        (("--http",), {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"),
+        ((), {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN is not set"),
+    ],
+)
+def test_missing_credentials_are_one_line(runner, trained, args, env, message):
+    result = serve(runner, trained, *args, **env)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert "xoxb-1" not in result.output
+
+
+def test_slack_problems_at_start_are_one_line(runner, trained):
+    env = {"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET}
+    unreachable = serve(
+        runner, trained, "--http", "--channel", CHANNEL,
+        "--slack-api-url", "http://127.0.0.1:9/api", **env,
+    )  # fmt: skip
+    assert unreachable.exit_code == 2 and "cannot reach Slack's Web API" in unreachable.output
+    with running() as fake:
+        fake.channels = [{"id": "C0DEVOPS01", "name": "platform-devops-support"}]
+        env["SLACK_API_URL"] = fake.base_url
+        none = serve(runner, trained, "--http", **env)
+        assert none.exit_code == 2 and "no support channels" in none.output
+        unknown = serve(runner, trained, "--http", "--channel", "#help-typo", **env)
+        assert unknown.exit_code == 2 and "help-typo" in unknown.output
+        fake.fail_next("auth.test", 500, times=3)
+        refused = serve(runner, trained, "--http", "--channel", CHANNEL, **env)
+        assert refused.exit_code == 2 and "auth.test" in refused.output
+    for result in (unreachable, none, unknown, refused):
+        assert "Traceback" not in result.output and "xoxb-secret" not in result.output
+
+
+@pytest.mark.slow
+def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
+    """The real process: resolves a channel name, answers /healthz, replies to a signed event,
+    rejects an unsigned one, and stops on SIGTERM after finishing what it started."""
+    with running() as fake:
+        fake.channels = [{"id": CHANNEL, "name": "platform-support"}]
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": "xoxb-secret",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "SUPPORTML_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+            "SUPPORTML_CHANNELS": "#platform-support",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "supportml", "serve", "--http", "--port", "0",
+             "--host", "127.0.0.1", "--model", str(trained.model_dir), "--docs", "none"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            url = json.loads(process.stdout.readline())["listening"]
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                health = json.loads(response.read())
+            assert health == {"ok": True, "model_version": trained.card.version}
+            event = message("my deploy to production failed, helm rollback?")
+            body = envelope(event)
+            request = urllib.request.Request(
+                f"{url}/slack/events", data=body.encode(),
+                headers={"Content-Type": "application/json", **sign(body, secret=SECRET)},
+            )  # fmt: skip
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+            reply = fake.wait_for("chat.postMessage")[0]
+            assert reply.body["thread_ts"] == event["ts"] and reply.body["channel"] == CHANNEL
+            unsigned = urllib.request.Request(f"{url}/slack/events", data=body.encode())
+            with pytest.raises(urllib.error.HTTPError) as rejected:
+                urllib.request.urlopen(unsigned, timeout=5)
+            assert rejected.value.code == 401
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0 and "stopped" in stderr
+        assert "xoxb-secret" not in stderr and "helm rollback" not in stderr
+    assert len(fake.of("chat.postMessage")) == 1
+
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+HISTORY = [
+    ("okta sso access denied, please grant me the admin role", "Access Request", "import"),
+    ("can someone review my pull request, codeowners approval needed", "PR Review", "human"),
+    (
+        "deploy to production failed, pods crashloop, need helm rollback",
+        "Failed Deployment",
+        "form",
+    ),
+    ("the jest e2e suite is flaky again, timeout in cypress spec", "Test Failure", "model"),
+    ("need access to the staging aws console please", "Environments", "import"),
+    (":wave: :pray:", None, None),
+]
+
+
+def test_replay_backtests_stored_history(runner, trained, catalogue, tmp_path):
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    engine = open_store(url)
+    rows = [
+        {
+            "workspace": "T1",
+            "channel": "C1",
+            "ts": f"{1772460000 + i}.000100",
+            "text": text,
+            "source": "import",
+            "created_at": T0 + timedelta(days=i),
+            "final_topic": topic,
+            "label_source": source,
+        }  # fmt: skip
+        for i, (text, topic, source) in enumerate(HISTORY)
+    ]
+    with transaction(engine) as session:
+        insert_new_requests(session, rows)
+        first = find_request(session, "T1", "C1", rows[0]["ts"])
+        session.add(DocSuggestion(request_id=first.id, doc_id="access/okta", rank=1, score=0.5,
+                                  feedback="resolved"))  # fmt: skip
+    out = tmp_path / "replay.csv"
+    result = runner.invoke(
+        cli,
+        ["replay", "--model", str(trained.model_dir), "--docs", str(catalogue),
+         "--database-url", url, "--out", str(out), "--json"],
+        env={"SUPPORTML_DOCS_HOLDOUT": "0"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    # expected from the Suggester itself, on the same texts
+    suggester = Suggester.from_card(trained.classifier, trained.card, handbook())
+    known = [
+        (text, topic) for text, topic, source in HISTORY if source in ("import", "human", "form")
+    ]
+    answered = [(suggester.suggest(t), topic) for t, topic in known]
+    answered = [(s, topic) for s, topic in answered if not s.abstained]
+    assert metrics["requests"] == len(HISTORY) and metrics["labelled"] == len(known)
+    assert metrics["topic_accuracy"] == round(
+        sum(s.topic == topic for s, topic in answered) / len(answered), 4
+    )
+    abstained = sum(suggester.suggest(text).abstained for text, _, _ in HISTORY)
+    assert metrics["abstention_rate"] == round(abstained / len(HISTORY), 4)
+    okta_links = [link.doc_id for link in suggester.suggest(HISTORY[0][0]).links]
+    assert metrics["doc_known"] == 1
+    assert metrics["doc_hit_rate"] == (1.0 if "access/okta" in okta_links else 0.0)
+    with out.open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == len(HISTORY)
+    assert table[3]["known_topic"] == ""  # the model's own label is not ground truth
+    assert table[0]["helpful_docs"] == "access/okta"
+    # the store is read, never written
+    with transaction(engine) as session:
+        assert find_request(session, "T1", "C1", rows[0]["ts"]).predicted_topic is None
+
+
+def test_replay_on_an_empty_store_says_so(runner, trained, tmp_path):
+    result = runner.invoke(
+        cli, ["replay", "--model", str(trained.model_dir), "--docs", "none",
+              "--database-url", f"sqlite:///{tmp_path / 'empty.db'}"],
+    )  # fmt: skip
+    assert result.exit_code == 0 and "no stored requests" in result.output
