@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+# the Jupyter kernel that notebooks/ run on (tests/test_notebooks.py), inside the venv only
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (supportml)"
 	touch $@
 
 demo: install
@@ -42,6 +44,8 @@ bench: install
 	$(PY) benchmarks/predict_benchmark.py
 	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/store_benchmark.py
+	$(PY) benchmarks/report_benchmark.py
+	$(PY) benchmarks/responder_benchmark.py
 
 lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks

@@ -1,7 +1,8 @@
 """The full support report over a large store: `supportml.report.build_report` vs pandas.
 
 Generates synthetic requests over 3 years (1,000,000 in a fresh SQLite file, 200,000 in a fresh
-schema of the local PostgreSQL; one shown doc link for most suggested requests), then times, in
+schema of the local PostgreSQL; one shown doc link for most suggested requests; every request's
+message seen by the responder, plus 3% more messages it saw but never tracked), then times, in
 the same run:
   (a) supportml: build_report for the whole 3 years (GROUP BYs in SQL, narrow numeric fetches,
       numpy percentiles and business hours), with the seconds per KPI group;
@@ -102,6 +103,15 @@ def synthetic(n: int, seed: int = 6) -> tuple[list[tuple], np.ndarray]:
     return rows, linked
 
 
+def seen_messages(rows: list[tuple], seed: int = 7) -> list[tuple]:
+    """(workspace, channel, ts, seen_at): every request's message, and 3% never tracked."""
+    rng = np.random.default_rng(seed)
+    seen = [(row[0], row[1], row[2], row[6]) for row in rows]
+    for i in rng.choice(len(rows), len(rows) * 3 // 100, replace=False):
+        seen.append((rows[i][0], rows[i][1], f"{rows[i][2]}9", rows[i][6]))  # a ts of its own
+    return seen
+
+
 def fill_sqlite(engine: Engine, rows: list[tuple], linked: np.ndarray) -> None:
     """executemany of tuples in one transaction (the fastest plain way into SQLite)."""
     placeholders = ", ".join("?" * len(COLUMNS))
@@ -117,6 +127,10 @@ def fill_sqlite(engine: Engine, rows: list[tuple], linked: np.ndarray) -> None:
             "INSERT INTO doc_suggestions (request_id, doc_id, rank, score, shown_at) "
             "VALUES (?, 'doc-1', 1, 0.5, ?)",
             ((int(i), rows[i - 1][6]) for i in ids),
+        )
+        cursor.executemany(
+            "INSERT INTO seen_messages (workspace, channel, ts, seen_at) VALUES (?, ?, ?, ?)",
+            seen_messages(rows),
         )
         raw.commit()
     finally:
@@ -140,6 +154,9 @@ def fill_postgres(engine: Engine, rows: list[tuple], linked: np.ndarray) -> None
         ) as copy:
             for i in np.flatnonzero(linked) + 1:
                 copy.write_row((int(i), "doc-1", 1, 0.5, utc(rows[i - 1][6])))
+        with cursor.copy("COPY seen_messages (workspace, channel, ts, seen_at) FROM STDIN") as copy:
+            for message in seen_messages(rows):
+                copy.write_row((*message[:3], utc(message[3])))
         raw.commit()
         cursor.execute("ANALYZE")
         raw.commit()
@@ -158,8 +175,10 @@ def pandas_report(
     start = time.perf_counter()
     frame = pd.read_sql("SELECT * FROM requests", engine)
     links = pd.read_sql("SELECT * FROM doc_suggestions", engine)
+    seen = pd.read_sql("SELECT * FROM seen_messages", engine)
     for column in ("created_at", "first_response_at", "resolved_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    seen["seen_at"] = pd.to_datetime(seen["seen_at"], utc=True, format="ISO8601")
     timings["read_sql"] = time.perf_counter() - start
     start = time.perf_counter()
     span = until - since
@@ -172,8 +191,12 @@ def pandas_report(
             docs=("resolution", lambda s: (s == "docs").sum()),
             resolved=("resolved_at", "count"),
         )
-        for key in ("final_topic", "requester_team", "source", "channel", "docs_holdout")
+        for key in ("final_topic", "requester_team", "source", "channel")
     }
+    with_suggestion = now[now["predicted_topic"].notna()]
+    breakdowns["docs_holdout"] = with_suggestion.groupby("docs_holdout").agg(
+        requests=("id", "size"), docs=("resolution", lambda s: (s == "docs").sum())
+    )
     previous = before.groupby("final_topic", dropna=False).size()
     weekly = now.groupby(now["created_at"].dt.tz_localize(None).dt.to_period("W")).agg(
         requests=("id", "size"), low=("confidence", lambda s: (s < 0.5).sum())
@@ -194,6 +217,12 @@ def pandas_report(
     judged = judged[~judged["abstained"].astype(bool)]
     confusion = judged[judged["predicted_topic"] != judged["final_topic"]]
     confusion = confusion.groupby(["final_topic", "predicted_topic"]).size().nlargest(20)
+    keys = ["workspace", "channel", "ts"]
+    period = seen[(seen["seen_at"] >= since) & (seen["seen_at"] < until)]
+    matched = period.merge(frame[[*keys, "deleted", "created_at"]], on=keys, how="left")
+    counted = matched[~(matched["deleted"] == 1)]  # NaN: no request for the message
+    tracked = counted["created_at"].notna() & (counted["created_at"] >= since)
+    tracked &= counted["created_at"] < until
     timings["kpis"] = time.perf_counter() - start
     assert len(breakdowns) == 5 and len(previous) >= 0 and len(weekly) and len(business)
     results = {
@@ -203,6 +232,7 @@ def pandas_report(
         "no_link": len(no_link) / len(suggested),
         "agreement": float((judged["predicted_topic"] == judged["final_topic"]).mean()),
         "confusions": len(confusion),
+        "tracked_automatically": float(tracked.sum() / len(counted)),
     }
     return timings, results
 

@@ -31,6 +31,7 @@ def load_script(path: Path) -> ModuleType:
     spec.loader.exec_module(module)
     return module
 
+
 # Small topic vocabularies that overlap on purpose (deploy/pipeline/test share words).
 VOCAB = {
     "CI Error": [

@@ -25,8 +25,7 @@ from supportml.cli._common import (
     store_engine,
 )
 from supportml.cli.model import docs_option, load_docs, model_option, resolve_model
-from supportml.config import Settings
-from supportml.config import ConfigError
+from supportml.config import ConfigError, Settings
 
 
 def _required(name: str, why: str) -> str:

@@ -339,7 +339,7 @@ class _Builder:
         self.metric(
             key, label, _share(tracked, messages), unit, definition,
             note="" if messages else "unavailable: the Slack responder saw no messages in this "
-            "period (imported history alone cannot tell how many messages were never tracked)",
+            "period (imports cannot tell what was missed)",
         )  # fmt: skip
 
     # volume, topics, teams, sources, channels, holdout counts: one GROUP BY

@@ -7,6 +7,7 @@ message Slack shows, so a retried event or a restart can never leave it half-upd
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _clip(text: str, limit: int) -> str:
+    """Escaped text cut to ``limit`` characters without leaving half an entity (``&am``)."""
+    return text if len(text) <= limit else re.sub(r"&[a-z]*$", "", text[:limit])
+
+
 def _link(url: str, title: str) -> str:
     return f"<{url.replace('>', '%3E').replace('|', '%7C')}|{escape(title).replace('|', '¦')}>"
 
@@ -48,7 +54,7 @@ def request_id_of(block: str | None) -> int | None:
     if not block or not block.startswith(BLOCK_PREFIX):
         return None
     tail = block[len(BLOCK_PREFIX) :]
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
 def _option(topic: str) -> dict[str, Any]:
@@ -242,12 +248,11 @@ def form_post(user: str, summary: str, topic: str | None) -> tuple[str, list[dic
     if topic:
         fields.append({"type": "mrkdwn", "text": f"*Topic*\n{escape(topic)}"})
     text = f"Support request from <@{escape(user)}>"
+    label = "*Summary*\n"
+    body = _clip(escape(summary), MAX_SECTION_TEXT - len(label))
     return text, [
         {"type": "section", "fields": fields},
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*Summary*\n{escape(summary)[:MAX_SECTION_TEXT]}"},
-        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": label + body}},
     ]
 
 

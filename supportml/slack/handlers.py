@@ -35,12 +35,13 @@ from supportml.store.repository import (
     log_feedback,
     mark_event_processed,
     record_doc_feedback,
+    record_first_response,
     record_seen,
     record_suggestion,
     set_reply,
 )
 from supportml.suggest import Suggester, Suggestion, in_holdout
-from supportml.text import DEFAULT_REDACTOR, Redactor, store_text
+from supportml.text import DEFAULT_REDACTOR, Redactor, store_text, unescape
 
 log = logging.getLogger("supportml.slack")
 
@@ -114,15 +115,17 @@ def read_message(
     subtype = event.get("subtype")
     if subtype == "message_changed":
         new = event.get("message") or {}
+        if new.get("subtype") == "tombstone":  # how Slack deletes a message with thread replies
+            return Message("delete", channel, str(new.get("ts") or ""))
         return Message("edit", channel, str(new.get("ts") or ""), _text(new))
     if subtype == "message_deleted":
         return Message("delete", channel, str(event.get("deleted_ts") or ""))
     ts = str(event.get("ts") or "")
     if not ts:
         return _ignore("message without ts")
-    bot = bool(event.get("bot_id")) or subtype == "bot_message"
-    if bot and (event.get("bot_id") in own or event.get("user") in own):
+    if event.get("bot_id") in own or event.get("user") in own:
         return _ignore("own message")
+    bot = bool(event.get("bot_id")) or subtype == "bot_message"
     thread_ts = event.get("thread_ts")
     if thread_ts and thread_ts != ts:
         if bot:
@@ -284,7 +287,8 @@ class Responder:
         if replied:
             return Outcome("duplicate: already replied", request_id)
         posted = self._post_reply(request_id)
-        if posted and composed.suggestion is not None and composed.suggestion.abstained:
+        unclassified = composed.suggestion is not None and composed.suggestion.abstained
+        if posted and unclassified and message.topic is None:  # a form's topic needs no nudge
             self._nudge(message.channel, message.user)
         return Outcome("replied" if posted else "duplicate: reply in progress", request_id)
 
@@ -342,16 +346,10 @@ class Responder:
                 return Outcome("ignored: reply in an untracked thread")
             if not message.user or message.user == request.requester:
                 return Outcome("ignored: the requester's own reply", request.id)
-            if request.first_response_at is not None:
+            when = ts_datetime(message.ts)
+            if not record_first_response(session, request.id, message.user, when):
                 return Outcome("ignored: already answered", request.id)
-            self._answered(request, message.user, ts_datetime(message.ts))
             return Outcome("first response", request.id)
-
-    @staticmethod
-    def _answered(request: Request, user: str, when: datetime) -> None:
-        request.first_response_at, request.first_responder = when, user
-        if request.status == "open":
-            request.status = "answered"
 
     def _reaction(self, event: Mapping[str, Any], workspace: str) -> Outcome:
         item = event.get("item") or {}
@@ -367,8 +365,7 @@ class Responder:
             if request is None:
                 return Outcome("ignored: not a tracked request")
             done = []
-            if user != request.requester and request.first_response_at is None:
-                self._answered(request, user, when)
+            if user != request.requester and record_first_response(session, request.id, user, when):
                 done.append("first response")
             if resolving and self.may_change(user, request) and request.status != "resolved":
                 self._resolve(session, request, user, "resolve_reaction", when)
@@ -496,13 +493,17 @@ class Responder:
         return self.config.intake_channel or sorted(self.config.channels)[0]
 
     def intake_view(self, text: str = "") -> dict[str, Any]:
-        """The /support modal; with text, the summary is filled in and the topic pre-selected."""
+        """The /support modal; with text, the summary is filled in and the topic pre-selected.
+
+        The command's text comes escaped (``&amp;``); the modal shows it as the person typed it.
+        """
         suggested = None
         clean = store_text(text, self.config.redactor) if text.strip() else ""
         if clean:
             suggestion = self.suggester.suggest(clean, explain=False)
             suggested = None if suggestion.abstained else suggestion.topic
-        return blocks.intake_modal(self.topics, self.intake_channel, text.strip(), suggested)
+        summary = unescape(text).strip()
+        return blocks.intake_modal(self.topics, self.intake_channel, summary, suggested)
 
     def submit_intake(self, body: Mapping[str, Any]) -> Outcome:
         """Post a submitted form to the support channel on the user's behalf and track it."""

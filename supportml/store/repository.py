@@ -165,6 +165,25 @@ def set_reply(session: Session, request_id: int, ts: str | None) -> None:
     session.execute(update(Request).where(Request.id == request_id).values(reply_ts=ts))
 
 
+def record_first_response(session: Session, request_id: int, user: str, when: datetime) -> bool:
+    """Set the first response of a request that has none; False if one was recorded already.
+
+    One conditional UPDATE, like `claim_reply`: a thread reply and a reaction handled at once
+    record one first response, and a resolution committed meanwhile is not turned back into
+    "answered" by a status read before it.
+    """
+    result = session.execute(
+        update(Request)
+        .where(Request.id == request_id, Request.first_response_at.is_(None))
+        .values(
+            first_response_at=when,
+            first_responder=user,
+            status=case((Request.status == "open", "answered"), else_=Request.status),
+        )
+    )
+    return bool(result.rowcount)
+
+
 def first_nudge_today(session: Session, user: str, day: str) -> bool:
     """True once per person and UTC day: whether a private nudge may be sent now."""
     statement = (

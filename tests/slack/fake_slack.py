@@ -42,6 +42,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failed: list[Call] = []  # calls answered with an injected 429/500
         self.uploads: dict[str, bytes] = {}
+        self.channels: list[dict[str, str]] = []  # what conversations.list answers: {id, name}
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -52,7 +53,9 @@ class FakeSlack:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/api/"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(  # a short poll: stop() returns at once
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> FakeSlack:
         self._thread.start()
@@ -142,7 +145,7 @@ class FakeSlack:
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "conversations.list":
-            return {"ok": True, "channels": [], "response_metadata": {"next_cursor": ""}}
+            return {"ok": True, "channels": self.channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": True}
 
 
