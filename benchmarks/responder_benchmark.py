@@ -331,7 +331,8 @@ def serve_baseline(model: str, database_url: str) -> None:
 
     from supportml.docs import Catalogue, DocIndex
     from supportml.model import load
-    from supportml.slack.app import WebPort, http_server, own_ids, web_client
+    from supportml.slack.app import WebPort, http_server, own_ids
+    from supportml.slack.client import web_client
     from supportml.slack.handlers import Responder, ResponderConfig
     from supportml.store import open_store
     from supportml.suggest import Suggester

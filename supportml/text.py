@@ -38,6 +38,11 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def escape(text: str) -> str:
+    """Slack's three control characters escaped, so text can never become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _link(match: re.Match[str]) -> str:
     url, label = match.group(1), match.group(2)
     if url.startswith("mailto:"):

@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import signal
+import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from supportml.cli._common import (
 )
 from supportml.cli.model import docs_option, load_docs, model_option, resolve_model
 from supportml.config import ConfigError, Settings
+
+CATCH_UP_SECONDS = 300
 
 
 def _required(name: str, why: str) -> str:
@@ -106,6 +110,14 @@ def _interrupt(*_: Any) -> None:
 )
 @click.option("--shadow", is_flag=True, help="Record requests and suggestions, post nothing.")
 @click.option("--slack-api-url", help="Web API base URL  [default: $SLACK_API_URL or Slack's]")
+@click.option(
+    "--catch-up-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="At start and every 5 minutes, reply to requests this recent that got no reply "
+    "(a Slack outage, a restart); 0 turns it off.",
+)
 @model_option
 @docs_option
 @database_option
@@ -120,6 +132,7 @@ def serve(
     channels: tuple[str, ...],
     shadow: bool,
     slack_api_url: str | None,
+    catch_up_minutes: int,
     model_ref: str | None,
     docs_ref: str | None,
     database_url: str | None,
@@ -141,11 +154,12 @@ def serve(
     from supportml.slack.app import (
         WebPort,
         build_app,
+        catch_up_every,
         http_server,
         own_ids,
         resolve_channels,
-        web_client,
     )
+    from supportml.slack.client import web_client
 
     _logging(verbose)
     settings = settings_of(ctx)
@@ -165,18 +179,24 @@ def serve(
         watched = resolve_channels(client, channels or settings.channels)
     responder = _responder(
         ctx, settings, model_ref, docs_ref, database_url,
-        channels=watched, shadow=shadow, workspace=team or "default",
+        channels=frozenset(watched), intake_channel=watched[0], shadow=shadow,
+        workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
     )  # fmt: skip
     responder.slack = WebPort(client)
     responder.own_ids = ids
     app = build_app(responder, client, secret)
+    stop = threading.Event()
+    catch_up_every(responder, CATCH_UP_SECONDS, stop)
     mode = "shadow mode, posting nothing" if shadow else "replying in threads"
     summary = f"model {responder.suggester.model_version}, {len(watched)} channel(s), {mode}"
     if not http_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         err.print(f"supportml serving over Socket Mode ({summary}); Ctrl-C stops")
-        SocketModeHandler(app, app_token).start()
+        try:
+            SocketModeHandler(app, app_token).start()
+        finally:
+            stop.set()
         return
     server = http_server(app, responder, host, port)
     bound = server.server_address[1]
@@ -188,6 +208,7 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         server.server_close()
         app.listener_runner.listener_executor.shutdown(wait=True)  # let in-flight events finish
         err.print("stopped")

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from supportml.errors import UserError
 from supportml.report.kpis import Report
 from supportml.report.render import HEADLINE, format_value
+from supportml.slack.client import web_client
+from supportml.text import escape
 
 # What to do about the errors people actually hit when posting (Slack's error codes).
 HINTS = {
@@ -32,27 +30,13 @@ class PostError(UserError):
 
 
 def slack_client(token: str | None, base_url: str | None = None) -> WebClient:
-    """A WebClient that also retries rate limits (after Retry-After) and Slack's 5xx answers.
-
-    slack_sdk's defaults retry connection errors only. ``base_url`` (GovSlack, a proxy, a test
-    stand-in) must end with '/', or slack_sdk joins it to the method name without one.
-    """
+    """The responder's WebClient (retries 429 and 5xx), or a PostError when there is no token."""
     if not token:
         raise PostError(
             "SLACK_BOT_TOKEN is not set: export the bot token (xoxb-…) of an app with the "
             "files:write scope to post the report"
         )
-    url = base_url or WebClient.BASE_URL
-    client = WebClient(token=token, base_url=url if url.endswith("/") else f"{url}/")
-    client.retry_handlers.extend(
-        [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=2)]
-    )
-    return client
-
-
-def _plain(text: str) -> str:
-    """Slack reads message text as mrkdwn: escape its three control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return web_client(token, base_url)
 
 
 def summary(report: Report) -> str:
@@ -62,7 +46,7 @@ def summary(report: Report) -> str:
         for metric in (report.metrics[key] for key in HEADLINE)
     )
     period = f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (end excluded)"
-    return _plain(f"{period}\n{values}")
+    return escape(f"{period}\n{values}")
 
 
 def post_report(client: WebClient, channel: str, report: Report, html: str) -> str:

@@ -22,10 +22,6 @@ from urllib.parse import urlsplit
 from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy import text as sql
 
 from supportml.errors import UserError
@@ -41,17 +37,6 @@ CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 
 class SlackSetupError(UserError):
     """Missing credentials, an unknown channel, a Slack that refuses the token: one line."""
-
-
-def web_client(token: str, base_url: str | None = None) -> WebClient:
-    """A WebClient that waits out 429s (Retry-After) and retries Slack's 5xx answers."""
-    if base_url and not base_url.endswith("/"):
-        base_url += "/"  # WebClient joins method names onto it
-    client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL)
-    client.retry_handlers.extend(
-        [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=2)]
-    )
-    return client
 
 
 @dataclass
@@ -85,13 +70,13 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def resolve_channels(client: WebClient, names: Iterable[str]) -> frozenset[str]:
-    """Channel ids for configured ids or names (names are looked up with conversations.list)."""
-    wanted = [name.lstrip("#") for name in names]
-    ids = {name for name in wanted if CHANNEL_ID.match(name)}
-    missing = [name for name in wanted if name not in ids]
+def resolve_channels(client: WebClient, names: Iterable[str]) -> tuple[str, ...]:
+    """Channel ids for configured ids or names, in the configured order (the first one is where
+    /support posts); names are looked up with conversations.list."""
+    wanted = list(dict.fromkeys(name.lstrip("#") for name in names))
+    missing = [name for name in wanted if not CHANNEL_ID.match(name)]
+    found: dict[str, str] = {}
     if missing:
-        found: dict[str, str] = {}
         for page in client.conversations_list(
             types="public_channel,private_channel", exclude_archived=True, limit=1000
         ):
@@ -101,10 +86,9 @@ def resolve_channels(client: WebClient, names: Iterable[str]) -> frozenset[str]:
             raise SlackSetupError(
                 f"support channel(s) not found or the app is not in them: {', '.join(unknown)}"
             )
-        ids.update(found[name] for name in missing)
-    if not ids:
+    if not wanted:
         raise SlackSetupError("no support channels: set SUPPORTML_CHANNELS or pass --channel")
-    return frozenset(ids)
+    return tuple(dict.fromkeys(found.get(name, name) for name in wanted))
 
 
 def own_ids(client: WebClient) -> tuple[frozenset[str], str | None]:
@@ -249,6 +233,27 @@ def http_server(app: App, responder: Responder, host: str, port: int) -> Threadi
 
     server.healthy = healthy
     return server
+
+
+def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
+    """Post missing replies now and then every ``seconds`` until ``stop`` is set."""
+
+    def loop() -> None:
+        while True:
+            try:
+                posted = responder.catch_up()
+                if posted:
+                    log.info(
+                        "caught up: posted %d missing repl%s", posted, "y" if posted == 1 else "ies"
+                    )
+            except Exception as exc:
+                log.error("catching up on missing replies failed: %s", describe(exc))
+            if stop.wait(seconds):
+                return
+
+    thread = threading.Thread(target=loop, name="supportml-catch-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve_in_thread(server: ThreadingHTTPServer, poll_interval: float = 0.05) -> threading.Thread:

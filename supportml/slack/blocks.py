@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportml.text import escape
+
 # action ids (one per kind of click) and the block id that carries the request id
 CONFIRM = "supportml_confirm"
 CHANGE_TOPIC = "supportml_topic"
@@ -29,11 +31,6 @@ TOPIC_BLOCK, TOPIC_INPUT = "topic", "topic_input"
 MAX_OPTIONS = 100  # static_select's limit
 MAX_OPTION_TEXT = 75
 MAX_SECTION_TEXT = 3000
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, so user text can never become a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clip(text: str, limit: int) -> str:

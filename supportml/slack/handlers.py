@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -39,6 +39,7 @@ from supportml.store.repository import (
     record_seen,
     record_suggestion,
     set_reply,
+    unanswered_requests,
 )
 from supportml.suggest import Suggester, Suggestion, in_holdout
 from supportml.text import DEFAULT_REDACTOR, Redactor, store_text, unescape
@@ -72,6 +73,7 @@ class ResponderConfig:
     holdout: float = 0.10
     shadow: bool = False  # record and suggest, post nothing
     intake_channel: str | None = None  # where /support posts; default: the first channel
+    catch_up: timedelta = timedelta(hours=1)  # how old a request may be to get a late reply
     workspace: str = "default"  # when a payload carries no team id
     redactor: Redactor = DEFAULT_REDACTOR
 
@@ -334,8 +336,27 @@ class Responder:
             return
         with transaction(self.engine) as session:
             first = first_nudge_today(session, user, self.now().date().isoformat())
-        if first:
+        if not first:
+            return
+        try:  # the reply is out; a nudge that fails (user not in channel) is not worth a retry
             self.slack.ephemeral(channel, user, blocks.NUDGE.format(channel=channel))
+        except Exception as exc:
+            log.warning("nudge not sent: %s", type(exc).__name__)
+
+    def catch_up(self) -> int:
+        """Post the replies that never went out: a Slack outage longer than the client's
+        retries, or a process stopped between storing a request and answering it.
+
+        Only live requests (not imported ones) in the watched channels, not deleted, created
+        within ``config.catch_up`` and with no reply claimed, so nothing is answered twice and
+        nothing old is answered late. Returns how many replies were posted.
+        """
+        if self.slack is None or self.config.shadow or not self.config.catch_up:
+            return 0
+        since = self.now() - self.config.catch_up
+        with transaction(self.engine) as session:
+            waiting = unanswered_requests(session, self.config.channels, since)
+        return sum(self._post_reply(request_id) for request_id in waiting)
 
     def _response(self, message: Message, workspace: str) -> Outcome:
         """A reply in a request's thread by someone else is its first response."""

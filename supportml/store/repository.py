@@ -184,6 +184,23 @@ def record_first_response(session: Session, request_id: int, user: str, when: da
     return bool(result.rowcount)
 
 
+def unanswered_requests(session: Session, channels: Iterable[str], since: datetime) -> list[int]:
+    """Ids of live requests (not imported, not deleted) in ``channels`` created since ``since``
+    whose reply was never posted nor claimed, oldest first."""
+    query = (
+        select(Request.id)
+        .where(
+            Request.channel.in_(list(channels)),
+            Request.reply_ts.is_(None),
+            Request.deleted.is_(False),
+            Request.import_run_id.is_(None),
+            Request.created_at >= since,
+        )
+        .order_by(Request.created_at)
+    )
+    return list(session.scalars(query))
+
+
 def first_nudge_today(session: Session, user: str, day: str) -> bool:
     """True once per person and UTC day: whether a private nudge may be sent now."""
     statement = (

@@ -24,7 +24,8 @@ import pytest
 from slack_bolt import App, BoltRequest
 
 from supportml.docs import Catalogue, DocEntry, DocIndex
-from supportml.slack.app import build_app, http_server, serve_in_thread, web_client
+from supportml.slack.app import build_app, http_server, serve_in_thread
+from supportml.slack.client import web_client
 from supportml.slack.handlers import Responder, ResponderConfig
 from supportml.store import open_store
 from supportml.suggest import Suggester

@@ -75,6 +75,11 @@ class FakeSlack:
         with self._lock:
             self._errors.setdefault(method, []).extend([error] * times)
 
+    def clear_failures(self) -> None:
+        """Answer normally again (an outage is over)."""
+        with self._lock:
+            self._failures.clear()
+
     def of(self, method: str) -> list[Call]:
         """Calls of one method, in arrival order."""
         with self._lock:

@@ -10,6 +10,7 @@ import pytest
 
 from supportml.slack import blocks
 from supportml.slack.blocks import Link, ReplyView
+from supportml.text import escape
 
 TOPICS = ("Access Request", "CI Error", "PR Review")
 SUGGESTED = ReplyView(
@@ -36,10 +37,10 @@ def context_of(content: list[dict[str, Any]]) -> list[str]:
 
 
 def test_escape_turns_slack_control_characters_into_entities():
-    assert blocks.escape("<@U123> & <!channel> <https://x|y>") == (
+    assert escape("<@U123> & <!channel> <https://x|y>") == (
         "&lt;@U123&gt; &amp; &lt;!channel&gt; &lt;https://x|y&gt;"
     )
-    assert blocks.escape("デプロイ 🚀 Привет") == "デプロイ 🚀 Привет"
+    assert escape("デプロイ 🚀 Привет") == "デプロイ 🚀 Привет"
 
 
 @pytest.mark.parametrize(

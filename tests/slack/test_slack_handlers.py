@@ -336,3 +336,33 @@ def test_nudge_at_most_once_a_day_per_person(harness):
     asked(harness, UNCLEAR)
     assert len(harness.slack.of("chat.postEphemeral")) == 3
     assert len(harness.slack.of("chat.postMessage")) == 5  # every request got its reply
+
+
+def test_catch_up_posts_replies_that_never_went_out_and_nothing_else(harness):
+    """Slack down for longer than the client retries: the request is kept without a reply and
+    the periodic catch-up answers it later, once; old, imported and deleted requests are left."""
+    from supportml.store import transaction
+    from supportml.store.repository import insert_new_requests, start_import
+
+    harness.slack.fail_next("chat.postMessage", 500, times=20)
+    event = message(CLEAR, ts=f"{int(harness.responder.now().timestamp()) - 60}.000777")
+    with pytest.raises(Exception, match="internal_error"):
+        harness.responder.handle_event(event, TEAM, "EvOUTAGE1")
+    assert request(harness.engine, event["ts"]).reply_ts is None
+    harness.slack.clear_failures()  # Slack is back
+    now = harness.responder.now()
+    base = {"workspace": TEAM, "channel": CHANNEL, "text": "deploy failed", "source": "message"}
+    with transaction(harness.engine) as session:
+        run = start_import(session, "slack-export", "export.zip")
+        insert_new_requests(session, [
+            {**base, "ts": "1700000000.000001", "created_at": now - timedelta(hours=3)},
+            {**base, "ts": "1700000000.000002", "created_at": now, "deleted": True},
+            {**base, "ts": "1700000000.000003", "created_at": now, "import_run_id": run},
+        ])  # fmt: skip
+    assert harness.responder.catch_up() == 1
+    (reply,) = harness.slack.of("chat.postMessage")
+    assert reply.body["thread_ts"] == event["ts"]
+    assert request(harness.engine, event["ts"]).reply_ts not in (None, "pending")
+    assert harness.responder.catch_up() == 0
+    assert handle(harness, event, "EvOUTAGE1") == "duplicate: already replied"
+    assert len(harness.slack.of("chat.postMessage")) == 1
