@@ -151,10 +151,15 @@ def serve(
       supportml serve --http --port 3000 --channel C0123ABCD --shadow
       SLACK_API_URL=https://slack-gov.com/api/ supportml serve --http
     """
+    from slack_sdk.errors import SlackApiError
+
     from supportml.slack.app import (
+        EVENTS_PATH,
+        SlackSetupError,
         WebPort,
         build_app,
         catch_up_every,
+        describe,
         http_server,
         own_ids,
         resolve_channels,
@@ -189,27 +194,30 @@ def serve(
     catch_up_every(responder, CATCH_UP_SECONDS, stop)
     mode = "shadow mode, posting nothing" if shadow else "replying in threads"
     summary = f"model {responder.suggester.model_version}, {len(watched)} channel(s), {mode}"
-    if not http_mode:
+    signal.signal(signal.SIGTERM, _interrupt)
+    if http_mode:
+        server = http_server(app, responder, host, port)
+        bound = server.server_address[1]
+        err.print(
+            f"supportml serving on http://{host}:{bound}{EVENTS_PATH} ({summary}); Ctrl-C stops"
+        )
+        click.echo(json.dumps({"listening": f"http://{host}:{bound}"}))
+        run, close = server.serve_forever, server.server_close
+    else:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        handler = SocketModeHandler(app, app_token)
         err.print(f"supportml serving over Socket Mode ({summary}); Ctrl-C stops")
-        try:
-            SocketModeHandler(app, app_token).start()
-        finally:
-            stop.set()
-        return
-    server = http_server(app, responder, host, port)
-    bound = server.server_address[1]
-    signal.signal(signal.SIGTERM, _interrupt)
-    err.print(f"supportml serving on http://{host}:{bound}/slack/events ({summary}); Ctrl-C stops")
-    click.echo(json.dumps({"listening": f"http://{host}:{bound}"}), err=False)
+        run, close = handler.start, handler.close
     try:
-        server.serve_forever()
+        run()
     except KeyboardInterrupt:
         pass
+    except SlackApiError as exc:  # apps.connections.open refused the app-level token
+        raise SlackSetupError(f"Slack refused SLACK_APP_TOKEN ({describe(exc)})") from None
     finally:
         stop.set()
-        server.server_close()
+        close()
         app.listener_runner.listener_executor.shutdown(wait=True)  # let in-flight events finish
         err.print("stopped")
 

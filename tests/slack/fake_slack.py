@@ -43,6 +43,7 @@ class FakeSlack:
         self.failed: list[Call] = []  # calls answered with an injected 429/500
         self.uploads: dict[str, bytes] = {}
         self.channels: list[dict[str, str]] = []  # what conversations.list answers: {id, name}
+        self.socket_url = ""  # what apps.connections.open answers (a local WebSocket server)
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._errors: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -149,6 +150,8 @@ class FakeSlack:
             files = body.get("files")
             files = json.loads(files) if isinstance(files, str) else files or []
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
         if method == "conversations.list":
             return {"ok": True, "channels": self.channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": True}
