@@ -53,6 +53,8 @@ def cli() -> None:
       supportml train --data datasets/sample_requests.csv
       supportml predict "my deploy to staging failed with exit code 137"
       supportml import slack-export export.zip --channel platform-support
+      supportml report --format html --out reports/report.html
+      supportml serve --channel platform-support      (needs the Slack app: see README)
     """
 
 

@@ -14,7 +14,7 @@ from supportml.docs import Catalogue, index_tree, page_files
 
 @click.group()
 def docs() -> None:
-    """Documentation catalogue: `predict` (and later the Slack responder) link to its pages."""
+    """Documentation catalogue: `predict`, `serve` and `replay` link to its pages."""
 
 
 @docs.command("index")
