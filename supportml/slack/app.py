@@ -236,11 +236,13 @@ def http_server(app: App, responder: Responder, host: str, port: int) -> Threadi
 
 
 def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
-    """Post missing replies now and then every ``seconds`` until ``stop`` is set."""
+    """Post missing replies (and forget event ids older than a week) now and then every
+    ``seconds`` until ``stop`` is set."""
 
     def loop() -> None:
         while True:
             try:
+                responder.forget_old_events()
                 posted = responder.catch_up()
                 if posted:
                     log.info(

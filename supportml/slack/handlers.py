@@ -34,6 +34,7 @@ from supportml.store.repository import (
     is_event_processed,
     log_feedback,
     mark_event_processed,
+    prune_events,
     record_doc_feedback,
     record_first_response,
     record_seen,
@@ -239,7 +240,7 @@ class Responder:
             outcome = self._message(event, workspace)
         if event_id:
             with transaction(self.engine) as session:
-                mark_event_processed(session, event_id)
+                mark_event_processed(session, event_id, self.now())
         return outcome
 
     def _message(self, event: Mapping[str, Any], workspace: str) -> Outcome:
@@ -342,6 +343,12 @@ class Responder:
             self.slack.ephemeral(channel, user, blocks.NUDGE.format(channel=channel))
         except Exception as exc:
             log.warning("nudge not sent: %s", type(exc).__name__)
+
+    def forget_old_events(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Drop remembered event ids older than ``older_than``: Slack retries for minutes, so a
+        week is plenty, and the table stays small without a separate `db prune-events` job."""
+        with transaction(self.engine) as session:
+            return prune_events(session, self.now() - older_than)
 
     def catch_up(self) -> int:
         """Post the replies that never went out: a Slack outage longer than the client's

@@ -366,3 +366,15 @@ def test_catch_up_posts_replies_that_never_went_out_and_nothing_else(harness):
     assert harness.responder.catch_up() == 0
     assert handle(harness, event, "EvOUTAGE1") == "duplicate: already replied"
     assert len(harness.slack.of("chat.postMessage")) == 1
+
+
+def test_event_ids_older_than_a_week_are_forgotten(harness):
+    from supportml.store.models import ProcessedEvent
+    from tests.slack.stored import rows
+
+    handle(harness, message(CLEAR), "EvOLD")
+    today = harness.responder.now()
+    harness.responder.now = lambda: today + timedelta(days=8)
+    handle(harness, message(CLEAR), "EvNEW")
+    assert harness.responder.forget_old_events() == 1
+    assert [e.event_id for e in rows(harness.engine, ProcessedEvent)] == ["EvNEW"]
