@@ -45,6 +45,8 @@ def _responder(
     model_ref: str | None,
     docs_ref: str | None,
     database_url: str | None,
+    slack: Any = None,
+    own_ids: frozenset[str] = frozenset(),
     **config: Any,
 ) -> Any:
     from supportml.slack.handlers import Responder, ResponderConfig
@@ -64,6 +66,8 @@ def _responder(
             redactor=Redactor.configure(off=settings.redact_off, extra=settings.redact_extra),
             **config,
         ),
+        slack=slack,
+        own_ids=own_ids,
     )
 
 
@@ -183,12 +187,10 @@ def serve(
         ids, team = own_ids(client)
         watched = resolve_channels(client, channels or settings.channels)
     responder = _responder(
-        ctx, settings, model_ref, docs_ref, database_url,
+        ctx, settings, model_ref, docs_ref, database_url, slack=WebPort(client), own_ids=ids,
         channels=frozenset(watched), intake_channel=watched[0], shadow=shadow,
         workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
     )  # fmt: skip
-    responder.slack = WebPort(client)
-    responder.own_ids = ids
     app = build_app(responder, client, secret)
     stop = threading.Event()
     catch_up_every(responder, CATCH_UP_SECONDS, stop)

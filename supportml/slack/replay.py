@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
@@ -113,8 +113,6 @@ def replay(
 
 
 def count(responder: Responder, since: datetime | None, until: datetime | None) -> int:
-    from sqlalchemy import func
-
     with transaction(responder.engine) as session:
         return int(session.scalar(select(func.count()).where(*_where(since, until))) or 0)
 

@@ -24,7 +24,7 @@ import pytest
 from slack_bolt import App, BoltRequest
 
 from supportml.docs import Catalogue, DocEntry, DocIndex
-from supportml.slack.app import build_app, http_server, serve_in_thread
+from supportml.slack.app import WebPort, build_app, http_server, serve_in_thread
 from supportml.slack.client import web_client
 from supportml.slack.handlers import Responder, ResponderConfig
 from supportml.store import open_store
@@ -170,7 +170,7 @@ def make_harness(
     settings = {"channels": frozenset({CHANNEL}), "staff": frozenset({STAFF}), "holdout": 0.0}
     responder = Responder(
         engine, suggester, ResponderConfig(**{**settings, **config}),
-        slack=None if config.get("shadow") else _port(client),
+        slack=None if config.get("shadow") else WebPort(client),
         own_ids=frozenset({BOT_USER, BOT_ID}),
     )  # fmt: skip
     executor = TrackingExecutor()
@@ -182,12 +182,6 @@ def make_harness(
         engine, executor,
     )  # fmt: skip
     return harness, server
-
-
-def _port(client: Any) -> Any:
-    from supportml.slack.app import WebPort
-
-    return WebPort(client)
 
 
 @pytest.fixture
