@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import shutil
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import joblib
 import numpy as np
@@ -34,7 +37,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from supportml.errors import UserError
 
 CARD_FORMAT = 1
-PIPELINE_FILE = "pipeline.joblib"
+PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
+# overwrites a file that a reader may be opening
 CARD_FILE = "model_card.json"
 SOLVERS = ("sag", "saga", "lbfgs", "newton-cg")
 WORD_TOKENS = r"(?u)\b\w+\b"  # keep one-character tokens: "2fa", "v2", "a11y" split into them
@@ -408,7 +412,7 @@ class ModelCard:
     data_hash: str
     n_train: int
     sha256: str = ""
-    artifact: str = PIPELINE_FILE
+    artifact: str = ""  # the pipeline's file name next to the card; set by save()
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sklearn_version: str = sklearn.__version__
     python_version: str = platform.python_version()
@@ -421,24 +425,96 @@ class ModelCard:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+        return _sha256_handle(handle)
+
+
+def _sha256_handle(handle: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
 def save(classifier: TopicClassifier, card: ModelCard, directory: str | Path) -> ModelCard:
-    """Write pipeline.joblib and model_card.json (with the artifact's sha256) into ``directory``."""
+    """Write the pipeline and model_card.json (with the artifact's sha256) into ``directory``.
+
+    Safe for a reader polling the directory (a responder watching for new models): the pipeline
+    goes to a new content-addressed file and the card is swapped in with one rename, so a reader
+    sees the whole old model or the whole new one. Older pipelines are deleted afterwards, except
+    the one the previous card named, which a reader that has just read that card may still open.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    artifact = directory / card.artifact
-    tmp = artifact.with_suffix(".tmp")
-    joblib.dump(classifier.pipeline, tmp)
-    card.sha256 = sha256_file(tmp)
-    tmp.replace(artifact)
-    (directory / CARD_FILE).write_text(json.dumps(asdict(card), indent=2) + "\n")
+    tmp = _temp_file(directory, ".joblib")
+    try:
+        joblib.dump(classifier.pipeline, tmp)
+        card.sha256 = sha256_file(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _install(tmp, card, directory)
     return card
+
+
+def publish(source: str | Path, directory: str | Path) -> ModelCard:
+    """Copy the model exported in ``source`` into ``directory`` the way ``save`` writes one (a
+    responder may be watching ``directory``); a copy that does not match the card's sha256 is
+    not published."""
+    card = read_card(source)
+    path = Path(source)
+    artifact = (path.parent if path.suffix == ".json" else path) / card.artifact
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_file(directory, ".joblib")
+    try:
+        try:
+            shutil.copyfile(artifact, tmp)
+        except (FileNotFoundError, IsADirectoryError):
+            raise ModelError(f"{artifact}: model artifact missing") from None
+        if sha256_file(tmp) != card.sha256:
+            raise ModelError(
+                f"{artifact}: sha256 does not match the model card's; not published to {directory}"
+            )
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _install(tmp, card, directory)
+    return card
+
+
+def _install(pipeline: Path, card: ModelCard, directory: Path) -> None:
+    """Move a written ``pipeline`` (whose sha256 is in ``card``) to its content-addressed name,
+    swap the card in with one rename, then prune pipelines no card or reader needs."""
+    previous = _card_artifact(directory / CARD_FILE)
+    card.artifact = f"{PIPELINE_PREFIX}{card.version}.joblib"
+    tmp = pipeline
+    try:
+        tmp.replace(directory / card.artifact)
+        tmp = _temp_file(directory, ".json")
+        tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")
+        os.replace(tmp, directory / CARD_FILE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for old in directory.glob("pipeline*.joblib"):  # also the single pipeline.joblib of old
+        if old.name not in (card.artifact, previous):
+            old.unlink(missing_ok=True)
+
+
+def _temp_file(directory: Path, suffix: str) -> Path:
+    """A unique name in ``directory`` (two trainings may export at once); created by the writer,
+    so the file gets the usual permissions, not mkstemp's owner-only ones."""
+    return directory / f".tmp-{uuid.uuid4().hex}{suffix}"
+
+
+def _card_artifact(card_path: Path) -> str | None:
+    """The pipeline file a card names (None when there is no readable card)."""
+    try:
+        artifact = json.loads(card_path.read_text()).get("artifact")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return artifact if isinstance(artifact, str) else None
 
 
 def read_card(directory: str | Path) -> ModelCard:
@@ -462,15 +538,28 @@ def read_card(directory: str | Path) -> ModelCard:
 def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     """Load an exported model, refusing one whose checksum or scikit-learn version does not match.
 
-    joblib runs code while loading, so the checksum is verified before a byte is unpickled.
+    joblib runs code while loading, so the checksum is verified before a byte is unpickled, on
+    the very file handle that is then unpickled. A card that names a pipeline which is gone is
+    read again: a new model may have been published (and the old pipeline pruned) meanwhile.
     """
-    card = read_card(directory)
     path = Path(directory)
     root = path.parent if path.suffix == ".json" else path
-    artifact = root / card.artifact
-    if not artifact.is_file():
-        raise ModelError(f"{artifact}: model artifact missing")
-    actual = sha256_file(artifact)
+    for _ in range(3):
+        card = read_card(directory)
+        artifact = root / card.artifact
+        try:
+            handle = artifact.open("rb")
+        except (FileNotFoundError, IsADirectoryError):  # a card without artifact names the dir
+            if read_card(directory).artifact == card.artifact:
+                raise ModelError(f"{artifact}: model artifact missing") from None
+            continue
+        with handle:
+            return _load_verified(handle, artifact, card), card
+    raise ModelError(f"{root}: the model changed three times while loading it; try again")
+
+
+def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicClassifier:
+    actual = _sha256_handle(handle)
     if actual != card.sha256:
         raise ModelError(
             f"{artifact}: sha256 {actual[:12]}… does not match the model card's "
@@ -481,13 +570,14 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
             f"{artifact}: trained with scikit-learn {card.sklearn_version}, this environment has "
             f"{sklearn.__version__}; retrain the model (pickles do not cross minor versions)"
         )
-    pipeline = joblib.load(artifact)
+    handle.seek(0)
+    pipeline = joblib.load(handle)
     classifier = TopicClassifier(
         pipeline, card.temperature, int(card.params.get("max_chars", 4000))
     )
     if classifier.labels != card.labels:
         raise ModelError(f"{artifact}: labels differ from the model card's; refusing to load it")
-    return classifier, card
+    return classifier
 
 
 def _minor(version: str) -> tuple[str, ...]:

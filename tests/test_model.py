@@ -1,4 +1,6 @@
+import copy
 import json
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -106,22 +108,23 @@ def test_export_round_trip(trained, tmp_path):
 
 def _copy_model(src, dst):
     dst.mkdir()
-    for name in ("pipeline.joblib", "model_card.json"):
+    artifact = read_card(src).artifact
+    for name in (artifact, "model_card.json"):
         (dst / name).write_bytes((src / name).read_bytes())
-    return dst
+    return dst, dst / artifact
 
 
 def test_tampered_artifact_is_refused(trained, tmp_path):
-    model = _copy_model(trained.model_dir, tmp_path / "m")
-    data = bytearray((model / "pipeline.joblib").read_bytes())
+    model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
+    data = bytearray(artifact.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (model / "pipeline.joblib").write_bytes(bytes(data))
+    artifact.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="does not match the model card's.*refusing to load"):
         load(model)
 
 
 def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
-    model = _copy_model(trained.model_dir, tmp_path / "m")
+    model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
     card = json.loads((model / "model_card.json").read_text())
     (model / "model_card.json").write_text(json.dumps({**card, "sklearn_version": "0.24.2"}))
     with pytest.raises(ModelError, match="trained with scikit-learn 0.24.2.*retrain"):
@@ -135,7 +138,7 @@ def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
     with pytest.raises(ModelError, match="no model card"):
         load(tmp_path / "nowhere")
     (model / "model_card.json").write_text(json.dumps(card))
-    (model / "pipeline.joblib").unlink()
+    artifact.unlink()
     with pytest.raises(ModelError, match="model artifact missing"):
         load(model)
 
@@ -144,7 +147,87 @@ def test_save_writes_checksum_of_what_is_on_disk(trained, tmp_path):
     from supportml.model import sha256_file
 
     card = save(trained.classifier, replace(trained.card), tmp_path / "again")
-    assert card.sha256 == sha256_file(tmp_path / "again" / "pipeline.joblib")
+    assert card.artifact == f"pipeline-{card.version}.joblib"
+    assert card.sha256 == sha256_file(tmp_path / "again" / card.artifact)
+    assert (read_card(tmp_path / "again").artifact, read_card(tmp_path / "again").sha256) == (
+        card.artifact,
+        card.sha256,
+    )
+
+
+def test_publish_copies_an_export_verified(trained, tmp_path):
+    from supportml.model import publish
+
+    card = publish(trained.model_dir, tmp_path / "live")
+    assert card.sha256 == trained.card.sha256 and load(tmp_path / "live")[1].sha256 == card.sha256
+    source, artifact = _copy_model(trained.model_dir, tmp_path / "bad")
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact.write_bytes(bytes(data))
+    before = sorted(p.name for p in (tmp_path / "live").iterdir())
+    with pytest.raises(ModelError, match="does not match the model card's; not published"):
+        publish(source, tmp_path / "live")
+    assert sorted(p.name for p in (tmp_path / "live").iterdir()) == before  # nothing left behind
+    artifact.unlink()
+    with pytest.raises(ModelError, match="model artifact missing"):
+        publish(source, tmp_path / "live")
+
+
+def _variants(trained, n):
+    """n models that differ in their pipeline bytes and in their card (temperature i + 1)."""
+    models = []
+    for i in range(n):
+        pipeline = copy.deepcopy(trained.classifier.pipeline)
+        pipeline.named_steps["clf"].intercept_ = pipeline.named_steps["clf"].intercept_ + i
+        models.append((TopicClassifier(pipeline), replace(trained.card, temperature=i + 1.0)))
+    return models
+
+
+def test_save_keeps_the_current_and_previous_pipeline_only(trained, tmp_path):
+    (tmp_path / "pipeline.joblib").write_bytes(b"an export from before content-addressed names")
+    cards = [save(clf, card, tmp_path) for clf, card in _variants(trained, 3)]
+    assert len({card.artifact for card in cards}) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cards[1].artifact, cards[2].artifact, "model_card.json"]
+    )
+    assert load(tmp_path)[1].sha256 == cards[2].sha256
+
+
+def test_a_reader_never_sees_half_a_published_model(trained, tmp_path):
+    """A responder polling the directory while training publishes into it: every load gets a
+    card and the pipeline it names, never an error, never one model's card with another's
+    pipeline (the temperature and the intercepts tell the variants apart)."""
+    variants = _variants(trained, 3)
+    save(*variants[0], tmp_path)
+    intercepts = [clf.pipeline.named_steps["clf"].intercept_ for clf, _ in variants]
+    done, problems, seen = threading.Event(), [], set()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                clf, card = load(tmp_path)
+            except Exception as exc:  # any error at all is a failure
+                problems.append(repr(exc))
+                continue
+            i = int(card.temperature) - 1
+            seen.add(i)
+            if not np.array_equal(clf.pipeline.named_steps["clf"].intercept_, intercepts[i]):
+                problems.append(f"card of model {i} with another model's pipeline")
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for n in range(30):
+            save(*variants[(n + 1) % 3], tmp_path)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert problems == []
+    assert seen == {0, 1, 2}
+    assert len(list(tmp_path.glob("pipeline*.joblib"))) == 2
+    assert not list(tmp_path.glob(".tmp-*"))
 
 
 def test_fit_calibrated_refits_on_all_rows(tiny_csv, fast_params):

@@ -14,7 +14,7 @@ def test_train_exports_a_card_with_honest_metrics(trained):
     assert evaluation.n == len(trained.split.test)
     assert 0 <= card.threshold <= 1 and card.target_precision == 0.9
     assert card.n_train == len(trained.split.train)
-    assert (trained.model_dir / "pipeline.joblib").is_file()
+    assert (trained.model_dir / f"pipeline-{card.version}.joblib").is_file()
 
 
 def test_test_rows_are_never_trained_on(trained):
