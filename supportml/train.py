@@ -96,9 +96,14 @@ def train(
     *,
     target_precision: float = 0.90,
     cv: int | None = None,
+    parts: Split | None = None,
     stage: Stage = _quiet,
 ) -> TrainResult:
-    """Train, evaluate on untouched test rows, and export the model with its card."""
+    """Train, evaluate on untouched test rows, and export the model with its card.
+
+    ``parts`` fixes which rows train, calibrate and test (`train --from-store` tests on the
+    newest weeks); by default a stratified random split.
+    """
     texts, labels = dataset.texts, [str(label) for label in dataset.labels]
     if cv is not None:
         smallest = min(Counter(labels).items(), key=lambda item: (item[1], item[0]))
@@ -107,7 +112,7 @@ def train(
                 f"{dataset.source}: --cv {cv} needs 2 to {smallest[1]} folds: topic "
                 f"{smallest[0]!r} has {smallest[1]} examples"
             )
-    parts = split(labels, seed=params.seed)
+    parts = parts if parts is not None else split(labels, seed=params.seed)
     classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
