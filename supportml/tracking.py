@@ -1,31 +1,48 @@
 """MLflow tracking and registry: the only module that imports mlflow (about 3 s to import).
 
 A training run logs its parameters, a hash of its data, every metric, the per-class report, the
-confusion matrix and the pipeline itself, registers it as ``supportml-topic`` and moves the
-``champion`` alias only when the new model is at least as good on the same test rows.
+confusion matrix, the champion/challenger decision (made by the caller, see promotion.py) and the
+model twice: as an MLflow sklearn model, for MLflow's own tools, and as supportml's checksummed
+export under ``supportml_model/``. It is registered as ``supportml-topic`` with its sha256 as a
+version tag, and the ``champion`` alias moves to it only when the decision says so.
+
+supportml loads registry models from that export, never with mlflow.sklearn.load_model: pickles
+run code while loading, so the bytes are checked first against the card, and the card against
+the registry's tag, which someone who can only write to the artifact store cannot change.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import mlflow
 import numpy as np
 from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.data import Dataset
-from supportml.evaluate import evaluate, plot_confusion
-from supportml.model import ModelCard, ModelError, TopicClassifier
+from supportml.errors import UserError
+from supportml.evaluate import plot_confusion
+from supportml.model import CARD_FILE, ModelCard, ModelError, TopicClassifier, load, read_card
+from supportml.promotion import Decision
 from supportml.train import TrainResult
 
+log = logging.getLogger(__name__)
 
-class TrackingError(RuntimeError):
+MODEL_DIR = "supportml_model"  # run artifacts: the export (card + pipeline) that supportml loads
+VERSION_TAG = "supportml.version"  # ModelCard.version, what the responder compares
+SHA256_TAG = "supportml.sha256"  # the artifact's sha256, on the run and on the registry version
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+
+
+class TrackingError(UserError):
     """MLflow could not be reached or refused the run; one line for the user."""
 
 
@@ -38,12 +55,30 @@ class TrackedRun:
     reason: str
 
 
-def _client(settings: Settings) -> MlflowClient:
+@dataclass(frozen=True)
+class Champion:
+    """The registry's model in service, loaded verified."""
+
+    version: str  # registry version number
+    classifier: TopicClassifier
+    card: ModelCard
+
+
+def _client(settings: Settings | None) -> MlflowClient:
     # MLflow narrates table creation and registration at INFO; our own progress lines say it
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    if settings.tracking_uri:
+    if settings is not None and settings.tracking_uri:
         mlflow.set_tracking_uri(settings.tracking_uri)
     return MlflowClient()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(getattr(err, "message", err)).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _tracking_error(err: MlflowException) -> TrackingError:
+    return TrackingError(f"MLflow at {mlflow.get_tracking_uri()}: {_first_line(err)}")
 
 
 def ui_command() -> str:
@@ -51,41 +86,194 @@ def ui_command() -> str:
     return f"mlflow ui --backend-store-uri {mlflow.get_tracking_uri()}"
 
 
-def _champion_score(
-    client: MlflowClient, settings: Settings, result: TrainResult, dataset: Dataset
-) -> tuple[str, float] | None:
-    """(version, macro-F1) of the current champion on this run's test rows, or None."""
-    try:
-        current = client.get_model_version_by_alias(settings.registered_model, CHAMPION_ALIAS)
-    except MlflowException:
-        return None
-    classifier, _ = load_model(f"models:/{settings.registered_model}/{current.version}")
-    texts = [dataset.texts[i] for i in result.split.test]
-    truth = [str(dataset.labels[i]) for i in result.split.test]
-    predicted, _ = classifier.predict(texts)
-    return str(current.version), evaluate(truth, predicted).macro_f1
+# -- registry lookups ------------------------------------------------------------------------
+def _version_ref(uri: str) -> tuple[str, str, bool]:
+    """(name, alias or version, is_alias) of ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``."""
+    rest = uri.removeprefix("models:/") if uri.startswith("models:/") else ""
+    if "@" in rest:
+        name, _, alias = rest.partition("@")
+        if name and alias and "/" not in alias:
+            return name, alias, True
+    else:
+        name, _, version = rest.rpartition("/")
+        if name and version.isdigit():
+            return name, version, False
+    raise ModelError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
 
 
-def log_training(
-    result: TrainResult, dataset: Dataset, settings: Settings, promote: bool = False
-) -> TrackedRun:
-    """Log one training run, register its model and decide whether it becomes champion."""
+def _resolve(client: MlflowClient, uri: str) -> ModelVersion:
+    """The registry version a models:/ URI names now.
+
+    ModelError when there is no such model, alias or version (nothing published); any other
+    MlflowException (store unreachable, refused) is left to the caller.
+    """
+    name, ref, is_alias = _version_ref(uri)
     try:
-        return _log_training(result, dataset, settings, promote)
+        if is_alias:
+            version = client.get_registered_model(name).aliases.get(ref)
+            if version is None:
+                raise ModelError(f"{uri}: registered model {name!r} has no alias @{ref}")
+            ref = str(version)
+        return client.get_model_version(name, ref)
     except MlflowException as err:
-        first = str(err.message).splitlines()[0]
-        raise TrackingError(f"MLflow at {mlflow.get_tracking_uri()}: {first}") from None
+        if err.error_code != NOT_FOUND:
+            raise
+        raise ModelError(f"{uri}: {_first_line(err)}") from None
+
+
+def _load_version(
+    client: MlflowClient, version: ModelVersion, uri: str
+) -> tuple[TopicClassifier, ModelCard]:
+    expected = (version.tags or {}).get(SHA256_TAG)
+    if not version.run_id or not expected:
+        raise ModelError(
+            f"{uri}: version {version.version} has no {SHA256_TAG} tag "
+            "(registered by an older supportml); retrain"
+        )
+    return _load_run(client, version.run_id, expected, uri)
+
+
+def _load_run(
+    client: MlflowClient, run_id: str, expected: str, uri: str
+) -> tuple[TopicClassifier, ModelCard]:
+    """The run's exported model, refused unless its card carries the registry's sha256 (checked
+    before model.load, which checks the pipeline's bytes against the card before unpickling)."""
+    if not client.list_artifacts(run_id, MODEL_DIR):
+        raise ModelError(
+            f"{uri}: run {run_id} has no {MODEL_DIR}/ artifacts "
+            "(registered by an older supportml); retrain"
+        )
+    with tempfile.TemporaryDirectory(prefix="supportml-registry-") as tmp:
+        local = client.download_artifacts(run_id, MODEL_DIR, tmp)
+        try:
+            card = read_card(local)
+            if card.sha256 != expected:
+                raise ModelError(
+                    f"{uri}: the model card's sha256 {card.sha256[:12]}… differs from the "
+                    f"{expected[:12]}… MLflow recorded when it was logged; refusing to load it"
+                )
+            return load(local)
+        except ModelError as err:  # name the URI, not the temporary download
+            raise ModelError(str(err).replace(str(Path(local)), uri)) from None
+
+
+def champion(settings: Settings) -> Champion | None:
+    """The model behind ``@champion``, loaded verified; None when nothing was promoted yet.
+
+    Raises TrackingError when MLflow cannot be asked, ModelError when the champion cannot be
+    trusted or loaded.
+    """
+    try:
+        client = _client(settings)
+        try:
+            version = _resolve(client, f"models:/{settings.registered_model}@{CHAMPION_ALIAS}")
+        except ModelError:
+            return None
+        uri = f"models:/{version.name}/{version.version}"
+        classifier, card = _load_version(client, version, uri)
+    except MlflowException as err:
+        raise _tracking_error(err) from None
+    return Champion(str(version.version), classifier, card)
+
+
+def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassifier, ModelCard]:
+    """Load a registered model (``models:/supportml-topic@champion``, ``models:/name/3``) or a
+    run's (``runs:/<run_id>``), verified against the sha256 recorded when it was logged."""
+    try:
+        client = _client(settings)
+        if uri.startswith("runs:/"):
+            run_id = uri.removeprefix("runs:/").strip("/").split("/")[0]
+            expected = client.get_run(run_id).data.tags.get(SHA256_TAG)
+            if not expected:
+                raise ModelError(
+                    f"{uri}: run has no {SHA256_TAG} tag (logged by an older supportml); retrain"
+                )
+            return _load_run(client, run_id, expected, uri)
+        return _load_version(client, _resolve(client, uri), uri)
+    except MlflowException as err:
+        raise ModelError(f"{uri}: {_first_line(err)}") from None
+
+
+class RegistrySource:
+    """A registry alias or version as the responder's model source (reload.ModelSource).
+
+    ``published`` is polled for weeks: a registry that is down is a warning (once per distinct
+    problem), never an exception, and the responder keeps the model it has.
+    """
+
+    def __init__(self, uri: str, settings: Settings):
+        _version_ref(uri)  # a malformed URI fails at start-up, not at every poll
+        self.description = uri
+        self.settings = settings
+        self._problem: str | None = None
+
+    def published(self) -> str | None:
+        """The card version (``supportml.version`` tag) the URI names now, or None."""
+        try:
+            version = _resolve(_client(self.settings), self.description)
+        except ModelError:
+            return None  # no such model or alias yet
+        except Exception as exc:  # whatever the store raises (MLflow, SQL, network): not fatal
+            self._warn(f"cannot reach MLflow at {mlflow.get_tracking_uri()}: {_first_line(exc)}")
+            return None
+        published = (version.tags or {}).get(VERSION_TAG)
+        if published is None:
+            self._warn(
+                f"version {version.version} has no {VERSION_TAG} tag "
+                "(registered by an older supportml); retrain"
+            )
+            return None
+        self._problem = None
+        return published
+
+    def load(self) -> tuple[TopicClassifier, ModelCard]:
+        """The version the URI names now, resolved once and then loaded by its number: one
+        registered version, whole, even if the alias moves meanwhile."""
+        try:
+            version = _resolve(_client(self.settings), self.description)
+        except MlflowException as err:
+            raise ModelError(f"{self.description}: {_first_line(err)}") from None
+        return load_model(f"models:/{version.name}/{version.version}", self.settings)
+
+    def _warn(self, problem: str) -> None:
+        if problem != self._problem:
+            self._problem = problem
+            log.warning("%s: %s", self.description, problem)
+
+
+# -- logging a run ---------------------------------------------------------------------------
+def log_training(
+    result: TrainResult,
+    dataset: Dataset,
+    settings: Settings,
+    decision: Decision,
+    extra_params: Mapping[str, object] | None = None,
+) -> TrackedRun:
+    """Log one training run with the caller's champion/challenger decision, register its model
+    and move ``@champion`` to it when the decision promotes it."""
+    try:
+        return _log_training(result, dataset, settings, decision, extra_params or {})
+    except MlflowException as err:
+        raise _tracking_error(err) from None
 
 
 def _log_training(
-    result: TrainResult, dataset: Dataset, settings: Settings, promote: bool
+    result: TrainResult,
+    dataset: Dataset,
+    settings: Settings,
+    decision: Decision,
+    extra_params: Mapping[str, object],
 ) -> TrackedRun:
     client = _client(settings)
     mlflow.set_experiment(settings.experiment)
     card = result.card
     with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tags(
-            {"supportml.data_source": dataset.source, "supportml.version": card.version}
+            {
+                "supportml.data_source": dataset.source,
+                VERSION_TAG: card.version,
+                SHA256_TAG: card.sha256,
+            }
         )
         mlflow.log_params(
             {
@@ -95,16 +283,22 @@ def _log_training(
                 "n_train": card.n_train,
                 "n_topics": len(card.labels),
                 "target_precision": card.target_precision,
+                **{k: str(v) for k, v in extra_params.items()},
             }
         )
-        mlflow.log_metrics(result.metrics())
+        mlflow.log_metrics({**result.metrics(), **decision.metrics()})
         mlflow.log_dict(
             {"labels": result.evaluation.labels, "per_class": result.evaluation.report()},
             "per_class_report.json",
         )
+        mlflow.log_dict(decision.to_dict(), "promotion.json")
         mlflow.log_artifact(
             str(plot_confusion(result.evaluation, Path(tmp) / "confusion_matrix.png"))
         )
+        # the card and the pipeline it names, not the whole directory: an export directory
+        # may still hold the previous pipeline for readers that are loading it
+        for name in (CARD_FILE, card.artifact):
+            mlflow.log_artifact(str(Path(result.model_dir) / name), artifact_path=MODEL_DIR)
         examples = [dataset.texts[i] for i in result.split.test[:3]]
         signature = infer_signature(
             np.array(examples, dtype=object), np.array(result.classifier.pipeline.predict(examples))
@@ -114,57 +308,27 @@ def _log_training(
             name="model",
             signature=signature,
             input_example=examples,
-            registered_model_name=settings.registered_model,
             metadata={"model_card": asdict(card)},
+            # the pipeline is plain scikit-learn: naming its requirements spares MLflow a
+            # subprocess that imports the model to infer them (about 10 s a run)
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
         )
-        version = str(info.registered_model_version)
-        champion = _champion_score(client, settings, result, dataset)
-        if champion is None:
-            promoted, reason = True, "no champion yet"
-        elif promote:
-            promoted, reason = True, f"forced with --promote (champion v{champion[0]})"
-        elif result.evaluation.macro_f1 >= champion[1]:
-            promoted = True
-            reason = (
-                f"macro-F1 {result.evaluation.macro_f1:.4f} >= champion "
-                f"v{champion[0]} {champion[1]:.4f}"
-            )
-        else:
-            promoted = False
-            reason = (
-                f"macro-F1 {result.evaluation.macro_f1:.4f} < champion "
-                f"v{champion[0]} {champion[1]:.4f}; champion kept"
-            )
-        if promoted:
+        # tagged as it is created: no moment where the version exists without its checksum
+        registered = mlflow.register_model(
+            info.model_uri,
+            settings.registered_model,
+            tags={VERSION_TAG: card.version, SHA256_TAG: card.sha256},
+        )
+        version = str(registered.version)
+        if decision.promote:
             client.set_registered_model_alias(settings.registered_model, CHAMPION_ALIAS, version)
-        if champion is not None:
-            mlflow.log_metric("champion_macro_f1", champion[1])
-        mlflow.set_tags({"supportml.promoted": str(promoted), "supportml.promotion_reason": reason})
-        return TrackedRun(
-            run.info.run_id,
-            version,
-            promoted,
-            None if champion is None else champion[1],
-            reason,
+        mlflow.set_tags(
+            {
+                "supportml.promoted": str(decision.promote),
+                "supportml.promotion_reason": decision.reason,
+            }
         )
-
-
-def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassifier, ModelCard]:
-    """Load a registered model (``models:/supportml-topic@champion`` or ``models:/name/3``)."""
-    if settings is not None:
-        _client(settings)
-    try:
-        info = mlflow.models.get_model_info(uri)
-        pipeline = mlflow.sklearn.load_model(uri)
-    except MlflowException as err:
-        raise ModelError(f"{uri}: {err.message.splitlines()[0]}") from None
-    raw = (info.metadata or {}).get("model_card")
-    if raw is None:
-        raise ModelError(f"{uri}: not a supportml model (no model card in its metadata)")
-    card = ModelCard(**raw)
-    classifier = TopicClassifier(
-        pipeline, card.temperature, int(card.params.get("max_chars", 4000))
-    )
-    if classifier.labels != card.labels:
-        raise ModelError(f"{uri}: labels differ from the model card's; refusing to load it")
-    return classifier, card
+        return TrackedRun(
+            run.info.run_id, version, decision.promote, decision.champion_macro_f1, decision.reason
+        )
