@@ -71,6 +71,32 @@ def _responder(
     )
 
 
+def _watcher(responder: Any, model_ref: str | None, settings: Settings) -> Any:
+    """A ModelWatcher on where ``--model`` points, or None when that can never change (a run).
+
+    Reloaded models get the same documentation index: the catalogue is not part of a model.
+    """
+    from supportml.reload import DirectorySource, ModelWatcher
+    from supportml.suggest import Suggester
+
+    ref = model_ref or str(settings.model_path)
+    if ref.startswith("runs:/"):
+        return None
+    if ref.startswith("models:/"):
+        from supportml.tracking import RegistrySource  # mlflow is slow to import: only when asked
+
+        source = RegistrySource(ref, settings)
+    else:
+        source = DirectorySource(ref)
+    docs = responder.suggester.docs
+    return ModelWatcher(
+        source,
+        lambda classifier, card: Suggester.from_card(classifier, card, docs),
+        responder.install,
+        responder.suggester.model_version,
+    )
+
+
 def _logging(verbose: bool) -> None:
     """Our own events at INFO (DEBUG with -v); never the SDK's debug logs, which hold bodies."""
     logging.basicConfig(
@@ -122,6 +148,15 @@ def _interrupt(*_: Any) -> None:
     help="At start and every 5 minutes, reply to requests this recent that got no reply "
     "(a Slack outage, a restart); 0 turns it off.",
 )
+@click.option(
+    "--reload-minutes",
+    type=click.FloatRange(min=0),
+    default=5,
+    show_default=True,
+    help="Every this many minutes, look for a new model where --model points (a new export in "
+    "the directory, the registry alias moved); swap to it between events once it loads and its "
+    "sha256 checks out, else keep the current one. 0 turns it off.",
+)
 @model_option
 @docs_option
 @database_option
@@ -137,6 +172,7 @@ def serve(
     shadow: bool,
     slack_api_url: str | None,
     catch_up_minutes: int,
+    reload_minutes: float,
     model_ref: str | None,
     docs_ref: str | None,
     database_url: str | None,
@@ -147,7 +183,8 @@ def serve(
 
     Credentials come from the environment only: SLACK_BOT_TOKEN always, SLACK_APP_TOKEN for
     Socket Mode (the default; no public URL needed), SLACK_SIGNING_SECRET for --http, where
-    Slack's requests go to POST /slack/events and GET /healthz answers probes.
+    Slack's requests go to POST /slack/events and GET /healthz answers probes (with the model
+    version answering now: a model published later is swapped in without a restart).
 
     \b
     Examples:
@@ -194,14 +231,24 @@ def serve(
     app = build_app(responder, client, secret)
     stop = threading.Event()
     catch_up_every(responder, CATCH_UP_SECONDS, stop)
+    watcher = _watcher(responder, model_ref, settings) if reload_minutes else None
+    if watcher is not None:
+        watcher.start(reload_minutes * 60, stop)
+        reload = f"reloading from {watcher.source.description} every {reload_minutes:g} min"
+    else:
+        reload = "no reload"
     mode = "shadow mode, posting nothing" if shadow else "replying in threads"
-    summary = f"model {responder.suggester.model_version}, {len(watched)} channel(s), {mode}"
+    summary = (
+        f"model {responder.suggester.model_version} ({reload}), {len(watched)} channel(s), {mode}"
+    )
     signal.signal(signal.SIGTERM, _interrupt)
     if http_mode:
         server = http_server(app, responder, host, port)
         bound = server.server_address[1]
         err.print(
-            f"supportml serving on http://{host}:{bound}{EVENTS_PATH} ({summary}); Ctrl-C stops"
+            f"supportml serving on http://{host}:{bound}{EVENTS_PATH} ({summary}); Ctrl-C stops",
+            markup=False,
+            soft_wrap=True,
         )
         click.echo(json.dumps({"listening": f"http://{host}:{bound}"}))
         run, close = server.serve_forever, server.server_close
@@ -209,7 +256,11 @@ def serve(
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, app_token)
-        err.print(f"supportml serving over Socket Mode ({summary}); Ctrl-C stops")
+        err.print(
+            f"supportml serving over Socket Mode ({summary}); Ctrl-C stops",
+            markup=False,
+            soft_wrap=True,
+        )
         run, close = handler.start, handler.close
     try:
         run()

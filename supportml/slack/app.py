@@ -157,13 +157,14 @@ def build_app(
     @app.view(blocks.INTAKE_VIEW)
     def on_submit(ack: Ack, body: Mapping[str, Any]) -> None:
         values = body.get("view", {}).get("state", {}).get("values", {})
-        errors = intake_errors(values, responder.topics)
+        model = responder.model  # the topic is checked and the request answered by one model
+        errors = intake_errors(values, model.topics)
         if errors:
             ack(response_action="errors", errors=errors)
             return
         ack()
         try:
-            outcome = responder.submit_intake(body)
+            outcome = responder.submit_intake(body, model)
             log.debug("intake form: %s", outcome.done)
         except Exception as exc:
             log.error("posting an intake form failed: %s", describe(exc))

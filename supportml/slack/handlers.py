@@ -7,19 +7,25 @@ Idempotency comes from the store, not from timing: a request row is keyed by (wo
 channel, ts), the right to post its reply is a compare-and-set on ``reply_ts``, and event ids are
 remembered after an event was handled, so a retry of an event whose first delivery failed is
 handled again while one that succeeded is dropped.
+
+The model can be swapped while events are handled (`supportml.reload`): everything taken from it
+sits in one immutable `LoadedModel`, which each payload reads once, so an event in flight is
+answered wholly by the model it started with.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from supportml.docs import DocEntry
 from supportml.messages import file_titles, parse_form
 from supportml.slack import blocks
 from supportml.store import transaction
@@ -174,34 +180,85 @@ class Composed:
         return [(link.doc_id, link.score) for link in self.suggestion.links]
 
 
-@dataclass
-class Responder:
-    """Handles each kind of payload; one instance serves all of Bolt's worker threads."""
+@dataclass(frozen=True)
+class LoadedModel:
+    """Everything the responder takes from one model: the suggester, the topics people can pick,
+    the documentation pages its links point to. Swapped whole by `Responder.install`."""
 
-    engine: Engine
     suggester: Suggester
-    config: ResponderConfig
-    slack: SlackPort | None = None  # None: nothing is posted (shadow mode, replay)
-    own_ids: frozenset[str] = frozenset()  # the app's bot user id and bot id
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    topics: tuple[str, ...]
+    docs: Mapping[str, DocEntry]
 
-    def __post_init__(self) -> None:
-        docs = self.suggester.docs
-        self._docs = {entry.id: entry for entry in docs.entries} if docs is not None else {}
-        self.topics = list(self.suggester.classifier.labels)
+    @classmethod
+    def of(cls, suggester: Suggester) -> LoadedModel:
+        entries = suggester.docs.entries if suggester.docs is not None else ()
+        return cls(
+            suggester,
+            tuple(suggester.classifier.labels),
+            MappingProxyType({entry.id: entry for entry in entries}),
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Responder:
+    """Handles each kind of payload; one instance serves all of Bolt's worker threads.
+
+    Each payload reads ``self.model`` once and uses that `LoadedModel` throughout: a swap by
+    ``install`` in the middle of an event leaves its stored model version, suggestion, topic
+    menu and links all from one model, and the next event gets the new one.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        suggester: Suggester,
+        config: ResponderConfig,
+        slack: SlackPort | None = None,  # None: nothing is posted (shadow mode, replay)
+        own_ids: frozenset[str] = frozenset(),  # the app's bot user id and bot id
+        now: Callable[[], datetime] = _utc_now,
+    ):
+        self.engine = engine
+        self.config = config
+        self.slack = slack
+        self.own_ids = own_ids
+        self.now = now
+        self.model = LoadedModel.of(suggester)
+
+    def install(self, suggester: Suggester) -> None:
+        """Answer with another model from the next payload on: one reference assignment, atomic
+        for every thread (the watcher in `supportml.reload` calls this)."""
+        self.model = LoadedModel.of(suggester)
+
+    @property
+    def suggester(self) -> Suggester:
+        """The installed model's suggester (its ``model_version`` is what /healthz reports)."""
+        return self.model.suggester
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return self.model.topics
 
     # -- composing -------------------------------------------------------------------------------
-    def compose(self, text: str, workspace: str, channel: str, ts: str) -> Composed:
+    def compose(
+        self, text: str, workspace: str, channel: str, ts: str, model: LoadedModel | None = None
+    ) -> Composed:
         """The suggestion for a stored (redacted) text and whether its links are held out."""
-        suggestion = self.suggester.suggest(text, explain=False) if text.strip() else None
+        suggester = (model or self.model).suggester
+        suggestion = suggester.suggest(text, explain=False) if text.strip() else None
         return Composed(suggestion, in_holdout(f"{workspace}/{channel}/{ts}", self.config.holdout))
 
-    def view(self, session: Session, request: Request) -> blocks.ReplyView:
+    def view(
+        self, session: Session, request: Request, model: LoadedModel | None = None
+    ) -> blocks.ReplyView:
         """The reply for a request's stored state."""
+        model = model or self.model
         links = [
-            blocks.Link(self._docs[s.doc_id].title, self._docs[s.doc_id].url)
+            blocks.Link(model.docs[s.doc_id].title, model.docs[s.doc_id].url)
             for s in request.suggestions
-            if s.doc_id in self._docs
+            if s.doc_id in model.docs
         ]
         history = [
             line
@@ -210,7 +267,7 @@ class Responder:
         ]
         return blocks.ReplyView(
             request_id=request.id,
-            topics=self.topics,
+            topics=model.topics,
             suggested=request.predicted_topic,
             confidence=request.confidence,
             abstained=bool(request.abstained) or request.predicted_topic is None,
@@ -233,32 +290,35 @@ class Responder:
             with transaction(self.engine) as session:
                 if is_event_processed(session, event_id):
                     return Outcome("dropped: event id already handled")
-        workspace = team or self.config.workspace
+        workspace, model = team or self.config.workspace, self.model
         if event.get("type") == "reaction_added":
-            outcome = self._reaction(event, workspace)
+            outcome = self._reaction(event, workspace, model)
         else:
-            outcome = self._message(event, workspace)
+            outcome = self._message(event, workspace, model)
         if event_id:
             with transaction(self.engine) as session:
                 mark_event_processed(session, event_id, self.now())
         return outcome
 
-    def _message(self, event: Mapping[str, Any], workspace: str) -> Outcome:
+    def _message(self, event: Mapping[str, Any], workspace: str, model: LoadedModel) -> Outcome:
         message = read_message(event, self.config.channels, self.own_ids)
         if message.kind == "request":
-            return self.new_request(message, workspace)
+            return self.new_request(message, workspace, model)
         if message.kind == "reply":
             return self._response(message, workspace)
         if message.kind == "edit":
-            return self._edit(message, workspace)
+            return self._edit(message, workspace, model)
         if message.kind == "delete":
-            return self._delete(message, workspace)
+            return self._delete(message, workspace, model)
         return Outcome(f"ignored: {message.reason}")
 
-    def new_request(self, message: Message, workspace: str) -> Outcome:
+    def new_request(
+        self, message: Message, workspace: str, model: LoadedModel | None = None
+    ) -> Outcome:
         """Store (redacted), suggest, reply in the thread; a second delivery changes nothing."""
+        model = model or self.model
         text = store_text(message.text, self.config.redactor)
-        composed = self.compose(text, workspace, message.channel, message.ts)
+        composed = self.compose(text, workspace, message.channel, message.ts, model)
         row = {
             "workspace": workspace,
             "channel": message.channel,
@@ -289,7 +349,7 @@ class Responder:
             return Outcome("recorded" if inserted else "duplicate", request_id)
         if replied:
             return Outcome("duplicate: already replied", request_id)
-        posted = self._post_reply(request_id)
+        posted = self._post_reply(request_id, model)
         unclassified = composed.suggestion is not None and composed.suggestion.abstained
         if posted and unclassified and message.topic is None:  # a form's topic needs no nudge
             self._nudge(message.channel, message.user)
@@ -311,7 +371,7 @@ class Responder:
         session.flush()
         session.refresh(request)
 
-    def _post_reply(self, request_id: int) -> bool:
+    def _post_reply(self, request_id: int, model: LoadedModel) -> bool:
         """Post the reply unless another delivery has (or is); release the claim on failure."""
         assert self.slack is not None
         with transaction(self.engine) as session:
@@ -319,7 +379,7 @@ class Responder:
                 return False
             request = session.get(Request, request_id)
             assert request is not None
-            text, content = blocks.reply(self.view(session, request))
+            text, content = blocks.reply(self.view(session, request, model))
             channel, ts = request.channel, request.ts
         try:
             reply_ts = self.slack.post(channel, text, content, thread_ts=ts)
@@ -360,10 +420,10 @@ class Responder:
         """
         if self.slack is None or self.config.shadow or not self.config.catch_up:
             return 0
-        since = self.now() - self.config.catch_up
+        since, model = self.now() - self.config.catch_up, self.model
         with transaction(self.engine) as session:
             waiting = unanswered_requests(session, self.config.channels, since)
-        return sum(self._post_reply(request_id) for request_id in waiting)
+        return sum(self._post_reply(request_id, model) for request_id in waiting)
 
     def _response(self, message: Message, workspace: str) -> Outcome:
         """A reply in a request's thread by someone else is its first response."""
@@ -379,7 +439,7 @@ class Responder:
                 return Outcome("ignored: already answered", request.id)
             return Outcome("first response", request.id)
 
-    def _reaction(self, event: Mapping[str, Any], workspace: str) -> Outcome:
+    def _reaction(self, event: Mapping[str, Any], workspace: str, model: LoadedModel) -> Outcome:
         item = event.get("item") or {}
         channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
         if item.get("type") != "message" or channel not in self.config.channels or not ts:
@@ -402,7 +462,7 @@ class Responder:
                 return Outcome("ignored: nothing to record", request.id)
             request_id = request.id
         if "resolved" in done:
-            self._refresh(request_id)
+            self._refresh(request_id, model)
         return Outcome(" + ".join(done), request_id)
 
     def _resolve(
@@ -413,7 +473,7 @@ class Responder:
         request.resolved_at = request.resolved_at or when
         log_feedback(session, request, user, action)
 
-    def _edit(self, message: Message, workspace: str) -> Outcome:
+    def _edit(self, message: Message, workspace: str, model: LoadedModel) -> Outcome:
         """An edited request keeps its row; an unlabelled one is re-suggested, its reply updated."""
         with transaction(self.engine) as session:
             request = find_request(session, workspace, message.channel, message.ts)
@@ -422,14 +482,14 @@ class Responder:
             request.text = store_text(message.text, self.config.redactor)
             if request.label_source not in (None, "model"):
                 return Outcome("edited (labelled: topic kept)", request.id)
-            composed = self.compose(request.text, workspace, request.channel, request.ts)
+            composed = self.compose(request.text, workspace, request.channel, request.ts, model)
             if composed.suggestion is not None:
                 self._record(session, request, composed)
             request_id = request.id
-        self._refresh(request_id)
+        self._refresh(request_id, model)
         return Outcome("edited: re-suggested", request_id)
 
-    def _delete(self, message: Message, workspace: str) -> Outcome:
+    def _delete(self, message: Message, workspace: str, model: LoadedModel) -> Outcome:
         """A deleted request is kept for the counts, its text purged."""
         with transaction(self.engine) as session:
             request = find_request(session, workspace, message.channel, message.ts)
@@ -437,10 +497,10 @@ class Responder:
                 return Outcome("ignored: delete of an untracked message")
             request.deleted, request.text = True, ""
             request_id = request.id
-        self._refresh(request_id)
+        self._refresh(request_id, model)
         return Outcome("deleted: text purged", request_id)
 
-    def _refresh(self, request_id: int) -> None:
+    def _refresh(self, request_id: int, model: LoadedModel) -> None:
         """Rebuild the posted reply from the stored state (chat.update)."""
         if self.slack is None or self.config.shadow:
             return
@@ -448,7 +508,7 @@ class Responder:
             request = session.get(Request, request_id)
             if request is None or request.reply_ts in (None, PENDING_REPLY):
                 return
-            text, content = blocks.reply(self.view(session, request))
+            text, content = blocks.reply(self.view(session, request, model))
             channel, reply_ts = request.channel, request.reply_ts
         self.slack.update(channel, reply_ts, text, content)
 
@@ -466,6 +526,7 @@ class Responder:
         channel = str((body.get("channel") or {}).get("id") or "")
         if request_id is None or action_id not in blocks.ACTIONS:
             return Outcome("ignored: not a supportml action")
+        model = self.model
         with transaction(self.engine) as session:
             request = session.get(Request, request_id)
             if request is None or request.deleted:
@@ -473,10 +534,10 @@ class Responder:
             if not self.may_change(user, request):
                 self._tell(channel, user, "Only the person who asked or support staff can do that.")
                 return Outcome("refused: not the requester or staff", request_id)
-            done = self._apply(session, request, action_id, action, user)
+            done = self._apply(session, request, action_id, action, user, model.topics)
         if done.startswith("refused"):
             return Outcome(done, request_id)
-        self._refresh(request_id)
+        self._refresh(request_id, model)
         return Outcome(done, request_id)
 
     def _apply(
@@ -486,6 +547,7 @@ class Responder:
         action_id: str,
         action: Mapping[str, Any],
         user: str,
+        topics: Sequence[str],
     ) -> str:
         if action_id == blocks.CONFIRM:
             if not request.predicted_topic or request.abstained:
@@ -495,7 +557,7 @@ class Responder:
             return "confirmed"
         if action_id == blocks.CHANGE_TOPIC:
             topic = str((action.get("selected_option") or {}).get("value") or "")
-            if topic not in self.topics:
+            if topic not in topics:
                 return "refused: unknown topic"
             request.final_topic, request.label_source = topic, "human"
             log_feedback(session, request, user, "change_topic", topic)
@@ -525,17 +587,19 @@ class Responder:
 
         The command's text comes escaped (``&amp;``); the modal shows it as the person typed it.
         """
-        suggested = None
+        model, suggested = self.model, None
         clean = store_text(text, self.config.redactor) if text.strip() else ""
         if clean:
-            suggestion = self.suggester.suggest(clean, explain=False)
+            suggestion = model.suggester.suggest(clean, explain=False)
             suggested = None if suggestion.abstained else suggestion.topic
         summary = unescape(text).strip()
-        return blocks.intake_modal(self.topics, self.intake_channel, summary, suggested)
+        return blocks.intake_modal(model.topics, self.intake_channel, summary, suggested)
 
-    def submit_intake(self, body: Mapping[str, Any]) -> Outcome:
-        """Post a submitted form to the support channel on the user's behalf and track it."""
+    def submit_intake(self, body: Mapping[str, Any], model: LoadedModel | None = None) -> Outcome:
+        """Post a submitted form to the support channel on the user's behalf and track it
+        (with ``model``, the one its topic was checked against)."""
         assert self.slack is not None
+        model = model or self.model
         view = body.get("view") or {}
         values = (view.get("state") or {}).get("values") or {}
         summary, topic = intake_values(values)
@@ -545,7 +609,7 @@ class Responder:
         text, content = blocks.form_post(user, summary, topic)
         ts = self.slack.post(channel, text, content)
         message = Message("request", channel, ts, summary, user, "form", topic)
-        return self.new_request(message, team or self.config.workspace)
+        return self.new_request(message, team or self.config.workspace, model)
 
 
 def intake_values(values: Mapping[str, Any]) -> tuple[str, str | None]:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,8 @@ from supportml.store.models import DocSuggestion
 from supportml.store.repository import find_request, insert_new_requests
 from supportml.suggest import Suggester
 from tests.slack.conftest import CHANNEL, envelope, handbook, message, sign
-from tests.slack.fake_slack import running
+from tests.slack.fake_slack import TEAM, running
+from tests.test_reload import DROPPED, publish, train_without
 
 SECRET = "cli-test-secret"
 
@@ -127,6 +129,61 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
         assert process.returncode == 0 and "stopped" in stderr
         assert "xoxb-secret" not in stderr and "helm rollback" not in stderr
     assert len(fake.of("chat.postMessage")) == 1
+
+
+def _health(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.slow
+def test_serve_swaps_in_a_model_published_while_it_runs(trained, fast_params, tmp_path):
+    """`serve --reload-minutes` on a models/ directory: `train` publishes a new model into it,
+    /healthz reports the new version within seconds, and the next request is answered by it."""
+    models = tmp_path / "models"
+    publish(trained, models)
+    other = train_without(DROPPED, fast_params, tmp_path / "other")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    with running() as fake:
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.base_url, "SUPPORTML_DATABASE_URL": store}  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "supportml", "serve", "--http", "--port", "0",
+             "--host", "127.0.0.1", "--channel", CHANNEL, "--model", str(models),
+             "--docs", "none", "--reload-minutes", "0.005"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            url = json.loads(process.stdout.readline())["listening"]
+            assert _health(url)["model_version"] == trained.card.version
+            publish(other, models)
+            deadline = time.monotonic() + 20
+            while _health(url)["model_version"] != other.card.version:
+                assert time.monotonic() < deadline, "the new model was never swapped in"
+                time.sleep(0.1)
+            event = message("the jest e2e suite is flaky again, timeout in cypress spec")
+            body = envelope(event)
+            request = urllib.request.Request(
+                f"{url}/slack/events", data=body.encode(),
+                headers={"Content-Type": "application/json", **sign(body, secret=SECRET)},
+            )  # fmt: skip
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+            (reply,) = fake.wait_for("chat.postMessage")
+            assert reply.body["thread_ts"] == event["ts"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    engine = open_store(store)
+    with transaction(engine) as session:
+        row = find_request(session, TEAM, CHANNEL, event["ts"])
+        assert row is not None and row.model_version == other.card.version
+        assert row.predicted_topic != DROPPED
+    engine.dispose()
+    assert f"reloading from {models} every 0.005 min" in stderr
+    assert f"model swapped: {trained.card.version} -> {other.card.version}" in stderr
+    assert "jest" not in stderr and "xoxb-secret" not in stderr
 
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)

@@ -2,7 +2,8 @@
 
 It binds port 0 on 127.0.0.1, records every call's method and body (JSON or form), answers the
 methods supportml uses with Slack-shaped responses, and can be told to fail the next calls with
-429 + Retry-After or 500, or to answer them with a Slack error (``error_next``). Point a
+429 + Retry-After or 500, or to answer them with a Slack error (``error_next``), or to keep one
+waiting until the test releases it (``hold_next``: an event in flight). Point a
 ``WebClient(base_url=server.base_url)`` or ``SLACK_API_URL`` at it.
 Also used by benchmarks/responder_benchmark.py, so it is plain standard library.
 """
@@ -35,6 +36,19 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class Hold:
+    """A call kept waiting: ``arrived`` is set when it comes in; it is answered after
+    ``release()`` (or after ``timeout`` seconds, so a failing test cannot hang)."""
+
+    timeout: float = 30.0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeSlack:
     """Records calls; ``fail_next(method, status, times, retry_after)`` injects failures."""
 
@@ -46,6 +60,7 @@ class FakeSlack:
         self.socket_url = ""  # what apps.connections.open answers (a local WebSocket server)
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._errors: dict[str, list[str]] = {}
+        self._holds: dict[str, list[Hold]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._files = itertools.count(1)
@@ -76,6 +91,13 @@ class FakeSlack:
         with self._lock:
             self._errors.setdefault(method, []).extend([error] * times)
 
+    def hold_next(self, method: str) -> Hold:
+        """Keep the next call of ``method`` waiting (unanswered, unrecorded) until released."""
+        hold = Hold()
+        with self._lock:
+            self._holds.setdefault(method, []).append(hold)
+        return hold
+
     def clear_failures(self) -> None:
         """Answer normally again (an outage is over)."""
         with self._lock:
@@ -101,6 +123,14 @@ class FakeSlack:
         raise AssertionError(f"expected {count} {method} call(s), got {len(self.of(method))}")
 
     # -- called by the handler -------------------------------------------------------------------
+    def _wait_if_held(self, method: str) -> None:
+        with self._lock:
+            queue = self._holds.get(method)
+            hold = queue.pop(0) if queue else None
+        if hold is not None:
+            hold.arrived.set()
+            hold.released.wait(hold.timeout)
+
     def _record(
         self, method: str, body: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, int]:
@@ -178,6 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"multipart_bytes": len(raw)}
         else:
             body = dict(parse_qsl(raw.decode("utf-8")))
+        self.fake._wait_if_held(method)
         status, retry_after = self.fake._record(method, body, dict(self.headers))
         if status == 429:
             self._send(
