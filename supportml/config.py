@@ -60,6 +60,7 @@ class Settings:
             model_path=Path(env.get("SUPPORTML_MODEL", str(cls.model_path))),
             tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
             experiment=env.get("SUPPORTML_EXPERIMENT", cls.experiment),
+            registered_model=env.get("SUPPORTML_REGISTERED_MODEL") or cls.registered_model,
             target_precision=target_precision,
             database_url=env.get("SUPPORTML_DATABASE_URL") or cls.database_url,
             redact_off=tuple(

@@ -192,6 +192,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "MLFLOW_TRACKING_URI",
         "SUPPORTML_MODEL",
         "SUPPORTML_EXPERIMENT",
+        "SUPPORTML_REGISTERED_MODEL",
         "SUPPORTML_DATABASE_URL",
         "SUPPORTML_REDACT_OFF",
         "SUPPORTML_REDACT_EXTRA",

@@ -3,7 +3,20 @@
 import subprocess
 import sys
 
-CORE = ["config", "text", "messages", "data", "model", "evaluate", "docs", "suggest", "train"]
+CORE = [
+    "config",
+    "text",
+    "messages",
+    "data",
+    "model",
+    "evaluate",
+    "docs",
+    "suggest",
+    "train",
+    "promotion",
+    "retrain",
+    "reload",
+]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
 

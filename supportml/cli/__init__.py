@@ -14,7 +14,8 @@ import click
 from supportml import __version__
 
 COMMANDS = {
-    "train": "supportml.cli.model:train",
+    "train": "supportml.cli.train:train",
+    "retrain-schedule": "supportml.cli.train:retrain_schedule",
     "evaluate": "supportml.cli.model:evaluate",
     "predict": "supportml.cli.model:predict",
     "docs": "supportml.cli.docs:docs",

@@ -1,9 +1,8 @@
-"""Model commands: train, evaluate and predict."""
+"""Model commands: evaluate and predict, and the model/data options `train` shares."""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +13,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
-from supportml.config import CHAMPION_ALIAS, REGISTERED_MODEL, Settings, docs_path
+from supportml.config import Settings, docs_path
 from supportml.data import Dataset, load_requests, read_table
 from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
-from supportml.model import ModelCard, ModelParams, TopicClassifier, load
+from supportml.model import ModelCard, TopicClassifier, load
 from supportml.suggest import Suggester, Suggestion
 
 
@@ -55,7 +54,7 @@ def _metric_rows(metrics: dict[str, float]) -> list[tuple[str, str]]:
     return [(name.replace("_", " "), f"{value:.4f}") for name, value in metrics.items()]
 
 
-def _print_evaluation(result: Evaluation, metrics: dict[str, float], title: str) -> None:
+def print_evaluation(result: Evaluation, metrics: dict[str, float], title: str) -> None:
     out.print(_per_class_table(result.report()))
     confusions = result.top_confusions()
     if confusions:
@@ -131,7 +130,7 @@ def with_data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _load(
+def load_dataset(
     data_path: Path,
     text_col: str,
     label_col: str,
@@ -156,136 +155,6 @@ def _load(
         + (f"; [yellow]{summary}[/yellow]" if summary else "")
     )
     return dataset
-
-
-@click.command()
-@with_data_options
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(path_type=Path),
-    help="YAML/JSON file of model parameters (flags below override it).",
-)
-@click.option("--C", "c", type=float, help="Inverse regularisation strength of the regression.")
-@click.option("--max-iter", type=int, help="Solver iterations.")
-@click.option("--min-df", type=int, help="Ignore n-grams seen in fewer requests than this.")
-@click.option("--seed", type=int, help="Random seed for splits and solver.")
-@click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
-@click.option(
-    "--target-precision",
-    type=click.FloatRange(0, 1, min_open=True),
-    help="Precision the abstention threshold must reach on held-out rows  "
-    "[default: $SUPPORTML_TARGET_PRECISION or 0.90]",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Export directory  [default: models/supportml-topic]",
-)
-@click.option(
-    "--track/--no-track",
-    default=True,
-    show_default=True,
-    help="Log the run to MLflow and register the model.",
-)
-@click.option(
-    "--promote", is_flag=True, help="Make this model the champion even if it scores lower."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.pass_context
-@clean_errors
-def train(
-    ctx: click.Context,
-    data_path: Path,
-    text_col: str,
-    label_col: str,
-    id_col: str,
-    encoding: str,
-    skip_invalid: bool,
-    params_file: Path | None,
-    c: float | None,
-    max_iter: int | None,
-    min_df: int | None,
-    seed: int | None,
-    cv: int | None,
-    target_precision: float | None,
-    out_dir: Path | None,
-    track: bool,
-    promote: bool,
-    as_json: bool,
-) -> None:
-    """Train the topic classifier on labelled requests, evaluate it and track the run in MLflow.
-
-    \b
-    Examples:
-      supportml train --data datasets/sample_requests.csv
-      supportml train --data history.jsonl --text-col message --label-col category --cv 5
-      MLFLOW_TRACKING_URI=http://mlflow:5000 supportml train --data history.csv --promote
-    """
-    from supportml.train import train as run_training
-
-    settings = settings_of(ctx)
-    base = ModelParams.from_file(params_file) if params_file else ModelParams()
-    overrides = {"C": c, "max_iter": max_iter, "min_df": min_df, "seed": seed}
-    params = ModelParams.from_mapping(
-        {**vars(base), **{k: v for k, v in overrides.items() if v is not None}}, "flags"
-    )
-    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid)
-    result = run_training(
-        dataset,
-        params,
-        out_dir or settings.model_path,
-        target_precision=target_precision or settings.target_precision,
-        cv=cv,
-        stage=stage,
-    )
-    tracked = None
-    if track:
-        from supportml.tracking import TrackingError, log_training, ui_command
-
-        try:
-            with stage("log run to MLflow"):
-                tracked = log_training(result, dataset, settings, promote=promote)
-        except TrackingError as exc:
-            err.print(
-                f"[red]error:[/red] {exc}; the model is exported to {result.model_dir}, "
-                "re-run with --no-track to skip MLflow",
-                soft_wrap=True,
-            )
-            sys.exit(1)
-    payload = {
-        "model_dir": str(result.model_dir),
-        "model_version": result.card.version,
-        "metrics": result.metrics(),
-        "per_class": result.evaluation.report(),
-        "skipped": dict(dataset.skipped),
-        "data_hash": result.card.data_hash,
-    }
-    if tracked:
-        payload["mlflow"] = {
-            "run_id": tracked.run_id,
-            "registered_version": tracked.model_version,
-            "promoted": tracked.promoted,
-            "reason": tracked.reason,
-        }
-    if as_json:
-        click.echo(json.dumps(payload))
-        return
-    _print_evaluation(
-        result.evaluation, result.metrics(), f"test metrics ({result.evaluation.n:,})"
-    )
-    out.print(
-        f"\nmodel exported to [bold]{result.model_dir}[/bold] (version {result.card.version})"
-    )
-    if tracked:
-        verdict = "promoted to" if tracked.promoted else "not promoted to"
-        out.print(
-            f"MLflow run [bold]{tracked.run_id}[/bold]; {REGISTERED_MODEL} "
-            f"v{tracked.model_version} {verdict} @{CHAMPION_ALIAS} ({tracked.reason})",
-            soft_wrap=True,
-        )
-        out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
 
 
 @click.command()
@@ -325,7 +194,9 @@ def evaluate(
     settings = settings_of(ctx)
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
-    dataset = _load(data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,))
+    dataset = load_dataset(
+        data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,)
+    )
     suggester = Suggester.from_card(classifier, card, docs)
     with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
@@ -346,7 +217,7 @@ def evaluate(
             )
         )
         return
-    _print_evaluation(result, result.metrics(), f"metrics ({result.n:,} requests)")
+    print_evaluation(result, result.metrics(), f"metrics ({result.n:,} requests)")
     if unknown:
         out.print(f"[yellow]topics the model has never seen:[/yellow] {', '.join(unknown)}")
     if links is not None:

@@ -281,6 +281,18 @@ def labelled_requests(since: datetime | None = None) -> Select[tuple[Request]]:
     return query if since is None else query.where(Request.created_at >= since)
 
 
+def training_rows(
+    session: Session, since: datetime | None = None
+) -> list[tuple[str, str, str, str, datetime]]:
+    """(id, text, topic, label source, created_at) of what `train --from-store` learns from, in
+    `labelled_requests` order (best label source first)."""
+    key = Request.workspace + "/" + Request.channel + "/" + Request.ts
+    query = labelled_requests(since).with_only_columns(
+        key, Request.text, Request.final_topic, Request.label_source, Request.created_at
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
 def table_counts(session: Session) -> dict[str, int]:
     """Rows per table, for `supportml db status`."""
     return {
