@@ -30,6 +30,7 @@ demo: install
 	$(SUPPORTML) import spreadsheet datasets/sample_tracking_sheet.csv --workspace T0SYNTH01
 	$(SUPPORTML) import topics-map datasets/topics_map.example.yaml
 	$(SUPPORTML) db status
+	$(SUPPORTML) train --from-store --eval-weeks 4
 	$(SUPPORTML) replay --out reports/replay.csv
 	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html
 
@@ -46,6 +47,7 @@ bench: install
 	$(PY) benchmarks/store_benchmark.py
 	$(PY) benchmarks/report_benchmark.py
 	$(PY) benchmarks/responder_benchmark.py
+	$(PY) benchmarks/learning_loop.py
 
 lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks
