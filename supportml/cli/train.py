@@ -107,7 +107,7 @@ def _from_store(
 
     start = parse_moment(since, "--since")
     mapping = read_topic_map(topics_map).mapping if topics_map else None
-    engine = store_engine(ctx, database_url, create=False)
+    engine = store_engine(ctx, database_url)
     with stage("read labelled requests from the store"), transaction(engine) as session:
         rows = [LabelledRow(*row) for row in repository.training_rows(session, start)]
     where = engine.url.render_as_string(hide_password=True)

@@ -216,3 +216,25 @@ def test_bad_input_is_one_line(tmp_path: Path, args: list[str], message: str) ->
     )
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_an_empty_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(cli, ["train", "--from-store", "--database-url", url, "--no-track"])
+    assert result.exit_code == 2
+    assert "0 usable labelled requests" in result.output and "import history first" in result.output
+
+
+def test_retrain_schedule_prints_cron_and_systemd_with_the_train_arguments() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["retrain-schedule", "--weekday", "sun", "--hour", "2", "--", "--eval-weeks", "6"],
+    )
+    assert result.exit_code == 0, result.output
+    cron = [line for line in result.output.splitlines() if line.startswith("0 2 * * 0 ")]
+    assert len(cron) == 1
+    assert ". /etc/supportml.env" in cron[0]
+    assert cron[0].count("train --from-store --eval-weeks 6") == 1
+    assert "OnCalendar=Sun *-*-* 02:00:00" in result.output
+    assert "EnvironmentFile=/etc/supportml.env" in result.output
+    assert "ExecStart=" in result.output and "Persistent=true" in result.output
