@@ -111,12 +111,7 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
             assert health == {"ok": True, "model_version": trained.card.version}
             event = message("my deploy to production failed, helm rollback?")
             body = envelope(event)
-            request = urllib.request.Request(
-                f"{url}/slack/events", data=body.encode(),
-                headers={"Content-Type": "application/json", **sign(body, secret=SECRET)},
-            )  # fmt: skip
-            with urllib.request.urlopen(request, timeout=5) as response:
-                assert response.status == 200
+            assert _post_signed(url, body) == 200
             reply = fake.wait_for("chat.postMessage")[0]
             assert reply.body["thread_ts"] == event["ts"] and reply.body["channel"] == CHANNEL
             unsigned = urllib.request.Request(f"{url}/slack/events", data=body.encode())
@@ -129,6 +124,16 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
         assert process.returncode == 0 and "stopped" in stderr
         assert "xoxb-secret" not in stderr and "helm rollback" not in stderr
     assert len(fake.of("chat.postMessage")) == 1
+
+
+def _post_signed(url: str, body: str) -> int:
+    """POST a signed event body to the running responder; its HTTP status."""
+    request = urllib.request.Request(
+        f"{url}/slack/events", data=body.encode(),
+        headers={"Content-Type": "application/json", **sign(body, secret=SECRET)},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status
 
 
 def _health(url: str) -> dict:
@@ -162,13 +167,7 @@ def test_serve_swaps_in_a_model_published_while_it_runs(trained, fast_params, tm
                 assert time.monotonic() < deadline, "the new model was never swapped in"
                 time.sleep(0.1)
             event = message("the jest e2e suite is flaky again, timeout in cypress spec")
-            body = envelope(event)
-            request = urllib.request.Request(
-                f"{url}/slack/events", data=body.encode(),
-                headers={"Content-Type": "application/json", **sign(body, secret=SECRET)},
-            )  # fmt: skip
-            with urllib.request.urlopen(request, timeout=5) as response:
-                assert response.status == 200
+            assert _post_signed(url, envelope(event)) == 200
             (reply,) = fake.wait_for("chat.postMessage")
             assert reply.body["thread_ts"] == event["ts"]
         finally:

@@ -184,11 +184,22 @@ def make_harness(
     return harness, server
 
 
-@pytest.fixture
-def harness(trained: Any, slack_api: FakeSlack, tmp_path: Any) -> Iterator[Harness]:
-    """On SQLite; tests that need PostgreSQL build their own with ``make_harness``."""
-    built, server = make_harness(trained, slack_api, f"sqlite:///{tmp_path / 'store.db'}")
+def running(trained: Any, slack_api: FakeSlack, url: str) -> Iterator[Harness]:
+    """A harness on the store at ``url``, shut down and disposed afterwards."""
+    built, server = make_harness(trained, slack_api, url)
     yield built
     server.shutdown()
     server.server_close()
     built.engine.dispose()
+
+
+@pytest.fixture
+def harness(trained: Any, slack_api: FakeSlack, tmp_path: Any) -> Iterator[Harness]:
+    """On SQLite; tests that need PostgreSQL use ``on_any_store``."""
+    yield from running(trained, slack_api, f"sqlite:///{tmp_path / 'store.db'}")
+
+
+@pytest.fixture
+def on_any_store(trained: Any, slack_api: FakeSlack, database_url: str) -> Iterator[Harness]:
+    """The harness on SQLite and on the local PostgreSQL."""
+    yield from running(trained, slack_api, database_url)

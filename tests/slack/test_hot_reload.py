@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from supportml.reload import DirectorySource, ModelWatcher
 from supportml.slack import blocks
 from supportml.suggest import Suggester
 from supportml.train import TrainResult
-from tests.slack.conftest import CHANNEL, REQUESTER, Harness, interaction, make_harness, message
-from tests.slack.fake_slack import TEAM, FakeSlack
+from tests.slack.conftest import CHANNEL, REQUESTER, Harness, interaction, message
+from tests.slack.fake_slack import TEAM
 from tests.slack.stored import request, requests
 from tests.test_reload import DROPPED, corrupt, publish, train_without
 
@@ -34,15 +33,6 @@ TEXTS = (
 @pytest.fixture(scope="module")
 def other(fast_params: ModelParams, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     return train_without(DROPPED, fast_params, tmp_path_factory.mktemp("other"))
-
-
-@pytest.fixture
-def on_any_store(trained: Any, slack_api: FakeSlack, database_url: str) -> Iterator[Harness]:
-    built, server = make_harness(trained, slack_api, database_url)
-    yield built
-    server.shutdown()
-    server.server_close()
-    built.engine.dispose()
 
 
 def watching(harness: Harness, trained: Any, directory: Path) -> ModelWatcher:

@@ -44,16 +44,6 @@ RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
 @pytest.fixture
-def on_any_store(trained: Any, slack_api: FakeSlack, database_url: str) -> Iterator[Harness]:
-    """The harness on SQLite and on the local PostgreSQL."""
-    built, server = make_harness(trained, slack_api, database_url)
-    yield built
-    server.shutdown()
-    server.server_close()
-    built.engine.dispose()
-
-
-@pytest.fixture
 def restartable(trained: Any, slack_api: FakeSlack, tmp_path: Any) -> Iterator[Any]:
     """``start(**config)`` builds a responder process on one SQLite store (several may run)."""
     servers = []
