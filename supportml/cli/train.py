@@ -27,7 +27,7 @@ from supportml.cli._common import (
 )
 from supportml.cli.model import data_options, load_dataset, print_evaluation
 from supportml.config import CHAMPION_ALIAS, Settings
-from supportml.data import DataError, Dataset
+from supportml.data import Dataset
 from supportml.model import (
     CARD_FILE,
     ModelCard,
@@ -317,21 +317,18 @@ def train(
         dataset = load_dataset(data_path, **columns)
     extra.update(min_gain=min_gain, max_topic_drop=max_topic_drop, min_support=min_support)
     with tempfile.TemporaryDirectory(prefix="supportml-challenger-") as staging:
-        try:
-            result = run_training(
-                dataset,
-                params,
-                Path(staging) / "model",
-                target_precision=target_precision or settings.target_precision,
-                cv=cv,
-                parts=parts,
-                stage=stage,
-            )
-            current = _champion(settings, track, out_dir)
-            decision = _judge(result, dataset, current, policy, promote)
-            tracked = _track(result, dataset, settings, decision, extra) if track else None
-        except ValueError as exc:  # decide() with no evaluation rows
-            raise DataError(str(exc)) from None
+        result = run_training(
+            dataset,
+            params,
+            Path(staging) / "model",
+            target_precision=target_precision or settings.target_precision,
+            cv=cv,
+            parts=parts,
+            stage=stage,
+        )
+        current = _champion(settings, track, out_dir)
+        decision = _judge(result, dataset, current, policy, promote)
+        tracked = _track(result, dataset, settings, decision, extra) if track else None
         kept = _publish(result, decision, out_dir)
     changes = topic_changes(
         [str(label) for label in dataset.labels],
