@@ -328,13 +328,20 @@ def run(work: Path, args: argparse.Namespace) -> None:
                 emit(
                     {
                         "step": "hot reload",
-                        "seconds_to_swap": round(waited, 1),
+                        "waited_after_train_seconds": round(waited, 1),
                         "next_request_model_version": stored(database_url)[ts].model_version,
                     }
                 )
             stopped = stop(process)
-        errors = (work / "serve.log").read_text().count(" ERROR ")
-        emit({"step": "stop", "graceful_stop_seconds": round(stopped, 2), "errors_logged": errors})
+        log = (work / "serve.log").read_text()
+        emit(
+            {
+                "step": "stop",
+                "graceful_stop_seconds": round(stopped, 2),
+                "swaps_logged": log.count("model swapped"),
+                "errors_logged": log.count(" ERROR "),
+            }
+        )
 
 
 if __name__ == "__main__":
