@@ -14,6 +14,18 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sklearn.metrics import f1_score
 
+from supportml.model import ModelCard, TopicClassifier
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model in service that a challenger must beat, loaded verified."""
+
+    where: str  # 'registry v3' or the export directory, for messages
+    version: str  # the registry version number, or the card version of an export
+    classifier: TopicClassifier
+    card: ModelCard
+
 
 @dataclass(frozen=True)
 class PromotionPolicy:

@@ -31,7 +31,7 @@ from supportml.data import Dataset
 from supportml.errors import UserError
 from supportml.evaluate import plot_confusion
 from supportml.model import CARD_FILE, ModelCard, ModelError, TopicClassifier, load, read_card
-from supportml.promotion import Decision
+from supportml.promotion import Champion, Decision
 from supportml.train import TrainResult
 
 log = logging.getLogger(__name__)
@@ -53,15 +53,6 @@ class TrackedRun:
     promoted: bool
     champion_macro_f1: float | None
     reason: str
-
-
-@dataclass(frozen=True)
-class Champion:
-    """The registry's model in service, loaded verified."""
-
-    version: str  # registry version number
-    classifier: TopicClassifier
-    card: ModelCard
 
 
 def _client(settings: Settings | None) -> MlflowClient:
@@ -173,7 +164,7 @@ def champion(settings: Settings) -> Champion | None:
         classifier, card = _load_version(client, version, uri)
     except MlflowException as err:
         raise _tracking_error(err) from None
-    return Champion(str(version.version), classifier, card)
+    return Champion(f"registry v{version.version}", str(version.version), classifier, card)
 
 
 def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassifier, ModelCard]:

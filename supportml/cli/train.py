@@ -8,7 +8,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,26 +29,14 @@ from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.data import Dataset
 from supportml.model import (
     CARD_FILE,
-    ModelCard,
     ModelError,
     ModelParams,
-    TopicClassifier,
     load,
     publish,
 )
-from supportml.promotion import Decision, PromotionPolicy, decide
+from supportml.promotion import Champion, Decision, PromotionPolicy, decide
 from supportml.retrain import TopicChanges, TrainingSet, topic_changes
 from supportml.train import TrainResult
-
-
-@dataclass(frozen=True)
-class Champion:
-    """The model in service that the challenger must beat: where it lives and what it is."""
-
-    where: str  # 'registry v3' or the export directory
-    version: str
-    classifier: TopicClassifier
-    card: ModelCard
 
 
 def _champion(settings: Settings, track: bool, out_dir: Path) -> Champion | None:
@@ -63,9 +50,7 @@ def _champion(settings: Settings, track: bool, out_dir: Path) -> Champion | None
         except ModelError as exc:  # it could not serve either: the challenger replaces it
             err.print(f"[yellow]the champion cannot be loaded:[/yellow] {escape(str(exc))}")
             return None
-        if found is None:
-            return None
-        return Champion(f"registry v{found.version}", found.version, found.classifier, found.card)
+        return found
     if not (out_dir / CARD_FILE).is_file():
         return None
     try:
