@@ -13,9 +13,11 @@ CORE = [
     "docs",
     "suggest",
     "train",
-    "promotion",
-    "retrain",
-    "reload",
+    "learning.training_set",
+    "learning.promotion",
+    "learning.loop",
+    "learning.sources",
+    "learning.watcher",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -100,10 +100,6 @@ def index(
 
 def _model_topics(ctx: click.Context, model_ref: str) -> list[str]:
     """The model's topics; a local export's are read from its card without unpickling."""
-    if model_ref.startswith(("models:/", "runs:/")):
-        from supportml.cli.model import resolve_model
+    from supportml.cli.model import model_card
 
-        return resolve_model(model_ref, settings_of(ctx))[1].labels
-    from supportml.model import read_card
-
-    return read_card(model_ref).labels
+    return model_card(model_ref, settings_of(ctx)).labels

@@ -8,9 +8,9 @@ channel, ts), the right to post its reply is a compare-and-set on ``reply_ts``, 
 remembered after an event was handled, so a retry of an event whose first delivery failed is
 handled again while one that succeeded is dropped.
 
-The model can be swapped while events are handled (`supportml.reload`): everything taken from it
-sits in one immutable `LoadedModel`, which each payload reads once, so an event in flight is
-answered wholly by the model it started with.
+The model can be swapped while events are handled (`supportml.learning.watcher`): everything
+taken from it sits in one immutable `LoadedModel`, which each payload reads once, so an event in
+flight is answered wholly by the model it started with.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ class Responder:
 
     def install(self, suggester: Suggester) -> None:
         """Answer with another model from the next payload on: one reference assignment, atomic
-        for every thread (the watcher in `supportml.reload` calls this)."""
+        for every thread (the watcher in `supportml.learning.watcher` calls this)."""
         self.model = LoadedModel.of(suggester)
 
     @property

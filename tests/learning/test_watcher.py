@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from supportml.data import load_requests
+from supportml.learning.sources import DirectorySource
+from supportml.learning.watcher import ModelWatcher
 from supportml.model import ModelCard, ModelParams, TopicClassifier, read_card, save
-from supportml.reload import DirectorySource, ModelWatcher
 from supportml.suggest import Suggester
 from supportml.train import TrainResult, train
 from tests.conftest import make_rows, write_csv
