@@ -34,6 +34,7 @@ from supportml.train import TrainResult
 
 
 def _registry_champion(settings: Settings) -> Champion | None:
+    """The registry's @champion; MLflow down or refusing ends the command (see _mlflow_errors)."""
     from supportml.tracking import champion
 
     with _mlflow_errors(), stage(f"load {settings.registered_model}@{CHAMPION_ALIAS}"):
