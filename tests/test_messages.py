@@ -46,7 +46,9 @@ CASES = {
     "bot reply": event("build 12 green", None, bot_id="B0CI", thread_ts=PARENT),
     "tombstone reply": event("deleted", "USLACKBOT", subtype="tombstone", thread_ts=PARENT),
     "form post": event(FORM_TEXT, None, subtype="bot_message", bot_id="B0WORKFLOW"),
-    "form without summary": event("*Topic*\nCI\n*Team*\nA", None, subtype="bot_message", bot_id="B0W"),
+    "form without summary": event(
+        "*Topic*\nCI\n*Team*\nA", None, subtype="bot_message", bot_id="B0W"
+    ),
     "bot chatter": event("deployed", None, subtype="bot_message", bot_id="B0CI"),
     "bot user": event("nightly green", "U0DEPLOY", bot_id="B0CI"),
     "slackbot": event("reminder: standup", "USLACKBOT"),
