@@ -5,7 +5,8 @@ An export holds ``channels.json``, ``users.json`` and one folder per channel wit
 written, so threads are rebuilt per channel from ``thread_ts`` before any request is yielded;
 memory grows with one channel's requests and a few numbers per reply, not with the export.
 
-What becomes a request, and how its thread is read (see `ExportOptions` for the knobs):
+What becomes a request (`supportml.messages.judge`, the rule the live responder uses too), and
+how its thread is read (see `ExportOptions` for the knobs):
 
 - A top-level message by a human (``file_share`` and ``me_message`` included) is a request,
   source "import". With no text but files attached, the file titles are its text, so a pasted
