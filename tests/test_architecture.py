@@ -7,6 +7,7 @@ CORE = [
     "config",
     "text",
     "messages",
+    "vocabulary",
     "data",
     "model",
     "evaluate",

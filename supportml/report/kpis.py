@@ -37,10 +37,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from supportml.errors import UserError
 from supportml.store.models import DocSuggestion, Request, SeenMessage
+from supportml.vocabulary import PEOPLES_LABELS, Resolution
 
 R = Request
 S = SeenMessage
-CONFIRMED = ("human", "form")  # labels people gave; the model is judged only against these
+CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(none)"
 LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
 EXCERPT = 160  # characters of request text shown in lists
@@ -354,8 +355,8 @@ class _Builder:
         }
         sums = {
             "requests": func.count(),
-            "docs": _count(R.resolution == "docs"),
-            "human": _count(R.resolution == "human"),
+            "docs": _count(R.resolution == Resolution.DOCS),
+            "human": _count(R.resolution == Resolution.HUMAN),
             "resolved": _count(~UNRESOLVED),
         }
         query = (
@@ -476,7 +477,7 @@ class _Builder:
             _epoch(R.first_response_at, d),
             _epoch(R.resolved_at, d),
             cast(R.docs_holdout, Integer),
-            case((R.resolution == "human", 1), else_=0),
+            case((R.resolution == Resolution.HUMAN, 1), else_=0),
             case((UNANSWERED, 1), else_=0),
             case((R.predicted_topic.is_not(None), 1), else_=0),
         ).where(*self.where)
