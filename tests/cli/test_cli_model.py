@@ -145,12 +145,6 @@ def test_predict_usage_errors(runner):
     assert result.exit_code == 2 and "--input needs --out" in result.output
 
 
-def test_help_has_examples(runner):
-    for command in ("train", "evaluate", "predict"):
-        result = runner.invoke(cli, [command, "--help"])
-        assert result.exit_code == 0 and "Examples:" in result.output
-
-
 def test_python_dash_m(tmp_path):
     import subprocess
     import sys
