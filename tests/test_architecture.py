@@ -1,4 +1,4 @@
-"""The dependency direction of ../shared/DESIGN.md, checked in a fresh interpreter."""
+"""The dependency rule of docs/ARCHITECTURE.md, checked in a fresh interpreter."""
 
 import subprocess
 import sys

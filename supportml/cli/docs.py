@@ -14,7 +14,12 @@ from supportml.docs import Catalogue, index_tree, page_files
 
 @click.group()
 def docs() -> None:
-    """Documentation catalogue: `predict`, `serve` and `replay` link to its pages."""
+    """Documentation catalogue: `predict`, `serve` and `replay` link to its pages.
+
+    \b
+    Examples:
+      supportml docs index datasets/docs --base-url https://handbook.example.gov/
+    """
 
 
 @docs.command("index")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -14,13 +13,6 @@ from supportml.store.db import VERSION_TABLE, head_revision
 from supportml.store.models import Request
 
 TABLES = {"requests", "doc_suggestions", "feedback_events", "processed_events", "topic_maps"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_an_empty_database_gets_the_schema_on_first_use(database_url: str) -> None:
