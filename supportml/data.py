@@ -46,6 +46,13 @@ class Dataset:
         return len(self.texts)
 
     @property
+    def topics(self) -> list[str]:
+        """The labels of a labelled data set, typed as present (read with a label column)."""
+        if any(label is None for label in self.labels):
+            raise ValueError(f"{self.source}: not every row has a topic")
+        return [str(label) for label in self.labels]
+
+    @property
     def classes(self) -> list[str]:
         return sorted({label for label in self.labels if label is not None})
 
@@ -218,7 +225,7 @@ def load_requests(
         raise DataError(f"{name}: no rows")
     if label_col:
         counts = Counter(labels)
-        rare = {label for label, n in counts.items() if n < min_per_class}
+        rare = {label for label, n in counts.items() if label is not None and n < min_per_class}
         if rare and not skip_invalid:
             label = min(rare)
             first = where[labels.index(label)]
@@ -229,7 +236,8 @@ def load_requests(
         if rare:
             keep = [i for i, label in enumerate(labels) if label not in rare]
             skipped["topic with too few examples"] += len(labels) - len(keep)
-            ids, texts, labels = ([seq[i] for i in keep] for seq in (ids, texts, labels))
+            ids, texts = [ids[i] for i in keep], [texts[i] for i in keep]
+            labels = [labels[i] for i in keep]
             extra = {column: [values[i] for i in keep] for column, values in extra.items()}
         if len(set(labels)) < 2:
             raise DataError(f"{name}: need at least two topics to train, found {len(set(labels))}")

@@ -191,7 +191,7 @@ def judge(
     if thread_ts and thread_ts != ts:
         human = not bot and subtype != "tombstone"
         return Judgement(Kind.REPLY, ts, user=user, thread_ts=str(thread_ts), human=human)
-    if subtype in _EVENT_REASONS:
+    if isinstance(subtype, str) and subtype in _EVENT_REASONS:
         return Judgement(Kind.NOISE, ts, reason=_EVENT_REASONS[subtype])
     if bot:
         form = parse_form(message, labels)

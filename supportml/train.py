@@ -105,7 +105,7 @@ def train(
     ``parts`` fixes which rows train, calibrate and test (`train --from-store` tests on the
     newest weeks); by default a stratified random split.
     """
-    texts, labels = dataset.texts, [str(label) for label in dataset.labels]
+    texts, labels = dataset.texts, dataset.topics
     if cv is not None:
         smallest = min(Counter(labels).items(), key=lambda item: (item[1], item[0]))
         if not 2 <= cv <= smallest[1]:

@@ -211,7 +211,7 @@ def evaluate(
     suggester = Suggester.from_card(classifier, card, docs)
     with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
-    result = score([str(label) for label in dataset.labels], predicted, ~abstained, confidence)
+    result = score(dataset.topics, predicted, ~abstained, confidence)
     unknown = sorted(set(dataset.classes) - set(card.labels))
     links = _link_metrics(suggester, dataset, doc_col)
     if as_json:
@@ -310,6 +310,7 @@ def predict(
         docs = load_docs(docs_ref, settings, card.labels)
         _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
     else:
+        assert input_path is not None and out_path is not None  # checked above
         suggester = Suggester.from_card(classifier, card)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 

@@ -145,7 +145,8 @@ class _Archive:
         """Parsed JSON of one member; a corrupt member or invalid JSON is one clear error."""
         member = self.files[name]
         try:
-            raw = self._zip.read(member) if self._zip is not None else Path(member).read_bytes()
+            zipped = self._zip
+            raw = zipped.read(str(member)) if zipped is not None else Path(member).read_bytes()
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
             raise IngestError(
                 f"{self.where(name)}: cannot read ({err}); the export looks truncated or corrupt"
@@ -286,7 +287,8 @@ class _Reader:
             raise IngestError(f"{where}: message [{index}] {problem}")
         judged = judge(message, self.bots, self.options.form_labels)
         if judged.kind == Kind.REPLY:
-            text = message.get("text") if isinstance(message.get("text"), str) else ""
+            text = message.get("text")
+            text = text if isinstance(text, str) else ""
             replies.setdefault(str(judged.thread_ts), []).append(
                 _Reply(
                     micros=micros,
@@ -325,9 +327,9 @@ class _Reader:
             for r in message.get("reactions") or ()
             if isinstance(r, dict)
         ]
-        if ts in requests:
+        if judged.ts in requests:
             return "duplicate message"  # the same ts twice: the first one is the request
-        requests[ts] = _Request(micros, fields, reactions)
+        requests[judged.ts] = _Request(micros, fields, reactions)
         return None
 
     def _finish(self, ts: str, request: _Request, thread: list[_Reply]) -> ImportedRequest:

@@ -122,9 +122,10 @@ class DateParser:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            parsed = self._strptime(text)
-            if parsed is None:
+            fallback = self._strptime(text)
+            if fallback is None:
                 return None
+            parsed = fallback
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.zone)
         return parsed.astimezone(UTC)

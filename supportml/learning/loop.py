@@ -99,7 +99,7 @@ def turn(
     note(_summary(training, topic_map_name))
     dataset = training.dataset
     parts, cutoff = time_split(
-        training.created_at, dataset.labels, eval_weeks, seed=rules.params.seed
+        training.created_at, dataset.topics, eval_weeks, seed=rules.params.seed
     )
     note(
         f"  train on {len(parts.train) + len(parts.calibration):,} requests before "
@@ -151,7 +151,7 @@ def challenge(
         tracked = track(result, dataset, decision, logged) if track else None
         kept = _publish(result, decision, rules.out_dir, stage)
     changes = topic_changes(
-        [str(label) for label in dataset.labels],
+        dataset.topics,
         [*result.split.train, *result.split.calibration],
         current.card.labels if current else None,
         too_few or {},
@@ -187,7 +187,8 @@ def _judge(
 ) -> Decision:
     """Score challenger and champion on the same evaluation rows and apply the policy."""
     texts = [dataset.texts[i] for i in result.split.test]
-    truth = [str(dataset.labels[i]) for i in result.split.test]
+    topics = dataset.topics
+    truth = [topics[i] for i in result.split.test]
     with stage(f"compare with the champion on {len(texts):,} evaluation requests"):
         challenger, _ = result.classifier.predict(texts)
         champion = current.classifier.predict(texts)[0] if current else None

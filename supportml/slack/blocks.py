@@ -73,7 +73,7 @@ def topic_select(
         "placeholder": {"type": "plain_text", "text": placeholder},
         "options": options,
     }
-    if initial in topics[:MAX_OPTIONS]:
+    if initial is not None and initial in topics[:MAX_OPTIONS]:
         select["initial_option"] = _option(initial)
     return select
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
@@ -120,7 +120,7 @@ def count(responder: Responder, since: datetime | None, until: datetime | None) 
 
 
 def _where(since: datetime | None, until: datetime | None) -> list[Any]:
-    where = [Request.deleted.is_(False)]
+    where: list[ColumnElement[bool]] = [Request.deleted.is_(False)]
     if since is not None:
         where.append(Request.created_at >= since)
     if until is not None:

@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Result,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +41,11 @@ from supportml.vocabulary import DocFeedback, ImportStatus, LabelSource, Request
 
 # the model's own guesses never train it
 LABEL_PRIORITY = {LabelSource.HUMAN: 0, LabelSource.FORM: 1, LabelSource.IMPORT: 2}
+
+
+def _changed(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (``Session.execute`` is typed as a plain Result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def _insert(session: Session, model: type) -> Any:
@@ -161,7 +178,7 @@ def claim_reply(session: Session, request_id: int) -> bool:
         .where(Request.id == request_id, Request.reply_ts.is_(None))
         .values(reply_ts=PENDING_REPLY)
     )
-    return bool(result.rowcount)
+    return bool(_changed(result))
 
 
 def set_reply(session: Session, request_id: int, ts: str | None) -> None:
@@ -187,7 +204,7 @@ def record_first_response(session: Session, request_id: int, user: str, when: da
             ),
         )
     )
-    return bool(result.rowcount)
+    return bool(_changed(result))
 
 
 def unanswered_requests(session: Session, channels: Iterable[str], since: datetime) -> list[int]:
@@ -232,7 +249,7 @@ def prune_events(session: Session, older_than: datetime) -> int:
     """The retention job: forget event ids received before ``older_than`` (Slack retries for
     minutes, not days, so a week is plenty)."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < older_than))
-    return int(result.rowcount or 0)
+    return _changed(result)
 
 
 def start_import(session: Session, kind: str, source: str) -> int:
@@ -268,12 +285,12 @@ def apply_topic_map(session: Session, name: str, sha256: str, mapping: Mapping[s
             .where(Request.final_topic == old, Request.label_source != LabelSource.MODEL)
             .values(final_topic=new)
         )
-        changed += int(result.rowcount or 0)
+        changed += _changed(result)
     session.add(TopicMap(name=name, sha256=sha256, mapping=dict(mapping), rows_changed=changed))
     return changed
 
 
-def labelled_requests(since: datetime | None = None) -> Select[tuple[Request]]:
+def labelled_requests(since: datetime | None = None) -> Select[Request]:
     """Requests with a people-given topic (never the model's guess), best label sources first."""
     query = (
         select(Request)
