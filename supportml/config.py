@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportml.errors import UserError
+
+if TYPE_CHECKING:
+    from supportml.redact import Redactor
 
 REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
@@ -80,6 +85,14 @@ class Settings:
             or cls.resolved_reaction,
             slack_api_url=env.get("SLACK_API_URL") or None,
         )
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """The PII redactor every path uses (import, train, predict, serve), built once, so a
+        configured SUPPORTML_REDACT_OFF / SUPPORTML_REDACT_EXTRA can never be skipped by one."""
+        from supportml.redact import Redactor  # redact imports ConfigError from here
+
+        return Redactor.configure(off=self.redact_off, extra=self.redact_extra)
 
 
 def docs_path(value: str | None) -> Path | None:

@@ -6,6 +6,7 @@ import sys
 CORE = [
     "config",
     "text",
+    "redact",
     "messages",
     "data",
     "model",

@@ -19,6 +19,7 @@ from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
 from supportml.model import ModelCard, TopicClassifier, load
+from supportml.redact import Redactor
 from supportml.suggest import Suggester, Suggestion
 
 
@@ -138,6 +139,8 @@ def load_dataset(
     encoding: str,
     skip_invalid: bool,
     extra_cols: tuple[str, ...] = (),
+    *,
+    redactor: Redactor,
 ) -> Dataset:
     with stage(f"load {data_path}"):
         dataset = load_requests(
@@ -148,6 +151,7 @@ def load_dataset(
             encoding=encoding,
             skip_invalid=skip_invalid,
             extra_cols=extra_cols,
+            redactor=redactor,
         )
     summary = dataset.skipped_summary()
     err.print(
@@ -195,9 +199,16 @@ def evaluate(
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
     dataset = load_dataset(
-        data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,)
+        data_path,
+        text_col,
+        label_col,
+        id_col,
+        encoding,
+        skip_invalid,
+        (doc_col,),
+        redactor=settings.redactor,
     )
-    suggester = Suggester.from_card(classifier, card, docs)
+    suggester = Suggester.from_card(classifier, card, docs, settings.redactor)
     with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
     result = score([str(label) for label in dataset.labels], predicted, ~abstained, confidence)
@@ -297,9 +308,9 @@ def predict(
     classifier, card = resolve_model(model_ref, settings)
     if text is not None:
         docs = load_docs(docs_ref, settings, card.labels)
-        _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
+        _predict_one(Suggester.from_card(classifier, card, docs, settings.redactor), text, as_json)
     else:
-        suggester = Suggester.from_card(classifier, card)
+        suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 
 

@@ -299,7 +299,7 @@ def train(
             **{f"labels_{source}": n for source, n in training.label_sources.items()},
         }
     elif data_path is not None:
-        dataset = load_dataset(data_path, **columns)
+        dataset = load_dataset(data_path, **columns, redactor=settings.redactor)
     extra.update(min_gain=min_gain, max_topic_drop=max_topic_drop, min_support=min_support)
     with tempfile.TemporaryDirectory(prefix="supportml-challenger-") as staging:
         result = run_training(
