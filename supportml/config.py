@@ -41,7 +41,7 @@ class Settings:
     redact_off: tuple[str, ...] = ()  # names of built-in PII patterns to switch off
     redact_extra: tuple[str, ...] = ()  # extra regexes whose matches are redacted too
     docs_catalogue: Path | None = None  # documentation catalogue for links; None: no links
-    docs_min_score: float = 0.10  # docs.DEFAULT_MIN_SCORE (config stays a leaf module)
+    docs_min_score: float = 0.10  # docs.search.DEFAULT_MIN_SCORE (config stays a leaf)
     docs_holdout: float = 0.10  # share of requests shown no links (suggest.in_holdout)
     channels: tuple[str, ...] = ()  # support channels the responder watches (ids or names)
     support_staff: tuple[str, ...] = ()  # user ids who may change topics and resolve any request
