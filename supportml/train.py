@@ -23,7 +23,8 @@ from supportml.suggest import abstention_score
 Stage = Callable[[str], AbstractContextManager[object]]
 
 
-def _quiet(_: str) -> AbstractContextManager[object]:
+def quiet(_: str) -> AbstractContextManager[object]:
+    """No progress shown: the default outside the CLI."""
     return nullcontext()
 
 
@@ -45,7 +46,7 @@ def fit_and_calibrate(
     parts: Split,
     params: ModelParams,
     target_precision: float,
-    stage: Stage = _quiet,
+    stage: Stage = quiet,
 ) -> tuple[TopicClassifier, float]:
     """Fit on the train rows, choose temperature and threshold on the calibration rows."""
 
@@ -65,7 +66,7 @@ def fit_and_calibrate(
 
 
 def cross_validate(
-    dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = _quiet
+    dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = quiet
 ) -> dict[str, float]:
     """Stratified K-fold accuracy and macro-F1 (mean and std): steadier than one split."""
     labels = np.asarray(dataset.labels, dtype=object)
@@ -97,7 +98,7 @@ def train(
     target_precision: float = 0.90,
     cv: int | None = None,
     parts: Split | None = None,
-    stage: Stage = _quiet,
+    stage: Stage = quiet,
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card.
 

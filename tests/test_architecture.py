@@ -1,4 +1,4 @@
-"""The dependency direction of ../shared/DESIGN.md, checked in a fresh interpreter."""
+"""The dependency rule of docs/ARCHITECTURE.md, checked in a fresh interpreter."""
 
 import subprocess
 import sys
@@ -8,6 +8,7 @@ CORE = [
     "text",
     "redact",
     "messages",
+    "vocabulary",
     "data",
     "model",
     "evaluate",
@@ -18,9 +19,11 @@ CORE = [
     "docs.search",
     "suggest",
     "train",
-    "promotion",
-    "retrain",
-    "reload",
+    "learning.training_set",
+    "learning.promotion",
+    "learning.loop",
+    "learning.sources",
+    "learning.watcher",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +19,30 @@ from supportml.data import Dataset, load_requests, read_table
 from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
-from supportml.model import ModelCard, TopicClassifier, load
+from supportml.learning.sources import ModelSource, in_mlflow, model_source
+from supportml.model import ModelCard, TopicClassifier
 from supportml.redact import Redactor
 from supportml.suggest import Suggester, Suggestion
 
 
 def resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
     """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
-    ref = ref or str(settings.model_path)
-    if ref.startswith(("models:/", "runs:/")):
-        with stage(f"load {ref} from MLflow"):
-            from supportml.tracking import load_model  # mlflow is slow to import: only when asked
+    with _loading(ref, settings) as source:
+        return source.load()
 
-            return load_model(ref, settings)
-    return load(ref)
+
+def model_card(ref: str | None, settings: Settings) -> ModelCard:
+    """The card of the model ``ref`` names; a local export's is read without unpickling."""
+    with _loading(ref, settings) as source:
+        return source.card()
+
+
+@contextmanager
+def _loading(ref: str | None, settings: Settings) -> Iterator[ModelSource]:
+    """The source ``ref`` names, under a spinner when it is in MLflow (seconds to import)."""
+    ref = ref or str(settings.model_path)
+    with stage(f"load {ref} from MLflow") if in_mlflow(ref) else nullcontext():
+        yield model_source(ref, settings)
 
 
 def load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> DocIndex | None:

@@ -75,18 +75,13 @@ def _watcher(responder: Any, model_ref: str | None, settings: Settings) -> Any:
 
     Reloaded models get the same documentation index: the catalogue is not part of a model.
     """
-    from supportml.reload import DirectorySource, ModelWatcher
+    from supportml.learning.sources import PublishedSource, model_source
+    from supportml.learning.watcher import ModelWatcher
     from supportml.suggest import Suggester
 
-    ref = model_ref or str(settings.model_path)
-    if ref.startswith("runs:/"):
+    source = model_source(model_ref, settings)
+    if not isinstance(source, PublishedSource):
         return None
-    if ref.startswith("models:/"):
-        from supportml.tracking import RegistrySource  # mlflow is slow to import: only when asked
-
-        source = RegistrySource(ref, settings)
-    else:
-        source = DirectorySource(ref)
     docs = responder.suggester.docs
     return ModelWatcher(
         source,

@@ -39,8 +39,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from supportml.report.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
 from supportml.store.models import DocSuggestion, Request, SeenMessage
+from supportml.vocabulary import PEOPLES_LABELS, Resolution
 
-CONFIRMED = ("human", "form")  # labels people gave; the model is judged only against these
+CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(none)"
 LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
 EXCERPT = 160  # characters of request text shown in lists
@@ -306,8 +307,8 @@ class _Builder:
         }
         sums = {
             "requests": func.count(),
-            "docs": _count(Request.resolution == "docs"),
-            "human": _count(Request.resolution == "human"),
+            "docs": _count(Request.resolution == Resolution.DOCS),
+            "human": _count(Request.resolution == Resolution.HUMAN),
             "resolved": _count(~UNRESOLVED),
         }
         query = (

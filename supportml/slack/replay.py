@@ -17,9 +17,11 @@ from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
 from supportml.store import transaction
 from supportml.store.models import DocSuggestion, Request
+from supportml.vocabulary import PEOPLES_LABELS, DocFeedback, LabelSource
 
-KNOWN_LABELS = ("human", "form", "import")  # the model's own past guesses are not ground truth
-POSITIVE_DOC_FEEDBACK = ("helpful", "resolved")
+# the model's own past guesses are not ground truth
+KNOWN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
+POSITIVE_DOC_FEEDBACK = (DocFeedback.HELPFUL, DocFeedback.RESOLVED)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,7 +100,11 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     from alembic.runtime.migration import MigrationContext
 
     config = _alembic_config()
-    with _reachable(engine).begin() as connection:
+    with (
+        _reachable(engine).connect() as connection,
+        _sqlite_rebuilds_keep_rows(connection),
+        connection.begin(),
+    ):
         if connection.dialect.name == "postgresql":
             # Replicas starting together: one migrates, the others wait and then find it done.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -115,6 +119,23 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     current = current_revision(engine)
     assert current is not None
     return current
+
+
+@contextmanager
+def _sqlite_rebuilds_keep_rows(connection: Connection) -> Iterator[None]:
+    """Foreign keys off on SQLite while migrating: a batch migration rebuilds a table by
+    dropping it, which would otherwise cascade-delete the rows referring to it. The pragma only
+    takes effect outside a transaction, hence its own commit before and after."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def open_store(url: str) -> Engine:

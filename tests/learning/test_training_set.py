@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from supportml.data import DataError
-from supportml.retrain import (
+from supportml.learning.training_set import (
     LabelledRow,
     build_training_set,
     near_duplicate_key,
