@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from supportml.errors import UserError
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
 
 MIN_PER_CLASS = 2
@@ -163,9 +164,11 @@ def load_requests(
     skip_invalid: bool = False,
     min_per_class: int = MIN_PER_CLASS,
     extra_cols: Sequence[str] = (),
+    redactor: Redactor = DEFAULT_REDACTOR,
 ) -> Dataset:
     """Read and validate requests. ``label_col=None`` reads unlabelled data (for prediction).
     Optional ``extra_cols`` are kept as they are, unless the file has no value in them at all.
+    Texts are prepared by `model_text` with ``redactor`` (the configured one: Settings.redactor).
 
     Raises DataError naming the file, line and field for the first problem, unless
     ``skip_invalid`` is set, in which case skippable rows are dropped and counted by reason.
@@ -197,7 +200,7 @@ def load_requests(
                     "choose others with --text-col / --label-col"
                 )
             checked_columns = True
-        text = model_text(record.get(text_col) or "")
+        text = model_text(record.get(text_col) or "", redactor)
         label = (record.get(label_col) or "").strip() if label_col else None
         row_id = (record.get(id_col) or "").strip() if id_col else location
         if not text:

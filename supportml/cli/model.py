@@ -21,6 +21,7 @@ from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
 from supportml.learning.sources import ModelSource, in_mlflow, model_source
 from supportml.model import ModelCard, TopicClassifier
+from supportml.redact import Redactor
 from supportml.suggest import Suggester, Suggestion
 
 
@@ -149,6 +150,8 @@ def load_dataset(
     encoding: str,
     skip_invalid: bool,
     extra_cols: tuple[str, ...] = (),
+    *,
+    redactor: Redactor,
 ) -> Dataset:
     with stage(f"load {data_path}"):
         dataset = load_requests(
@@ -159,6 +162,7 @@ def load_dataset(
             encoding=encoding,
             skip_invalid=skip_invalid,
             extra_cols=extra_cols,
+            redactor=redactor,
         )
     summary = dataset.skipped_summary()
     err.print(
@@ -206,9 +210,16 @@ def evaluate(
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
     dataset = load_dataset(
-        data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,)
+        data_path,
+        text_col,
+        label_col,
+        id_col,
+        encoding,
+        skip_invalid,
+        (doc_col,),
+        redactor=settings.redactor,
     )
-    suggester = Suggester.from_card(classifier, card, docs)
+    suggester = Suggester.from_card(classifier, card, docs, settings.redactor)
     with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
     result = score(dataset.topics, predicted, ~abstained, confidence)
@@ -308,10 +319,10 @@ def predict(
     classifier, card = resolve_model(model_ref, settings)
     if text is not None:
         docs = load_docs(docs_ref, settings, card.labels)
-        _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
+        _predict_one(Suggester.from_card(classifier, card, docs, settings.redactor), text, as_json)
     else:
         assert input_path is not None and out_path is not None  # checked above
-        suggester = Suggester.from_card(classifier, card)
+        suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 
 

@@ -51,19 +51,18 @@ def _responder(
 ) -> Any:
     from supportml.slack.handlers import Responder, ResponderConfig
     from supportml.suggest import Suggester
-    from supportml.text import Redactor
 
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
     engine = store_engine(ctx, database_url)
     return Responder(
         engine,
-        Suggester.from_card(classifier, card, docs),
+        Suggester.from_card(classifier, card, docs, settings.redactor),
         ResponderConfig(
             staff=frozenset(settings.support_staff),
             resolved_reaction=settings.resolved_reaction,
             holdout=settings.docs_holdout,
-            redactor=Redactor.configure(off=settings.redact_off, extra=settings.redact_extra),
+            redactor=settings.redactor,
             **config,
         ),
         slack=slack,
@@ -86,7 +85,7 @@ def _watcher(responder: Any, model_ref: str | None, settings: Settings) -> Any:
     docs = responder.suggester.docs
     return ModelWatcher(
         source,
-        lambda classifier, card: Suggester.from_card(classifier, card, docs),
+        lambda classifier, card: Suggester.from_card(classifier, card, docs, settings.redactor),
         responder.install,
         responder.suggester.model_version,
     )

@@ -125,9 +125,9 @@ def import_() -> None:
 
 def _cleaner(settings: Settings) -> Callable[[str], str]:
     """Slack mrkdwn to plain text, then PII redaction as configured: what the store keeps."""
-    from supportml.text import Redactor, store_text
+    from supportml.text import store_text
 
-    redactor = Redactor.configure(off=settings.redact_off, extra=settings.redact_extra)
+    redactor = settings.redactor
     return lambda raw: store_text(raw, redactor)
 
 

@@ -239,7 +239,7 @@ def train(
         "warn": lambda message: err.print(f"[yellow]{escape(message)}[/yellow]", soft_wrap=True),
     }
     if data_path is not None:
-        dataset = load_dataset(data_path, **columns)
+        dataset = load_dataset(data_path, **columns, redactor=settings.redactor)
         outcome = challenge(dataset, rules, extra={"data": "file"}, **wiring)
     else:
         outcome = _from_store(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from supportml.docs import DocEntry
 from supportml.messages import Kind, judge
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
 from supportml.store import transaction
 from supportml.store.models import Request
@@ -49,7 +50,7 @@ from supportml.store.repository import (
     unanswered_requests,
 )
 from supportml.suggest import Suggester, Suggestion, in_holdout
-from supportml.text import DEFAULT_REDACTOR, Redactor, store_text, unescape
+from supportml.text import store_text, unescape
 from supportml.vocabulary import DocFeedback, LabelSource, RequestStatus, Resolution, Source
 
 log = logging.getLogger("supportml.slack")

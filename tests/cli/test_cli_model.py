@@ -174,3 +174,44 @@ def test_bad_environment_is_one_line(runner, tiny_csv, monkeypatch):
     result = runner.invoke(cli, ["train", "--data", str(tiny_csv), "--no-track"])
     assert result.exit_code == 2 and "SUPPORTML_TARGET_PRECISION='very'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def _word_terms(model_dir):
+    from supportml.model import load
+
+    classifier, _ = load(model_dir)
+    union = classifier.pipeline.named_steps["features"]
+    return {term for _, vectorizer in union.transformer_list for term in vectorizer.vocabulary_}
+
+
+def test_train_from_a_file_applies_the_configured_extra_redaction(
+    runner, tiny_csv, trained, tmp_path, monkeypatch
+):
+    assert "cypress" in _word_terms(trained.model_dir)  # the data has the word
+    monkeypatch.setenv("SUPPORTML_REDACT_EXTRA", "cypress")
+    result = train(runner, tiny_csv, tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    assert not {term for term in _word_terms(tmp_path / "m") if "cypress" in term}
+
+
+def test_predict_applies_the_configured_extra_redaction(runner, trained, tmp_path, monkeypatch):
+    model = ["--model", str(trained.model_dir)]
+
+    def predict(text):
+        result = runner.invoke(cli, ["predict", *model, "--docs", "none", "--json", text])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def predict_file(text):
+        source = write_csv(tmp_path / "in.csv", [{"text": text}])
+        out = tmp_path / "out.csv"
+        result = runner.invoke(cli, ["predict", *model, "--input", str(source), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(out)[["predicted_topic", "confidence"]].to_dict("records")
+
+    text, redacted = "cypress cypress flaky spec", "[redacted] [redacted] flaky spec"
+    assert predict(text) != predict(redacted)
+    assert predict_file(text) != predict_file(redacted)
+    monkeypatch.setenv("SUPPORTML_REDACT_EXTRA", "cypress")
+    assert predict(text) == predict(redacted)
+    assert predict_file(text) == predict_file(redacted)
