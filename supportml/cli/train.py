@@ -69,6 +69,7 @@ def _from_store(
         topic_map=mapping,
         topic_map_name=str(topics_map),
         source=engine.url.render_as_string(hide_password=True),
+        redactor=settings_of(ctx).redactor,
         extra={"data": "store", "since": since or "", "topics_map": str(topics_map or "")},
         note=err.print,
         **wiring,

@@ -28,6 +28,7 @@ from supportml.learning.training_set import (
     topic_changes,
 )
 from supportml.model import CARD_FILE, ModelError, ModelParams, load, publish
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.train import Stage, TrainResult, quiet, train
 
 #: Asked once the challenger is trained (so it names the champion of that moment); None when
@@ -87,6 +88,7 @@ def turn(
     topic_map: Mapping[str, str] | None = None,
     topic_map_name: str = "the topics map",
     source: str = "store",
+    redactor: Redactor = DEFAULT_REDACTOR,
     track: Tracker | None = None,
     extra: Mapping[str, object] | None = None,
     stage: Stage = quiet,
@@ -95,7 +97,7 @@ def turn(
 ) -> Outcome:
     """Build the training set from ``rows`` (best label source first), train on all but the
     newest ``eval_weeks`` weeks, test on those, and let the challenger meet the champion."""
-    training = build_training_set(rows, topic_map, min_examples, source=source)
+    training = build_training_set(rows, topic_map, min_examples, source=source, redactor=redactor)
     note(_summary(training, topic_map_name))
     dataset = training.dataset
     parts, cutoff = time_split(
