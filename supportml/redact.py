@@ -382,7 +382,8 @@ def _compile_pass(gate: str, forms: dict[_Form, list[tuple[str, str, _Accept | N
         alternatives.append(f"{start}{form.value}(?P<g{i}>)")
         rules[f"g{i}"] = _Rule(tuple(candidates), value)
         firsts.append(_first(form.keep or form.value))
-    ahead = "" if None in firsts else "(?=" + "|".join(dict.fromkeys(firsts)) + ")"
+    known = [first for first in firsts if first is not None]
+    ahead = "" if len(known) < len(firsts) else "(?=" + "|".join(dict.fromkeys(known)) + ")"
     regex = re.compile(r"[^A-Za-z0-9_.+-]" + ahead + "(?:" + "|".join(alternatives) + ")")
     return _Pass(regex, rules, re.compile(gate) if gate else None)
 

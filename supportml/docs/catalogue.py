@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -226,9 +226,13 @@ class Catalogue:
 
 # libyaml's safe loader and dumper when PyYAML has them: several times faster on big catalogues
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _DumperBase = yaml.SafeDumper
+else:
+    _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+class _Dumper(_DumperBase):
     """Multi-line strings as ``|`` blocks."""
 
 

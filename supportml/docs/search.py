@@ -146,7 +146,7 @@ class DocIndex:
         self._doc_topics = np.zeros((len(self.entries), len(self.topics)))
         for row, entry in enumerate(self.entries):
             self._doc_topics[row, [column[t] for t in entry.topics]] = 1.0
-        self._topicless = ~self._doc_topics.any(axis=1)
+        self._topicless = ~np.asarray(self._doc_topics.any(axis=1), dtype=bool)
         self._build()
 
     def __len__(self) -> int:

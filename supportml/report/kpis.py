@@ -311,11 +311,8 @@ class _Builder:
             "human": _count(Request.resolution == Resolution.HUMAN),
             "resolved": _count(~UNRESOLVED),
         }
-        query = (
-            select(*(c.label(k) for k, c in dims.items()), *(c.label(k) for k, c in sums.items()))
-            .where(*self.where)
-            .group_by(*dims.values())
-        )
+        columns: list[Any] = [c.label(k) for k, c in (*dims.items(), *sums.items())]
+        query = select(*columns).where(*self.where).group_by(*dims.values())
         cube = pd.DataFrame(self.connection.execute(query).all(), columns=[*dims, *sums])
         cube[["topic", "team"]] = cube[["topic", "team"]].fillna(NONE_LABEL)
         return cube
