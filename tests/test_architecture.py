@@ -16,6 +16,7 @@ CORE = [
     "promotion",
     "retrain",
     "reload",
+    "shares",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
