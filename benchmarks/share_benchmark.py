@@ -213,8 +213,7 @@ def main() -> int:
         ours, raw = mean[(name, "natural", DEFAULT_METHOD)], mean[(name, "natural", "cc")]
         verdict = "PASS" if ours["mae"] <= target else "NOT REACHED"
         print(
-            f"{verdict}: {name} MAE {ours['mae']:.3f} pp <= {target} "
-            f"(raw count {raw['mae']:.3f})"
+            f"{verdict}: {name} MAE {ours['mae']:.3f} pp <= {target} (raw count {raw['mae']:.3f})"
         )
         for case in ("natural", "tripled"):
             cover = mean[(name, case, DEFAULT_METHOD)]["coverage"]

@@ -241,7 +241,11 @@ def estimate_shares(
     support = np.bincount(truth, minlength=k)
     return [
         TopicShare(
-            str(topic), float(raw[i]), float(point[i]), float(low[i]), float(high[i]),
+            str(topic),
+            float(raw[i]),
+            float(point[i]),
+            float(low[i]),
+            float(high[i]),
             int(support[i]),
         )  # fmt: skip
         for i, topic in enumerate(topics)
