@@ -19,6 +19,7 @@ compared with the hidden part's true shares, in the same run:
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from supportml.data import Split, load_requests
+from supportml.data import Split, load_requests, split
 from supportml.model import ModelParams, TopicClassifier
 from supportml.shares import DEFAULT_METHOD, METHODS, estimate_shares, readiness
 from supportml.train import fit_and_calibrate
@@ -94,31 +95,56 @@ def probs_in(classifier: TopicClassifier, texts: list[str], topics: list[str]) -
     return out
 
 
-def predict(corpus: Corpus, seed: int, folds: int, params: ModelParams) -> Predictions:
+def predict(corpus: Corpus, seed: int, folds: int, params: ModelParams) -> dict[str, Predictions]:
+    """The same split seen three ways, differing in which model's behaviour M measures.
+
+    "full": the hidden rows predicted by the model trained on all labelled rows, M from the
+    fold models' out-of-fold predictions (a weaker model than the one that counts);
+    "folds": each hidden row predicted by one fold model in turn, so M and the counts come from
+    the same models; "test": the model `supportml train` exports (fit on the labelled rows
+    minus a stratified test fifth, supportml.data.split), M from its own test fifth — what the
+    product has for the champion.
+    """
     index = np.arange(len(corpus.labels))
     labelled, hidden = train_test_split(
         index, train_size=LABELLED, random_state=seed, stratify=corpus.labels
     )
     l_texts = [corpus.texts[i] for i in labelled]
+    h_texts = [corpus.texts[i] for i in hidden]
     l_true = corpus.labels[labelled]
     model = train_like_the_cli(l_texts, l_true, params, seed)
     topics = model.labels
     l_probs = np.zeros((len(labelled), len(topics)))
+    f_probs = np.zeros((len(hidden), len(topics)))
+    owner = np.arange(len(hidden)) % folds
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fit, held in splitter.split(l_true, l_true):
+    for f, (fit, held) in enumerate(splitter.split(l_true, l_true)):
         fold = train_like_the_cli([l_texts[i] for i in fit], l_true[fit], params, seed)
         l_probs[held] = probs_in(fold, [l_texts[i] for i in held], topics)
-    h_probs = probs_in(model, [corpus.texts[i] for i in hidden], topics)
+        mine = np.flatnonzero(owner == f)
+        f_probs[mine] = probs_in(fold, [h_texts[i] for i in mine], topics)
+    h_probs = probs_in(model, h_texts, topics)
     names = np.asarray(topics, dtype=object)
-    return Predictions(
+    l_pred = names[l_probs.argmax(axis=1)]
+    h_true = corpus.labels[hidden]
+    sources = {
+        source: Predictions(topics, l_true, l_pred, l_probs, h_true, names[p.argmax(axis=1)], p)
+        for source, p in (("full", h_probs), ("folds", f_probs))
+    }
+    parts = split(list(l_true), seed=params.seed)
+    champion, _ = fit_and_calibrate(l_texts, list(l_true), parts, params, 0.90)
+    t_probs = probs_in(champion, [l_texts[i] for i in parts.test], topics)
+    c_probs = probs_in(champion, h_texts, topics)
+    sources["test"] = Predictions(
         topics,
-        l_true,
-        names[l_probs.argmax(axis=1)],
-        l_probs,
-        corpus.labels[hidden],
-        names[h_probs.argmax(axis=1)],
-        h_probs,
+        l_true[parts.test],
+        names[t_probs.argmax(axis=1)],
+        t_probs,
+        h_true,
+        names[c_probs.argmax(axis=1)],
+        c_probs,
     )
+    return sources
 
 
 def tripled(pred: Predictions, topic: str) -> Predictions:
@@ -136,7 +162,7 @@ def tripled(pred: Predictions, topic: str) -> Predictions:
     )
 
 
-def score(pred: Predictions, method: str) -> dict[str, float]:
+def score(pred: Predictions, method: str, shifted: str) -> dict[str, float]:
     start = time.perf_counter()
     shares = estimate_shares(
         pred.topics,
@@ -157,6 +183,7 @@ def score(pred: Predictions, method: str) -> dict[str, float]:
     error = np.abs(estimate - truth) * 100
     return {
         "mae": float(error.mean()),
+        "shifted": float(error[pred.topics.index(shifted)]),
         "max": float(error.max()),
         "coverage": float(((low <= truth) & (truth <= high)).mean()),
         "width": float((high - low).mean() * 100),
@@ -175,55 +202,67 @@ def main() -> int:
         return 2
     seeds, folds = (1, 3) if args.quick else (args.seeds, 5)
     params = ModelParams()
-    results: dict[tuple[str, str, str], list[dict[str, float]]] = {}
+    results: dict[tuple[str, str, str, str], list[dict[str, float]]] = {}
     for corpus in read_corpora(args.data):
         for seed in range(seeds):
             start = time.perf_counter()
-            pred = predict(corpus, seed, folds, params)
+            sources = predict(corpus, seed, folds, params)
+            pred = sources["full"]
             ready = readiness(pred.topics, pred.labelled_true, pred.labelled_pred)
-            shifted_topic = str(np.random.default_rng(seed).choice(pred.topics))
+            shifted = str(np.random.default_rng(seed).choice(pred.topics))
             print(
                 f"{corpus.name} seed {seed}: {len(pred.labelled_true):,} labelled, "
                 f"{len(pred.hidden_true):,} hidden, out-of-sample accuracy "
-                f"{(pred.labelled_pred == pred.labelled_true).mean():.3f}, models "
+                f"{(pred.labelled_pred == pred.labelled_true).mean():.3f}, hidden accuracy "
+                f"{(pred.hidden_pred == pred.hidden_true).mean():.3f}, models "
                 f"{time.perf_counter() - start:.0f} s; readiness: {ready.reason}; "
-                f"shifted topic {shifted_topic!r}",
+                f"tripled topic {shifted!r}",
                 flush=True,
             )
-            for case, data in (("natural", pred), ("tripled", tripled(pred, shifted_topic))):
-                for method in METHODS:
-                    results.setdefault((corpus.name, case, method), []).append(score(data, method))
+            for source, data in sources.items():
+                for case, cased in (("natural", data), ("tripled", tripled(data, shifted))):
+                    for method in METHODS:
+                        key = (corpus.name, source, case, method)
+                        results.setdefault(key, []).append(score(cased, method, shifted))
     print()
     header = (
-        f"{'data':<10}{'case':<9}{'method':<7}{'MAE pp':>8}{'vs cc':>7}{'max pp':>8}"
-        f"{'cover90':>9}{'width pp':>10}{'seconds':>9}"
+        f"{'data':<10}{'hidden by':<10}{'case':<9}{'method':<7}{'MAE pp':>8}{'vs cc':>7}"
+        f"{'max pp':>8}{'tripled pp':>11}{'cover90':>9}{'width pp':>10}{'seconds':>9}"
     )
     print(header)
     print("-" * len(header))
     mean = {key: {m: float(np.mean([r[m] for r in rows])) for m in rows[0]}
             for key, rows in results.items()}  # fmt: skip
-    for (name, case, method), row in mean.items():
-        ratio = row["mae"] / mean[(name, case, "cc")]["mae"]
+    for (name, source, case, method), row in mean.items():
+        ratio = row["mae"] / mean[(name, source, case, "cc")]["mae"]
         print(
-            f"{name:<10}{case:<9}{method:<7}{row['mae']:>8.3f}{ratio:>7.2f}{row['max']:>8.2f}"
-            f"{row['coverage']:>9.0%}{row['width']:>10.2f}{row['seconds']:>9.2f}"
+            f"{name:<10}{source:<10}{case:<9}{method:<7}{row['mae']:>8.3f}{ratio:>7.2f}"
+            f"{row['max']:>8.2f}{row['shifted']:>11.2f}{row['coverage']:>9.0%}"
+            f"{row['width']:>10.2f}{row['seconds']:>9.2f}"
         )
-    print(f"\nmeans over {seeds} seed(s); default method: {DEFAULT_METHOD}")
-    for name, target in TARGET_MAE.items():
-        ours, raw = mean[(name, "natural", DEFAULT_METHOD)], mean[(name, "natural", "cc")]
-        verdict = "PASS" if ours["mae"] <= target else "NOT REACHED"
+    print(
+        f"\nmeans over {seeds} seed(s); 'tripled pp' is the error on the topic tripled in that "
+        f"case; targets judged on the default method ({DEFAULT_METHOD})"
+    )
+    for (name, target), source in itertools.product(TARGET_MAE.items(), ("full", "test")):
+        row = {c: mean[(name, source, c, DEFAULT_METHOD)] for c in ("natural", "tripled")}
+        raw = {c: mean[(name, source, c, "cc")] for c in ("natural", "tripled")}
+        where = f"{name} ({source})"
+        verdict = "PASS" if row["natural"]["mae"] <= target else "NOT REACHED"
         print(
-            f"{verdict}: {name} MAE {ours['mae']:.3f} pp <= {target} (raw count {raw['mae']:.3f})"
+            f"{verdict}: {where} MAE {row['natural']['mae']:.3f} pp <= {target} "
+            f"(raw count {raw['natural']['mae']:.3f})"
         )
         for case in ("natural", "tripled"):
-            cover = mean[(name, case, DEFAULT_METHOD)]["coverage"]
+            cover = row[case]["coverage"]
             verdict = "PASS" if cover >= TARGET_COVERAGE else "NOT REACHED"
-            print(f"{verdict}: {name} {case} 90% intervals cover {cover:.0%} of topics >= 85%")
-        ours, raw = mean[(name, "tripled", DEFAULT_METHOD)], mean[(name, "tripled", "cc")]
-        verdict = "PASS" if ours["mae"] < raw["mae"] else "NOT REACHED"
+            print(f"{verdict}: {where} {case} 90% intervals cover {cover:.0%} of topics >= 85%")
+        ours, base = row["tripled"]["mae"], raw["tripled"]["mae"]
+        verdict = "PASS" if ours < base else "NOT REACHED"
         print(
-            f"{verdict}: {name} tripled topic: MAE {ours['mae']:.3f} pp < raw count "
-            f"{raw['mae']:.3f} ({ours['mae'] / raw['mae']:.2f}x)"
+            f"{verdict}: {where} tripled case: MAE {ours:.3f} pp < raw count {base:.3f} "
+            f"({ours / base:.2f}x; on the tripled topic itself {row['tripled']['shifted']:.2f} "
+            f"vs {raw['tripled']['shifted']:.2f} pp)"
         )
     return 0
 
