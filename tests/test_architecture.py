@@ -24,6 +24,7 @@ CORE = [
     "learning.loop",
     "learning.sources",
     "learning.watcher",
+    "shares",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
