@@ -31,6 +31,19 @@ class LabelSource(StrEnum):
 
 
 PEOPLES_LABELS = (LabelSource.HUMAN, LabelSource.FORM)  # ground truth: a person chose the topic
+# a topic someone gave (an imported label was typed by a person too): never replaced by the model
+GIVEN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
+UNCLASSIFIED = (
+    "Unclassified (model unsure)"  # the effective topic when nobody and no model gave one
+)
+
+
+class TopicOrigin(StrEnum):
+    """Who gave a request its effective topic: what each topic row of a report splits by."""
+
+    PEOPLE = "people"  # label source form, human or import
+    MODEL = "model"  # the model's confident suggestion
+    UNCLASSIFIED = "unclassified"  # the model abstained, or never saw the request
 
 
 class RequestStatus(StrEnum):

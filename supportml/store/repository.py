@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
     Integer,
     Result,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    literal,
     or_,
     select,
     update,
@@ -37,10 +39,32 @@ from supportml.store.models import (
     SeenMessage,
     TopicMap,
 )
-from supportml.vocabulary import DocFeedback, ImportStatus, LabelSource, RequestStatus, Resolution
+from supportml.vocabulary import (
+    GIVEN_LABELS,
+    UNCLASSIFIED,
+    DocFeedback,
+    ImportStatus,
+    LabelSource,
+    RequestStatus,
+    Resolution,
+    TopicOrigin,
+)
 
 # the model's own guesses never train it
 LABEL_PRIORITY = {LabelSource.HUMAN: 0, LabelSource.FORM: 1, LabelSource.IMPORT: 2}
+
+
+# One effective topic everywhere: people's label, else the model's confident suggestion (which
+# `record_suggestion` keeps in final_topic with label source "model"), else UNCLASSIFIED.
+EFFECTIVE_TOPIC: ColumnElement[str] = func.coalesce(Request.final_topic, literal(UNCLASSIFIED))
+TOPIC_ORIGIN: ColumnElement[str] = case(
+    (
+        and_(Request.final_topic.is_not(None), Request.label_source.in_(GIVEN_LABELS)),
+        literal(TopicOrigin.PEOPLE.value),
+    ),
+    (Request.final_topic.is_not(None), literal(TopicOrigin.MODEL.value)),
+    else_=literal(TopicOrigin.UNCLASSIFIED.value),
+)
 
 
 def _changed(result: Result[Any]) -> int:
