@@ -52,6 +52,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) mlruns mlflow.db supportml.db reports .pytest_cache

@@ -2,16 +2,17 @@
 
   import   the older weeks of datasets/sample_requests.csv as a tracking sheet in which only a
            pilot's share of rows has a topic (the pilot in ../shared/context labelled 13-41%);
-  train    `supportml train --from-store`: the first champion, registered in MLflow (sqlite in a
-           temp dir) and exported to models/;
+  train    one turn of the learning loop (supportml.learning.loop.turn, what
+           `supportml train --from-store` runs): the first champion, registered in MLflow (sqlite
+           in a temp dir) and exported to models/;
   serve    `supportml serve --http --reload-minutes 0.05` against tests/slack/fake_slack.py (the
            only fake: Slack's Web API on 127.0.0.1); the newest --live-weeks of the sample are
            replayed as signed message events and each gets its thread reply;
   feedback the requester of a share of those requests clicks "Correct" when the suggestion was
            right and picks the right topic in the select when it was not (interactivity payloads
            built from the blocks the stand-in received, signed, sent to the responder);
-  retrain  `supportml train --from-store --eval-weeks N`: challenger vs champion on the newest N
-           weeks, both scored on the same rows, alias moved only if the challenger wins;
+  retrain  the next turn with --eval-weeks N: challenger vs champion on the newest N weeks,
+           both scored on the same rows, alias moved only if the challenger wins;
   reload   the running responder picks up the new champion from models/ (GET /healthz shows the
            version) and the next request is answered by it.
 
@@ -25,6 +26,7 @@ newest weeks, and their ratio. The sample's topics are synthetic; see datasets/R
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,8 +45,12 @@ from urllib.parse import urlencode
 from responder_benchmark import load_fake_slack, server, sign, stop  # benchmarks/
 from sqlalchemy import select
 
+from supportml.config import Settings
+from supportml.learning.loop import Outcome, Rules, turn
+from supportml.learning.training_set import LabelledRow
+from supportml.model import ModelParams
 from supportml.slack import blocks
-from supportml.store import connect
+from supportml.store import connect, repository, transaction
 from supportml.store.models import Request
 from supportml.store.repository import PENDING_REPLY
 
@@ -62,6 +69,33 @@ def cli(*args: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
     if done.returncode:
         raise SystemExit(f"supportml {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout)
+
+
+def learn(env: dict[str, str], eval_weeks: int, cwd: Path) -> Outcome:
+    """One turn of the learning loop in this process, wired as `supportml train --from-store`
+    wires it: the store's labelled rows, the registry's champion, the run logged to MLflow."""
+    from supportml import tracking  # mlflow: seconds to import, only for this step
+
+    settings = Settings.from_env(env)
+    engine = connect(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            rows = [LabelledRow(*row) for row in repository.training_rows(session)]
+    finally:
+        engine.dispose()
+    rules = Rules(ModelParams(), settings.model_path, settings.target_precision)
+    with contextlib.chdir(cwd):  # MLflow keeps a sqlite store's artifacts under ./mlruns
+        return turn(
+            rows,
+            rules,
+            lambda: tracking.champion(settings),
+            eval_weeks=eval_weeks,
+            source=settings.database_url,
+            track=lambda result, dataset, decision, extra: tracking.log_training(
+                result, dataset, settings, decision, extra
+            ),
+            extra={"data": "store"},
+        )
 
 
 def read_sample() -> list[dict[str, str]]:
@@ -233,13 +267,13 @@ def run(work: Path, args: argparse.Namespace) -> None:
         }
     )
 
-    first = cli("train", "--from-store", "--eval-weeks", str(args.eval_weeks), env=env, cwd=work)
+    first = learn(env, args.eval_weeks, work)
     emit(
         {
             "step": "train (first champion)",
-            "version": first["model_version"],
-            "decision": first["decision"]["reason"],
-            "test_macro_f1": round(first["metrics"]["macro_f1"], 4),
+            "version": first.result.card.version,
+            "decision": first.decision.reason,
+            "test_macro_f1": round(first.result.metrics()["macro_f1"], 4),
         }
     )
 
@@ -276,7 +310,7 @@ def run(work: Path, args: argparse.Namespace) -> None:
                     "seconds": round(time.monotonic() - start, 1),
                     "suggested_right": right,
                     "abstained": sum(bool(requests[r["ts"]].abstained) for r in live),
-                    "model_version": first["model_version"],
+                    "model_version": first.result.card.version,
                 }
             )
 
@@ -291,34 +325,32 @@ def run(work: Path, args: argparse.Namespace) -> None:
             human = sum(1 for r in stored(database_url).values() if r.label_source == "human")
             emit({"step": "feedback", "clicks": clicks, "human_labels": human})
 
-            second = cli(
-                "train", "--from-store", "--eval-weeks", str(args.eval_weeks), env=env, cwd=work
-            )
-            decision = second["decision"]
+            second = learn(env, args.eval_weeks, work)
+            decision, challenger = second.decision, second.result.card.version
+            if decision.champion_macro_f1 is None:
+                raise SystemExit(f"the second turn found no champion: {decision.reason}")
             emit(
                 {
                     "step": "retrain",
-                    "challenger": second["model_version"],
-                    "champion": first["model_version"],
-                    "eval_rows": decision["n_eval"],
-                    "champion_macro_f1": round(decision["champion_macro_f1"], 4),
-                    "challenger_macro_f1": round(decision["challenger_macro_f1"], 4),
-                    "promoted": decision["promote"],
-                    "reason": decision["reason"],
-                    "topics": second["topics"],
+                    "challenger": challenger,
+                    "champion": first.result.card.version,
+                    "eval_rows": decision.n_eval,
+                    "champion_macro_f1": round(decision.champion_macro_f1, 4),
+                    "challenger_macro_f1": round(decision.challenger_macro_f1, 4),
+                    "promoted": decision.promote,
+                    "reason": decision.reason,
+                    "topics": asdict(second.changes),
                 }
             )
             emit(
                 {
                     "ratio": "challenger / champion macro-F1 on the newest weeks",
-                    "value": round(
-                        decision["challenger_macro_f1"] / decision["champion_macro_f1"], 3
-                    ),
+                    "value": round(decision.challenger_macro_f1 / decision.champion_macro_f1, 3),
                 }
             )
-            if decision["promote"]:
+            if decision.promote:
                 waited = wait_for(
-                    lambda: healthz(base).get("model_version") == second["model_version"],
+                    lambda: healthz(base).get("model_version") == challenger,
                     60, "the responder to load the new champion",
                 )  # fmt: skip
                 row = dict(live[-1], text="deploy to staging failed again with exit code 137")

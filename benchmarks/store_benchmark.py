@@ -32,9 +32,10 @@ from sqlalchemy import select
 from supportml.ingest.load import row_of
 from supportml.ingest.records import ImportedRequest
 from supportml.ingest.slack_export import read_slack_export
+from supportml.redact import DEFAULT_REDACTOR
 from supportml.store import open_store, transaction
 from supportml.store.models import Request
-from supportml.text import DEFAULT_REDACTOR, normalize
+from supportml.text import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORTML = Path(sys.executable).with_name("supportml")

@@ -9,9 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportml.errors import UserError
+
+if TYPE_CHECKING:
+    from supportml.redact import Redactor
 
 REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
@@ -36,7 +41,7 @@ class Settings:
     redact_off: tuple[str, ...] = ()  # names of built-in PII patterns to switch off
     redact_extra: tuple[str, ...] = ()  # extra regexes whose matches are redacted too
     docs_catalogue: Path | None = None  # documentation catalogue for links; None: no links
-    docs_min_score: float = 0.10  # docs.DEFAULT_MIN_SCORE (config stays a leaf module)
+    docs_min_score: float = 0.10  # docs.search.DEFAULT_MIN_SCORE (config stays a leaf)
     docs_holdout: float = 0.10  # share of requests shown no links (suggest.in_holdout)
     channels: tuple[str, ...] = ()  # support channels the responder watches (ids or names)
     support_staff: tuple[str, ...] = ()  # user ids who may change topics and resolve any request
@@ -80,6 +85,14 @@ class Settings:
             or cls.resolved_reaction,
             slack_api_url=env.get("SLACK_API_URL") or None,
         )
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """The PII redactor every path uses (import, train, predict, serve), built once, so a
+        configured SUPPORTML_REDACT_OFF / SUPPORTML_REDACT_EXTRA can never be skipped by one."""
+        from supportml.redact import Redactor  # redact imports ConfigError from here
+
+        return Redactor.configure(off=self.redact_off, extra=self.redact_extra)
 
 
 def docs_path(value: str | None) -> Path | None:

@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from supportml.errors import UserError
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
 
 MIN_PER_CLASS = 2
@@ -44,6 +45,13 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @property
+    def topics(self) -> list[str]:
+        """The labels of a labelled data set, typed as present (read with a label column)."""
+        if any(label is None for label in self.labels):
+            raise ValueError(f"{self.source}: not every row has a topic")
+        return [str(label) for label in self.labels]
 
     @property
     def classes(self) -> list[str]:
@@ -156,9 +164,11 @@ def load_requests(
     skip_invalid: bool = False,
     min_per_class: int = MIN_PER_CLASS,
     extra_cols: Sequence[str] = (),
+    redactor: Redactor = DEFAULT_REDACTOR,
 ) -> Dataset:
     """Read and validate requests. ``label_col=None`` reads unlabelled data (for prediction).
     Optional ``extra_cols`` are kept as they are, unless the file has no value in them at all.
+    Texts are prepared by `model_text` with ``redactor`` (the configured one: Settings.redactor).
 
     Raises DataError naming the file, line and field for the first problem, unless
     ``skip_invalid`` is set, in which case skippable rows are dropped and counted by reason.
@@ -190,7 +200,7 @@ def load_requests(
                     "choose others with --text-col / --label-col"
                 )
             checked_columns = True
-        text = model_text(record.get(text_col) or "")
+        text = model_text(record.get(text_col) or "", redactor)
         label = (record.get(label_col) or "").strip() if label_col else None
         row_id = (record.get(id_col) or "").strip() if id_col else location
         if not text:
@@ -218,7 +228,7 @@ def load_requests(
         raise DataError(f"{name}: no rows")
     if label_col:
         counts = Counter(labels)
-        rare = {label for label, n in counts.items() if n < min_per_class}
+        rare = {label for label, n in counts.items() if label is not None and n < min_per_class}
         if rare and not skip_invalid:
             label = min(rare)
             first = where[labels.index(label)]
@@ -229,7 +239,8 @@ def load_requests(
         if rare:
             keep = [i for i, label in enumerate(labels) if label not in rare]
             skipped["topic with too few examples"] += len(labels) - len(keep)
-            ids, texts, labels = ([seq[i] for i in keep] for seq in (ids, texts, labels))
+            ids, texts = [ids[i] for i in keep], [texts[i] for i in keep]
+            labels = [labels[i] for i in keep]
             extra = {column: [values[i] for i in keep] for column, values in extra.items()}
         if len(set(labels)) < 2:
             raise DataError(f"{name}: need at least two topics to train, found {len(set(labels))}")

@@ -7,11 +7,11 @@ reported next to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 from sklearn.metrics import (
     accuracy_score,
@@ -75,64 +75,62 @@ class Evaluation:
 
 
 def evaluate(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
-    answered: Sequence[bool] | None = None,
-    confidence: Sequence[float] | None = None,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    answered: ArrayLike | None = None,
+    confidence: ArrayLike | None = None,
 ) -> Evaluation:
     """Accuracy and macro-F1 over every row; coverage and precision over the rows answered.
 
     ``answered`` marks the rows not abstained on (default: all of them); with the predicted
     topic's ``confidence`` the calibration error is measured too.
     """
-    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
-    answered = np.ones(len(y_true), bool) if answered is None else np.asarray(answered, bool)
-    labels = sorted(set(y_true) | set(y_pred))
-    correct = y_true == y_pred
+    truth, predicted = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    shown = np.ones(len(truth), bool) if answered is None else np.asarray(answered, bool)
+    labels = sorted(set(truth) | set(predicted))
+    correct = truth == predicted
     precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
+        truth, predicted, labels=labels, zero_division=0
     )
     return Evaluation(
-        accuracy=float(accuracy_score(y_true, y_pred)),
+        accuracy=float(accuracy_score(truth, predicted)),
         macro_f1=float(
-            f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0)
+            f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
         ),
-        coverage=float(answered.mean()) if len(answered) else 0.0,
-        answered_precision=float(correct[answered].mean()) if answered.any() else 0.0,
-        n=len(y_true),
+        coverage=float(shown.mean()) if len(shown) else 0.0,
+        answered_precision=float(correct[shown].mean()) if shown.any() else 0.0,
+        n=len(truth),
         per_class=[
             ClassReport(str(label), float(p), float(r), float(f), int(s))
             for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         ],
         labels=[str(label) for label in labels],
-        confusion=confusion_matrix(y_true, y_pred, labels=labels),
+        confusion=confusion_matrix(truth, predicted, labels=labels),
         calibration_error=None if confidence is None else calibration_error(confidence, correct),
     )
 
 
-def calibration_error(
-    confidence: Sequence[float], correct: Sequence[bool], bins: int = 15
-) -> float:
+def calibration_error(confidence: ArrayLike, correct: ArrayLike, bins: int = 15) -> float:
     """Expected calibration error: how far shown confidence is from the share actually right.
 
     The gap between mean confidence and accuracy in equal-width confidence bins, weighted by the
     rows in each bin; 0 means "80% sure" is right 80% of the time.
     """
-    confidence = np.asarray(confidence, dtype=np.float64)
-    correct = np.asarray(correct, dtype=np.float64)
-    if confidence.size == 0:
+    shown = np.asarray(confidence, dtype=np.float64)
+    right = np.asarray(correct, dtype=np.float64)
+    if shown.size == 0:
         return 0.0
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    which = np.minimum((shown * bins).astype(int), bins - 1)
     total = 0.0
     for b in np.unique(which):
         rows = which == b
-        total += rows.sum() * abs(confidence[rows].mean() - correct[rows].mean())
-    return float(total / confidence.size)
+        total += rows.sum() * abs(shown[rows].mean() - right[rows].mean())
+    return float(total / shown.size)
 
 
 def select_threshold(
-    score: Sequence[float],
-    correct: Sequence[bool],
+    score: ArrayLike,
+    correct: ArrayLike,
     target_precision: float,
     confidence_level: float = 0.7,
 ) -> float:
@@ -145,14 +143,14 @@ def select_threshold(
     the time. Ties share a threshold, so a prefix never splits them. When even the highest score
     misses the target, the threshold sits above every score (always abstain).
     """
-    score = np.asarray(score, dtype=np.float64)
-    correct = np.asarray(correct, dtype=bool)
-    if score.size == 0:
+    scores = np.asarray(score, dtype=np.float64)
+    right = np.asarray(correct, dtype=bool)
+    if scores.size == 0:
         return 1.0
-    order = np.argsort(-score, kind="stable")
-    ranked = score[order]
+    order = np.argsort(-scores, kind="stable")
+    ranked = scores[order]
     n = np.arange(1, len(order) + 1)
-    precision = np.cumsum(correct[order]) / n
+    precision = np.cumsum(right[order]) / n
     z = float(norm.ppf(confidence_level))
     bound = (
         precision
@@ -167,9 +165,9 @@ def select_threshold(
 
 
 def select_open_set_threshold(
-    score: Sequence[float],
-    correct: Sequence[bool],
-    unseen_score: Sequence[float],
+    score: ArrayLike,
+    correct: ArrayLike,
+    unseen_score: ArrayLike,
     target_precision: float,
     min_coverage: float = MIN_COVERAGE,
     unseen_cost: float = UNSEEN_COST,
@@ -222,9 +220,8 @@ def plot_confusion(
             for j in range(n):
                 if matrix[i, j]:
                     colour = "white" if normalised[i, j] > 0.5 else "black"
-                    ax.text(
-                        j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7, color=colour
-                    )
+                    count = str(int(matrix[i, j]))
+                    ax.text(j, i, count, ha="center", va="center", fontsize=7, color=colour)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of true topic")
     fig.tight_layout()
     path = Path(path)

@@ -1,13 +1,18 @@
 """Shapes of Slack messages that both the export reader and the live responder must recognise.
 
 Pure functions over message dicts as Slack sends them (Events API) and stores them (exports):
-Workflow Builder form posts (fields in blocks, attachments or text) and file-only messages.
+Workflow Builder form posts (fields in blocks, attachments or text), file-only messages, and
+`judge`, the one rule for what a message is, so a live event and the same message in an
+export are never judged differently.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 # Form labels as Workflow Builder and the old form bot wrote them -> the field they fill.
@@ -111,3 +116,98 @@ def parse_form(
         "text": "\n\n".join(v for v in (fields.get("summary"), fields.get("details")) if v),
         "requester": mention[1] if mention else None,
     }
+
+
+# Subtypes a person's own top-level message can have; any other subtype is not a request.
+HUMAN_SUBTYPES = frozenset({None, "file_share", "me_message"})
+# Channel events that are never a request, with the reason they are counted under.
+_EVENT_REASONS: Mapping[str, str] = {
+    "channel_join": "join/leave",
+    "channel_leave": "join/leave",
+    "group_join": "join/leave",
+    "group_leave": "join/leave",
+    "tombstone": "deleted message",
+}
+SLACKBOT = "USLACKBOT"  # Slack's own user: tombstones and reminders, never a person
+
+
+class Kind(StrEnum):
+    """What a message is to support."""
+
+    REQUEST = "request"  # a person's top-level message
+    FORM = "form"  # a bot's post of a form with a summary (Workflow Builder)
+    REPLY = "reply"  # in a request's thread (``thread_broadcast`` included)
+    EDIT = "edit"
+    DELETE = "delete"
+    NOISE = "noise"  # anything else; ``reason`` says what
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A message judged by `judge`, with what its kind needs."""
+
+    kind: Kind
+    ts: str = ""  # the message meant: the edited or deleted one for an edit or a delete
+    text: str = ""  # request, form, edit: the raw (unredacted) text
+    user: str | None = None  # request: the author; form: the submitter; reply: the author
+    thread_ts: str | None = None  # reply: the thread it answers
+    human: bool = True  # reply: by a person, not a bot or a tombstone
+    topic: str | None = None  # form: the topic chosen on it
+    team: str | None = None  # form: the requesting team
+    reason: str = ""  # noise: why it is not a request
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """The text of a message, or its files' titles when it has none (a pasted screenshot)."""
+    text = message.get("text")
+    return text if isinstance(text, str) and text.strip() else file_titles(message)
+
+
+def judge(
+    message: Mapping[str, Any],
+    bots: AbstractSet[str] = frozenset(),
+    labels: Mapping[str, str] = FORM_LABELS,
+) -> Judgement:
+    """A request, a form post, a reply, an edit, a delete, or noise (with the reason).
+
+    ``bots`` are user ids known to be bots beyond what the message says (an export's
+    users.json); ``labels`` the form labels to read. Whether the channel is watched and
+    whether the message is the app's own are the caller's business.
+    """
+    subtype = message.get("subtype")
+    if subtype == "message_changed":
+        new = message.get("message") or {}
+        if new.get("subtype") == "tombstone":  # how Slack deletes a message with thread replies
+            return Judgement(Kind.DELETE, str(new.get("ts") or ""))
+        return Judgement(Kind.EDIT, str(new.get("ts") or ""), message_text(new))
+    if subtype == "message_deleted":
+        return Judgement(Kind.DELETE, str(message.get("deleted_ts") or ""))
+    ts = str(message.get("ts") or "")
+    user = message.get("user")
+    bot = (
+        bool(message.get("bot_id")) or subtype == "bot_message" or user == SLACKBOT or user in bots
+    )
+    thread_ts = message.get("thread_ts")
+    if thread_ts and thread_ts != ts:
+        human = not bot and subtype != "tombstone"
+        return Judgement(Kind.REPLY, ts, user=user, thread_ts=str(thread_ts), human=human)
+    if isinstance(subtype, str) and subtype in _EVENT_REASONS:
+        return Judgement(Kind.NOISE, ts, reason=_EVENT_REASONS[subtype])
+    if bot:
+        form = parse_form(message, labels)
+        if form is None:
+            return Judgement(Kind.NOISE, ts, reason="bot message")
+        if not form["text"]:
+            return Judgement(Kind.NOISE, ts, reason="form without summary")
+        return Judgement(
+            Kind.FORM, ts, form["text"] or "", form["requester"],
+            topic=form["topic"], team=form["team"],
+        )  # fmt: skip
+    if subtype not in HUMAN_SUBTYPES:
+        return Judgement(Kind.NOISE, ts, reason=f"subtype {subtype}")
+    if not isinstance(user, str):
+        return Judgement(Kind.NOISE, ts, reason="message without user")
+    text = message_text(message)
+    if not text:
+        return Judgement(Kind.NOISE, ts, reason="empty message")
+    return Judgement(Kind.REQUEST, ts, text, user)

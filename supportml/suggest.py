@@ -16,6 +16,7 @@ from scipy.special import softmax
 
 from supportml.docs import DocIndex, DocLink
 from supportml.model import ModelCard, TopicClassifier
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
 
 DEFAULT_HOLDOUT = 0.10
@@ -94,6 +95,7 @@ class Suggester:
         top_k: int = 3,
         docs: DocIndex | None = None,
         max_links: int = 3,
+        redactor: Redactor = DEFAULT_REDACTOR,
     ):
         self.classifier = classifier
         self.threshold = threshold
@@ -101,22 +103,27 @@ class Suggester:
         self.top_k = top_k
         self.docs = docs
         self.max_links = max_links
+        self.redactor = redactor
         self._labels = classifier.labels
 
     @classmethod
     def from_card(
-        cls, classifier: TopicClassifier, card: ModelCard, docs: DocIndex | None = None
+        cls,
+        classifier: TopicClassifier,
+        card: ModelCard,
+        docs: DocIndex | None = None,
+        redactor: Redactor = DEFAULT_REDACTOR,
     ) -> Suggester:
-        return cls(classifier, card.threshold, card.version, docs=docs)
+        return cls(classifier, card.threshold, card.version, docs=docs, redactor=redactor)
 
     def suggest(self, text: str, explain: bool = True) -> Suggestion:
         """Suggest a topic, and links when there is a DocIndex, for one raw Slack message
-        (prepared with text.model_text here).
+        (prepared with text.model_text and this suggester's redactor here).
 
         Links are computed even for requests that will be shown none (see ``in_holdout``), so
         the caller can record what the holdout group would have seen.
         """
-        clean = model_text(text)
+        clean = model_text(text, self.redactor)
         probs = self.classifier.predict_proba_one(clean)
         top = np.argsort(-probs)[: self.top_k]
         labels = self._labels
@@ -161,7 +168,7 @@ class Suggester:
         Texts with nothing left after preparation get no topic (and count as abstained) rather
         than disappearing, so every input row keeps its place in the output.
         """
-        texts = [model_text(t) for t in raw_texts]
+        texts = [model_text(t, self.redactor) for t in raw_texts]
         present = [i for i, t in enumerate(texts) if t]
         result = Backlog(
             topics=[""] * len(texts),

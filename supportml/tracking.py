@@ -1,10 +1,10 @@
 """MLflow tracking and registry: the only module that imports mlflow (about 3 s to import).
 
 A training run logs its parameters, a hash of its data, every metric, the per-class report, the
-confusion matrix, the champion/challenger decision (made by the caller, see promotion.py) and the
-model twice: as an MLflow sklearn model, for MLflow's own tools, and as supportml's checksummed
-export under ``supportml_model/``. It is registered as ``supportml-topic`` with its sha256 as a
-version tag, and the ``champion`` alias moves to it only when the decision says so.
+confusion matrix, the champion/challenger decision (made by the caller, see learning/loop.py) and
+the model twice: as an MLflow sklearn model, for MLflow's own tools, and as supportml's
+checksummed export under ``supportml_model/``. It is registered as ``supportml-topic`` with its
+sha256 as a version tag, and the ``champion`` alias moves to it only when the decision says so.
 
 supportml loads registry models from that export, never with mlflow.sklearn.load_model: pickles
 run code while loading, so the bytes are checked first against the card, and the card against
@@ -30,8 +30,9 @@ from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.data import Dataset
 from supportml.errors import UserError
 from supportml.evaluate import plot_confusion
+from supportml.learning.promotion import Champion, Decision
+from supportml.learning.sources import REGISTRY, RUN
 from supportml.model import CARD_FILE, ModelCard, ModelError, TopicClassifier, load, read_card
-from supportml.promotion import Champion, Decision
 from supportml.train import TrainResult
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def ui_command() -> str:
 # -- registry lookups ------------------------------------------------------------------------
 def _version_ref(uri: str) -> tuple[str, str, bool]:
     """(name, alias or version, is_alias) of ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``."""
-    rest = uri.removeprefix("models:/") if uri.startswith("models:/") else ""
+    rest = uri.removeprefix(REGISTRY) if uri.startswith(REGISTRY) else ""
     if "@" in rest:
         name, _, alias = rest.partition("@")
         if name and alias and "/" not in alias:
@@ -157,10 +158,10 @@ def champion(settings: Settings) -> Champion | None:
     try:
         client = _client(settings)
         try:
-            version = _resolve(client, f"models:/{settings.registered_model}@{CHAMPION_ALIAS}")
+            version = _resolve(client, f"{REGISTRY}{settings.registered_model}@{CHAMPION_ALIAS}")
         except ModelError:
             return None
-        uri = f"models:/{version.name}/{version.version}"
+        uri = f"{REGISTRY}{version.name}/{version.version}"
         classifier, card = _load_version(client, version, uri)
     except MlflowException as err:
         raise _tracking_error(err) from None
@@ -172,8 +173,8 @@ def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassif
     run's (``runs:/<run_id>``), verified against the sha256 recorded when it was logged."""
     try:
         client = _client(settings)
-        if uri.startswith("runs:/"):
-            run_id = uri.removeprefix("runs:/").strip("/").split("/")[0]
+        if uri.startswith(RUN):
+            run_id = uri.removeprefix(RUN).strip("/").split("/")[0]
             expected = client.get_run(run_id).data.tags.get(SHA256_TAG)
             if not expected:
                 raise ModelError(
@@ -186,7 +187,7 @@ def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassif
 
 
 class RegistrySource:
-    """A registry alias or version as the responder's model source (reload.ModelSource).
+    """A registry alias or version as a model source (learning.sources.PublishedSource).
 
     ``published`` is polled for weeks: a registry that is down is a warning (once per distinct
     problem), never an exception, and the responder keeps the model it has.
@@ -224,12 +225,29 @@ class RegistrySource:
             version = _resolve(_client(self.settings), self.description)
         except MlflowException as err:
             raise ModelError(f"{self.description}: {_first_line(err)}") from None
-        return load_model(f"models:/{version.name}/{version.version}", self.settings)
+        return load_model(f"{REGISTRY}{version.name}/{version.version}", self.settings)
 
     def _warn(self, problem: str) -> None:
         if problem != self._problem:
             self._problem = problem
             log.warning("%s: %s", self.description, problem)
+
+    def card(self) -> ModelCard:
+        return self.load()[1]
+
+
+class RunSource:
+    """A model logged with a run (runs:/<id>/<path>): it never changes, so nothing watches it."""
+
+    def __init__(self, uri: str, settings: Settings):
+        self.description = uri
+        self.settings = settings
+
+    def load(self) -> tuple[TopicClassifier, ModelCard]:
+        return load_model(self.description, self.settings)
+
+    def card(self) -> ModelCard:
+        return self.load()[1]
 
 
 # -- logging a run ---------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from supportml.suggest import abstention_score
 Stage = Callable[[str], AbstractContextManager[object]]
 
 
-def _quiet(_: str) -> AbstractContextManager[object]:
+def quiet(_: str) -> AbstractContextManager[object]:
+    """No progress shown: the default outside the CLI."""
     return nullcontext()
 
 
@@ -50,7 +51,7 @@ def fit_and_calibrate(
     parts: Split,
     params: ModelParams,
     target_precision: float,
-    stage: Stage = _quiet,
+    stage: Stage = quiet,
 ) -> tuple[TopicClassifier, float, dict[str, float]]:
     """Fit on the train rows, choose temperature and threshold on the calibration rows.
 
@@ -81,7 +82,7 @@ def fit_and_calibrate(
 
 
 def cross_validate(
-    dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = _quiet
+    dataset: Dataset, params: ModelParams, folds: int, seed: int, stage: Stage = quiet
 ) -> dict[str, float]:
     """Stratified K-fold accuracy and macro-F1 (mean and std): steadier than one split."""
     labels = np.asarray(dataset.labels, dtype=object)
@@ -113,14 +114,14 @@ def train(
     target_precision: float = 0.90,
     cv: int | None = None,
     parts: Split | None = None,
-    stage: Stage = _quiet,
+    stage: Stage = quiet,
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card.
 
     ``parts`` fixes which rows train, calibrate and test (`train --from-store` tests on the
     newest weeks); by default a stratified random split.
     """
-    texts, labels = dataset.texts, [str(label) for label in dataset.labels]
+    texts, labels = dataset.texts, dataset.topics
     if cv is not None:
         smallest = min(Counter(labels).items(), key=lambda item: (item[1], item[0]))
         if not 2 <= cv <= smallest[1]:

@@ -14,9 +14,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import Engine
 
 from supportml.data import load_requests
 from supportml.model import ModelParams
+from supportml.store import open_store
 from supportml.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,27 +187,18 @@ def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{root / 'mlflow.db'}"
 
 
+# Every variable the app (or a library it configures) reads starts with one of these.
+ISOLATED_PREFIXES = ("SUPPORTML_", "SLACK_", "MLFLOW_")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's MLflow store, models/ or Slack credentials by accident."""
-    for name in (
-        "MLFLOW_TRACKING_URI",
-        "SUPPORTML_MODEL",
-        "SUPPORTML_EXPERIMENT",
-        "SUPPORTML_REGISTERED_MODEL",
-        "SUPPORTML_DATABASE_URL",
-        "SUPPORTML_REDACT_OFF",
-        "SUPPORTML_REDACT_EXTRA",
-        "SUPPORTML_CHANNELS",
-        "SUPPORTML_STAFF",
-        "SUPPORTML_RESOLVED_REACTION",
-        "SUPPORTML_DOCS",
-        "SLACK_API_URL",
-        "SLACK_BOT_TOKEN",
-        "SLACK_APP_TOKEN",
-        "SLACK_SIGNING_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    """Tests never read the developer's MLflow store, models/ or Slack credentials by accident.
+
+    Cleared by prefix, so a setting added later is cleared without touching this list.
+    """
+    for name in [name for name in os.environ if name.startswith(ISOLATED_PREFIXES)]:
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 
@@ -244,3 +237,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with postgres_schema() as url:
         yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated, empty store on each backend; disposed after the test."""
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()

@@ -1,4 +1,4 @@
-"""The dependency direction of ../shared/DESIGN.md, checked in a fresh interpreter."""
+"""The dependency rule of docs/ARCHITECTURE.md, checked in a fresh interpreter."""
 
 import subprocess
 import sys
@@ -6,16 +6,25 @@ import sys
 CORE = [
     "config",
     "text",
+    "redact",
     "messages",
+    "vocabulary",
     "data",
     "model",
     "evaluate",
     "docs",
+    "docs.catalogue",
+    "docs.pages",
+    "docs.indexer",
+    "docs.search",
     "suggest",
     "train",
-    "promotion",
-    "retrain",
-    "reload",
+    "learning.training_set",
+    "learning.promotion",
+    "learning.loop",
+    "learning.sources",
+    "learning.watcher",
+    "shares",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -73,3 +73,14 @@ def test_responder_settings_from_the_environment():
     assert settings.support_staff == ("U0STAFF001", "U0STAFF002")
     assert settings.resolved_reaction == "heavy_check_mark"
     assert settings.slack_api_url == "https://slack-gov.com/api/"
+
+
+def test_the_redactor_is_built_once_from_the_redaction_settings():
+    settings = Settings.from_env(
+        {"SUPPORTML_REDACT_OFF": "email", "SUPPORTML_REDACT_EXTRA": "EMP-\\d+"}
+    )
+    assert settings.redactor is settings.redactor
+    assert settings.redactor.redact("EMP-42 jane@example.gov") == "[redacted] jane@example.gov"
+    assert Settings().redactor.redact("EMP-42 jane@example.gov") == "EMP-42 [email]"
+    with pytest.raises(ConfigError, match="extra redaction regex '\\('"):
+        _ = Settings.from_env({"SUPPORTML_REDACT_EXTRA": "("}).redactor

@@ -15,8 +15,8 @@ from mlflow import MlflowClient
 from supportml.cli import cli
 from supportml.config import Settings
 from supportml.data import Dataset, load_requests
+from supportml.learning.promotion import Decision, decide
 from supportml.model import CARD_FILE, ModelError, sha256_file
-from supportml.promotion import Decision, decide
 from supportml.tracking import (
     RegistrySource,
     TrackingError,

@@ -50,7 +50,7 @@ def cli() -> None:
     """Track, categorise and report support requests that arrive in Slack.
 
     \b
-    Quick start on the bundled sample data:
+    Examples (a quick start on the bundled sample data):
       supportml train --data datasets/sample_requests.csv
       supportml predict "my deploy to staging failed with exit code 137"
       supportml import slack-export export.zip --channel platform-support

@@ -14,7 +14,12 @@ from supportml.docs import Catalogue, index_tree, page_files
 
 @click.group()
 def docs() -> None:
-    """Documentation catalogue: `predict`, `serve` and `replay` link to its pages."""
+    """Documentation catalogue: `predict`, `serve` and `replay` link to its pages.
+
+    \b
+    Examples:
+      supportml docs index datasets/docs --base-url https://handbook.example.gov/
+    """
 
 
 @docs.command("index")
@@ -100,10 +105,6 @@ def index(
 
 def _model_topics(ctx: click.Context, model_ref: str) -> list[str]:
     """The model's topics; a local export's are read from its card without unpickling."""
-    if model_ref.startswith(("models:/", "runs:/")):
-        from supportml.cli.model import resolve_model
+    from supportml.cli.model import model_card
 
-        return resolve_model(model_ref, settings_of(ctx))[1].labels
-    from supportml.model import read_card
-
-    return read_card(model_ref).labels
+    return model_card(model_ref, settings_of(ctx)).labels

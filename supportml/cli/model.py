@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,30 @@ from supportml.data import Dataset, load_requests, read_table
 from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
 from supportml.evaluate import evaluate as score
-from supportml.model import ModelCard, TopicClassifier, load
+from supportml.learning.sources import ModelSource, in_mlflow, model_source
+from supportml.model import ModelCard, TopicClassifier
+from supportml.redact import Redactor
 from supportml.suggest import Suggester, Suggestion
 
 
 def resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
     """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
-    ref = ref or str(settings.model_path)
-    if ref.startswith(("models:/", "runs:/")):
-        with stage(f"load {ref} from MLflow"):
-            from supportml.tracking import load_model  # mlflow is slow to import: only when asked
+    with _loading(ref, settings) as source:
+        return source.load()
 
-            return load_model(ref, settings)
-    return load(ref)
+
+def model_card(ref: str | None, settings: Settings) -> ModelCard:
+    """The card of the model ``ref`` names; a local export's is read without unpickling."""
+    with _loading(ref, settings) as source:
+        return source.card()
+
+
+@contextmanager
+def _loading(ref: str | None, settings: Settings) -> Iterator[ModelSource]:
+    """The source ``ref`` names, under a spinner when it is in MLflow (seconds to import)."""
+    ref = ref or str(settings.model_path)
+    with stage(f"load {ref} from MLflow") if in_mlflow(ref) else nullcontext():
+        yield model_source(ref, settings)
 
 
 def load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> DocIndex | None:
@@ -138,6 +150,8 @@ def load_dataset(
     encoding: str,
     skip_invalid: bool,
     extra_cols: tuple[str, ...] = (),
+    *,
+    redactor: Redactor,
 ) -> Dataset:
     with stage(f"load {data_path}"):
         dataset = load_requests(
@@ -148,6 +162,7 @@ def load_dataset(
             encoding=encoding,
             skip_invalid=skip_invalid,
             extra_cols=extra_cols,
+            redactor=redactor,
         )
     summary = dataset.skipped_summary()
     err.print(
@@ -195,12 +210,19 @@ def evaluate(
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
     dataset = load_dataset(
-        data_path, text_col, label_col, id_col, encoding, skip_invalid, (doc_col,)
+        data_path,
+        text_col,
+        label_col,
+        id_col,
+        encoding,
+        skip_invalid,
+        (doc_col,),
+        redactor=settings.redactor,
     )
-    suggester = Suggester.from_card(classifier, card, docs)
+    suggester = Suggester.from_card(classifier, card, docs, settings.redactor)
     with stage(f"predict {len(dataset):,} requests"):
         predicted, confidence, abstained = suggester.suggest_many(dataset.texts)
-    result = score([str(label) for label in dataset.labels], predicted, ~abstained, confidence)
+    result = score(dataset.topics, predicted, ~abstained, confidence)
     unknown = sorted(set(dataset.classes) - set(card.labels))
     links = _link_metrics(suggester, dataset, doc_col)
     if as_json:
@@ -297,9 +319,10 @@ def predict(
     classifier, card = resolve_model(model_ref, settings)
     if text is not None:
         docs = load_docs(docs_ref, settings, card.labels)
-        _predict_one(Suggester.from_card(classifier, card, docs), text, as_json)
+        _predict_one(Suggester.from_card(classifier, card, docs, settings.redactor), text, as_json)
     else:
-        suggester = Suggester.from_card(classifier, card)
+        assert input_path is not None and out_path is not None  # checked above
+        suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 
 

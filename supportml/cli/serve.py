@@ -51,19 +51,18 @@ def _responder(
 ) -> Any:
     from supportml.slack.handlers import Responder, ResponderConfig
     from supportml.suggest import Suggester
-    from supportml.text import Redactor
 
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
     engine = store_engine(ctx, database_url)
     return Responder(
         engine,
-        Suggester.from_card(classifier, card, docs),
+        Suggester.from_card(classifier, card, docs, settings.redactor),
         ResponderConfig(
             staff=frozenset(settings.support_staff),
             resolved_reaction=settings.resolved_reaction,
             holdout=settings.docs_holdout,
-            redactor=Redactor.configure(off=settings.redact_off, extra=settings.redact_extra),
+            redactor=settings.redactor,
             **config,
         ),
         slack=slack,
@@ -76,22 +75,17 @@ def _watcher(responder: Any, model_ref: str | None, settings: Settings) -> Any:
 
     Reloaded models get the same documentation index: the catalogue is not part of a model.
     """
-    from supportml.reload import DirectorySource, ModelWatcher
+    from supportml.learning.sources import PublishedSource, model_source
+    from supportml.learning.watcher import ModelWatcher
     from supportml.suggest import Suggester
 
-    ref = model_ref or str(settings.model_path)
-    if ref.startswith("runs:/"):
+    source = model_source(model_ref, settings)
+    if not isinstance(source, PublishedSource):
         return None
-    if ref.startswith("models:/"):
-        from supportml.tracking import RegistrySource  # mlflow is slow to import: only when asked
-
-        source = RegistrySource(ref, settings)
-    else:
-        source = DirectorySource(ref)
     docs = responder.suggester.docs
     return ModelWatcher(
         source,
-        lambda classifier, card: Suggester.from_card(classifier, card, docs),
+        lambda classifier, card: Suggester.from_card(classifier, card, docs, settings.redactor),
         responder.install,
         responder.suggester.model_version,
     )

@@ -31,7 +31,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 @click.group()
 def db() -> None:
-    """Create, upgrade and inspect the request store."""
+    """Create, upgrade and inspect the request store.
+
+    \b
+    Examples:
+      supportml db upgrade
+      supportml db status --json
+    """
 
 
 @db.command("upgrade")
@@ -65,7 +71,8 @@ def db_status(ctx: click.Context, database_url: str | None, as_json: bool) -> No
     """Schema version and rows per table.
 
     \b
-    Example:
+    Examples:
+      supportml db status
       supportml db status --json
     """
     from supportml.store import current_revision, repository, transaction
@@ -92,7 +99,8 @@ def db_prune_events(ctx: click.Context, database_url: str | None, days: int) -> 
     """Forget processed Slack event ids older than --days (run daily; retries stop after minutes).
 
     \b
-    Example (cron, every night at 03:00):
+    Examples (the second as a cron entry, every night at 03:00):
+      supportml db prune-events --days 7
       0 3 * * *  supportml db prune-events --days 7
     """
     from supportml.store import repository, transaction
@@ -105,14 +113,21 @@ def db_prune_events(ctx: click.Context, database_url: str | None, days: int) -> 
 
 @click.group("import")
 def import_() -> None:
-    """Import history: a tracking spreadsheet, a Slack export, a topic map."""
+    """Import history: a tracking spreadsheet, a Slack export, a topic map.
+
+    \b
+    Examples:
+      supportml import spreadsheet datasets/sample_tracking_sheet.csv --workspace T0SYNTH01
+      supportml import slack-export export.zip --channel platform-support
+      supportml import topics-map datasets/topics_map.example.yaml
+    """
 
 
 def _cleaner(settings: Settings) -> Callable[[str], str]:
     """Slack mrkdwn to plain text, then PII redaction as configured: what the store keeps."""
-    from supportml.text import Redactor, store_text
+    from supportml.text import store_text
 
-    redactor = Redactor.configure(off=settings.redact_off, extra=settings.redact_extra)
+    redactor = settings.redactor
     return lambda raw: store_text(raw, redactor)
 
 
@@ -308,7 +323,7 @@ def import_topics_map(ctx: click.Context, map_file: Path, database_url: str | No
     """Rename/merge historical topic labels (`old: new` YAML) and keep the map for later imports.
 
     \b
-    Example:
+    Examples:
       supportml import topics-map datasets/topics_map.example.yaml
     """
     from supportml.ingest.topics_map import read_topic_map
@@ -332,7 +347,12 @@ def import_topics_map(ctx: click.Context, map_file: Path, database_url: str | No
 
 @click.group()
 def export() -> None:
-    """Export data from the store."""
+    """Export data from the store.
+
+    \b
+    Examples:
+      supportml export training --out history.csv
+    """
 
 
 @export.command("training")
@@ -351,7 +371,7 @@ def export_training(
     unconfirmed guesses and deleted requests are never exported.
 
     \b
-    Example:
+    Examples (export, then train on the file):
       supportml export training --out history.csv --since 2026-01-01
       supportml train --data history.csv
     """

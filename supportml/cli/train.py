@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,56 +27,18 @@ from supportml.cli._common import (
 from supportml.cli.model import data_options, load_dataset, print_evaluation
 from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.data import Dataset
-from supportml.model import (
-    CARD_FILE,
-    ModelError,
-    ModelParams,
-    load,
-    publish,
-)
-from supportml.promotion import Champion, Decision, PromotionPolicy, decide
-from supportml.retrain import TopicChanges, TrainingSet, topic_changes
+from supportml.learning.loop import Outcome, Rules, challenge, exported_champion, turn
+from supportml.learning.promotion import Champion, Decision, PromotionPolicy
+from supportml.model import ModelParams
 from supportml.train import TrainResult
 
 
-def _champion(settings: Settings, track: bool, out_dir: Path) -> Champion | None:
-    """The registry's champion when tracking, else the model exported at ``out_dir``."""
-    if track:
-        from supportml.tracking import champion
+def _registry_champion(settings: Settings) -> Champion | None:
+    """The registry's @champion; MLflow down or refusing ends the command (see _mlflow_errors)."""
+    from supportml.tracking import champion
 
-        try:
-            with _mlflow_errors(), stage(f"load {settings.registered_model}@{CHAMPION_ALIAS}"):
-                found = champion(settings)
-        except ModelError as exc:  # it could not serve either: the challenger replaces it
-            err.print(f"[yellow]the champion cannot be loaded:[/yellow] {escape(str(exc))}")
-            return None
-        return found
-    if not (out_dir / CARD_FILE).is_file():
-        return None
-    try:
-        classifier, card = load(out_dir)
-    except ModelError as exc:
-        err.print(f"[yellow]the model at {out_dir} cannot be compared:[/yellow] {escape(str(exc))}")
-        return None
-    return Champion(str(out_dir), card.version, classifier, card)
-
-
-def _judge(
-    result: TrainResult,
-    dataset: Dataset,
-    current: Champion | None,
-    policy: PromotionPolicy,
-    force: bool,
-) -> Decision:
-    """Score challenger and champion on the same evaluation rows and apply the policy."""
-    texts = [dataset.texts[i] for i in result.split.test]
-    truth = [str(dataset.labels[i]) for i in result.split.test]
-    with stage(f"compare with the champion on {len(texts):,} evaluation requests"):
-        challenger, _ = result.classifier.predict(texts)
-        champion = current.classifier.predict(texts)[0] if current else None
-        return decide(
-            truth, challenger, champion, current.version if current else None, policy, force
-        )
+    with _mlflow_errors(), stage(f"load {settings.registered_model}@{CHAMPION_ALIAS}"):
+        return champion(settings)
 
 
 def _from_store(
@@ -85,9 +47,13 @@ def _from_store(
     since: str | None,
     topics_map: Path | None,
     min_examples: int,
-) -> TrainingSet:
+    eval_weeks: int,
+    rules: Rules,
+    **wiring: Any,
+) -> Outcome:
+    """Read the labelled requests and run one turn of the learning loop on them."""
     from supportml.ingest.topics_map import read_topic_map
-    from supportml.retrain import LabelledRow, build_training_set
+    from supportml.learning.training_set import LabelledRow
     from supportml.store import repository, transaction
 
     start = parse_moment(since, "--since")
@@ -95,32 +61,19 @@ def _from_store(
     engine = store_engine(ctx, database_url)
     with stage("read labelled requests from the store"), transaction(engine) as session:
         rows = [LabelledRow(*row) for row in repository.training_rows(session, start)]
-    where = engine.url.render_as_string(hide_password=True)
-    training = build_training_set(rows, mapping, min_examples, source=where)
-    sources = ", ".join(f"{n:,} {s}" for s, n in sorted(training.label_sources.items()))
-    skipped = [
-        f"{training.collapsed:,} near-duplicates collapsed" if training.collapsed else "",
-        f"{training.empty:,} without text" if training.empty else "",
-        f"{training.renamed:,} relabelled by {topics_map}" if training.renamed else "",
-    ]
-    err.print(
-        f"  {len(training.dataset):,} requests, {len(training.dataset.classes)} topics "
-        f"({sources})" + "".join(f"; {s}" for s in skipped if s)
+    return turn(
+        rows,
+        rules,
+        eval_weeks=eval_weeks,
+        min_examples=min_examples,
+        topic_map=mapping,
+        topic_map_name=str(topics_map),
+        source=engine.url.render_as_string(hide_password=True),
+        redactor=settings_of(ctx).redactor,
+        extra={"data": "store", "since": since or "", "topics_map": str(topics_map or "")},
+        note=err.print,
+        **wiring,
     )
-    return training
-
-
-def _publish(result: TrainResult, decision: Decision, out_dir: Path) -> Path:
-    """The champion goes to ``out_dir`` (what `serve` watches); a losing challenger is kept
-    next to it for inspection."""
-    if decision.promote:
-        with stage(f"publish to {out_dir}"):
-            publish(result.model_dir, out_dir)
-        return out_dir
-    kept = out_dir.with_name(out_dir.name + ".challenger")
-    shutil.rmtree(kept, ignore_errors=True)
-    shutil.copytree(result.model_dir, kept)
-    return kept
 
 
 def _with_columns(func: Any) -> Any:
@@ -261,9 +214,6 @@ def train(
       supportml train --from-store --topics-map taxonomy-2027.yaml --min-gain 0.01
       MLFLOW_TRACKING_URI=http://mlflow:5000 supportml train --data history.csv --promote
     """
-    from supportml.retrain import time_split
-    from supportml.train import train as run_training
-
     if (data_path is None) == (not from_store):
         raise click.UsageError("give either --data FILE or --from-store")
     settings = settings_of(ctx)
@@ -273,63 +223,39 @@ def train(
     params = ModelParams.from_mapping(
         {**vars(base), **{k: v for k, v in overrides.items() if v is not None}}, "flags"
     )
-    policy = PromotionPolicy(min_gain, max_topic_drop, min_support)
-    training: TrainingSet | None = None
-    parts = None
-    extra: dict[str, object] = {"data": "file"}
-    if from_store:
-        training = _from_store(ctx, database_url, since, topics_map, min_examples)
-        dataset = training.dataset
-        parts, cutoff = time_split(
-            training.created_at, dataset.labels, eval_weeks, seed=params.seed
-        )
-        err.print(
-            f"  train on {len(parts.train) + len(parts.calibration):,} requests before "
-            f"{cutoff:%Y-%m-%d %H:%M}, evaluate on {len(parts.test):,} from the newest "
-            f"{eval_weeks} week(s)"
-        )
-        extra = {
-            "data": "store",
-            "since": since or "",
-            "eval_weeks": eval_weeks,
-            "eval_cutoff": cutoff.isoformat(timespec="seconds"),
-            "min_examples": min_examples,
-            "topics_map": str(topics_map or ""),
-            "near_duplicates_collapsed": training.collapsed,
-            **{f"labels_{source}": n for source, n in training.label_sources.items()},
-        }
-    elif data_path is not None:
-        dataset = load_dataset(data_path, **columns)
-    extra.update(min_gain=min_gain, max_topic_drop=max_topic_drop, min_support=min_support)
-    with tempfile.TemporaryDirectory(prefix="supportml-challenger-") as staging:
-        result = run_training(
-            dataset,
-            params,
-            Path(staging) / "model",
-            target_precision=target_precision or settings.target_precision,
-            cv=cv,
-            parts=parts,
-            stage=stage,
-        )
-        current = _champion(settings, track, out_dir)
-        decision = _judge(result, dataset, current, policy, promote)
-        tracked = _track(result, dataset, settings, decision, extra) if track else None
-        kept = _publish(result, decision, out_dir)
-    changes = topic_changes(
-        [str(label) for label in dataset.labels],
-        [*result.split.train, *result.split.calibration],
-        current.card.labels if current else None,
-        training.too_few if training else {},
+    rules = Rules(
+        params,
+        out_dir,
+        target_precision or settings.target_precision,
+        PromotionPolicy(min_gain, max_topic_drop, min_support),
+        cv,
+        promote,
     )
-    _report(result, dataset, decision, changes, current, kept, tracked, as_json)
+    wiring: dict[str, Any] = {
+        "champion": (
+            partial(_registry_champion, settings) if track else partial(exported_champion, out_dir)
+        ),
+        "track": partial(_track, settings=settings) if track else None,
+        "stage": stage,
+        "warn": lambda message: err.print(f"[yellow]{escape(message)}[/yellow]", soft_wrap=True),
+    }
+    if data_path is not None:
+        dataset = load_dataset(data_path, **columns, redactor=settings.redactor)
+        outcome = challenge(dataset, rules, extra={"data": "file"}, **wiring)
+    else:
+        outcome = _from_store(
+            ctx, database_url, since, topics_map, min_examples, eval_weeks, rules, **wiring
+        )
+    _report(outcome, as_json)
 
 
 def _track(
     result: TrainResult,
     dataset: Dataset,
-    settings: Settings,
     decision: Decision,
-    extra: dict[str, object],
+    extra: Mapping[str, object],
+    *,
+    settings: Settings,
 ) -> Any:
     from supportml.tracking import log_training
 
@@ -353,23 +279,16 @@ def _mlflow_errors() -> Iterator[None]:
         sys.exit(1)
 
 
-def _report(
-    result: TrainResult,
-    dataset: Dataset,
-    decision: Decision,
-    changes: TopicChanges,
-    current: Champion | None,
-    kept: Path,
-    tracked: Any,
-    as_json: bool,
-) -> None:
+def _report(outcome: Outcome, as_json: bool) -> None:
+    result, decision, changes = outcome.result, outcome.decision, outcome.changes
+    current, kept, tracked = outcome.champion, outcome.kept, outcome.tracked
     if as_json:
         payload: dict[str, object] = {
             "model_dir": str(kept),
             "model_version": result.card.version,
             "metrics": result.metrics(),
             "per_class": result.evaluation.report(),
-            "skipped": dict(dataset.skipped),
+            "skipped": dict(outcome.dataset.skipped),
             "data_hash": result.card.data_hash,
             "decision": decision.to_dict(),
             "topics": {

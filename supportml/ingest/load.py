@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from supportml.ingest.records import ImportedRequest, Skipped
 from supportml.ingest.topics_map import apply_maps
 from supportml.store import repository, transaction
+from supportml.vocabulary import ImportStatus, LabelSource, RequestStatus
 
 
 @dataclass
@@ -48,10 +49,10 @@ class ImportSummary:
 
 def _status(record: ImportedRequest) -> str:
     if record.resolved_at is not None or record.resolution is not None:
-        return "resolved"
+        return RequestStatus.RESOLVED
     if record.first_response_at is not None or record.first_responder is not None:
-        return "answered"
-    return "open"
+        return RequestStatus.ANSWERED
+    return RequestStatus.OPEN
 
 
 def row_of(
@@ -74,7 +75,7 @@ def row_of(
         "docs_holdout": False,
         "original_topic": record.topic,
         "final_topic": topic,
-        "label_source": (record.label_source or "import") if topic else None,
+        "label_source": (record.label_source or LabelSource.IMPORT) if topic else None,
         "status": _status(record),
         "first_response_at": record.first_response_at,
         "first_responder": record.first_responder,
@@ -136,9 +137,11 @@ def import_records(
     except BaseException:
         summary.seconds = time.perf_counter() - start
         with transaction(engine) as session:
-            repository.finish_import(session, summary.run_id, "failed", summary.to_dict())
+            repository.finish_import(
+                session, summary.run_id, ImportStatus.FAILED, summary.to_dict()
+            )
         raise
     summary.seconds = time.perf_counter() - start
     with transaction(engine) as session:
-        repository.finish_import(session, summary.run_id, "done", summary.to_dict())
+        repository.finish_import(session, summary.run_id, ImportStatus.DONE, summary.to_dict())
     return summary

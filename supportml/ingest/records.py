@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-SOURCES = ("message", "form", "workflow", "shortcut", "import")
-LABEL_SOURCES = ("form", "human", "import", "model")
-RESOLUTIONS = ("docs", "human", "unknown")
+from supportml.vocabulary import Source
 
 
 @dataclass(frozen=True)
@@ -29,13 +27,13 @@ class ImportedRequest:
     text: str
     created_at: datetime  # timezone-aware, UTC
     origin: str
-    source: str = "import"
+    source: str = Source.IMPORT
     workspace: str = "default"
     thread_ts: str | None = None
     requester: str | None = None
     requester_team: str | None = None
     topic: str | None = None
-    label_source: str | None = None  # "form" when a workflow form chose it, "import" otherwise
+    label_source: str | None = None  # LabelSource.FORM when a form chose it, else IMPORT
     first_response_at: datetime | None = None
     first_responder: str | None = None
     resolved_at: datetime | None = None

@@ -5,7 +5,8 @@ An export holds ``channels.json``, ``users.json`` and one folder per channel wit
 written, so threads are rebuilt per channel from ``thread_ts`` before any request is yielded;
 memory grows with one channel's requests and a few numbers per reply, not with the export.
 
-What becomes a request, and how its thread is read (see `ExportOptions` for the knobs):
+What becomes a request (`supportml.messages.judge`, the rule the live responder uses too), and
+how its thread is read (see `ExportOptions` for the knobs):
 
 - A top-level message by a human (``file_share`` and ``me_message`` included) is a request,
   source "import". With no text but files attached, the file titles are its text, so a pasted
@@ -44,21 +45,11 @@ from typing import Any
 
 from supportml.ingest.errors import IngestError
 from supportml.ingest.records import ImportedRequest, Skipped
-from supportml.messages import FORM_LABELS, file_titles, parse_form
+from supportml.messages import FORM_LABELS, SLACKBOT, Kind, judge
+from supportml.vocabulary import LabelSource, Resolution, Source
 
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _TS = re.compile(r"(\d{1,12})\.(\d{1,6})")
-_HUMAN_SUBTYPES = {None, "file_share", "me_message"}
-_EVENT_REASONS = {
-    "channel_join": "join/leave",
-    "channel_leave": "join/leave",
-    "group_join": "join/leave",
-    "group_leave": "join/leave",
-    "message_changed": "edit",
-    "message_deleted": "delete",
-    "tombstone": "deleted message",
-    "thread_broadcast": "thread reply",
-}
 
 
 @dataclass(frozen=True)
@@ -154,7 +145,8 @@ class _Archive:
         """Parsed JSON of one member; a corrupt member or invalid JSON is one clear error."""
         member = self.files[name]
         try:
-            raw = self._zip.read(member) if self._zip is not None else Path(member).read_bytes()
+            zipped = self._zip
+            raw = zipped.read(str(member)) if zipped is not None else Path(member).read_bytes()
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
             raise IngestError(
                 f"{self.where(name)}: cannot read ({err}); the export looks truncated or corrupt"
@@ -188,7 +180,7 @@ def _channels(archive: _Archive) -> list[Channel]:
 
 def _users(archive: _Archive) -> tuple[set[str], str | None]:
     """Ids of bot users, and the workspace id most users share (None if users.json lacks it)."""
-    bots = {"USLACKBOT"}
+    bots = {SLACKBOT}
     if "users.json" not in archive.files:
         return bots, None
     entries = archive.read_json("users.json")
@@ -276,13 +268,6 @@ class _Reader:
         for ts, request in sorted(requests.items(), key=lambda item: item[1].micros):
             yield self._finish(ts, request, replies.get(ts, []))
 
-    def _is_bot(self, message: dict[str, Any]) -> bool:
-        return bool(
-            message.get("bot_id")
-            or message.get("subtype") == "bot_message"
-            or message.get("user") in self.bots
-        )
-
     def _message(
         self,
         channel: Channel,
@@ -300,66 +285,51 @@ class _Reader:
         if micros is None:
             problem = "has no 'ts'" if ts is None else f"has a malformed 'ts' {ts!r}"
             raise IngestError(f"{where}: message [{index}] {problem}")
-        subtype = message.get("subtype")
-        thread_ts = message.get("thread_ts")
-        text = message.get("text") if isinstance(message.get("text"), str) else ""
-        if thread_ts and thread_ts != ts and subtype not in ("message_changed", "message_deleted"):
-            replies.setdefault(str(thread_ts), []).append(
+        judged = judge(message, self.bots, self.options.form_labels)
+        if judged.kind == Kind.REPLY:
+            text = message.get("text")
+            text = text if isinstance(text, str) else ""
+            replies.setdefault(str(judged.thread_ts), []).append(
                 _Reply(
                     micros=micros,
-                    user=message.get("user"),
-                    human=not self._is_bot(message) and subtype != "tombstone",
+                    user=judged.user,
+                    human=judged.human,
                     resolves=bool(self.resolves and self.resolves.search(text)),
                     docs=bool(self.docs and self.docs.search(text)),
                 )
             )
             return "thread reply"
-        if subtype in _EVENT_REASONS:
-            return _EVENT_REASONS[subtype]
+        if judged.kind in (Kind.EDIT, Kind.DELETE):
+            return judged.kind.value
+        if judged.kind == Kind.NOISE:
+            return judged.reason
         workspace = self.options.workspace or message.get("team") or self.workspace
         fields: dict[str, Any] = {
             "channel": channel.id,
             "origin": f"{where}#{index}",
             "workspace": workspace,
+            "text": judged.text,
+            "requester": judged.user,
         }
-        if self._is_bot(message):
-            form = parse_form(message, self.options.form_labels)
-            if form is None:
-                return "bot message"
-            if not form["text"]:
-                return "form without summary"
+        if judged.kind == Kind.FORM:
             fields.update(
-                text=form["text"],
-                source="workflow",
-                requester=form["requester"],
-                requester_team=form["team"],
-                topic=form["topic"],
-                label_source="form" if form["topic"] else None,
+                source=Source.WORKFLOW,
+                requester_team=judged.team,
+                topic=judged.topic,
+                label_source=LabelSource.FORM if judged.topic else None,
             )
-        elif subtype not in _HUMAN_SUBTYPES:
-            return f"subtype {subtype}"
-        elif not isinstance(message.get("user"), str):
-            return "message without user"
         else:
-            if not text.strip():
-                text = file_titles(message)
-                if not text:
-                    return "empty message"
-            user = message["user"]
             fields.update(
-                text=text,
-                source="import",
-                requester=user,
-                requester_team=self.options.user_teams.get(user),
+                source=Source.IMPORT, requester_team=self.options.user_teams.get(judged.user or "")
             )
         reactions = [
             (str(r.get("name")), [u for u in r.get("users") or () if isinstance(u, str)])
             for r in message.get("reactions") or ()
             if isinstance(r, dict)
         ]
-        if ts in requests:
+        if judged.ts in requests:
             return "duplicate message"  # the same ts twice: the first one is the request
-        requests[ts] = _Request(micros, fields, reactions)
+        requests[judged.ts] = _Request(micros, fields, reactions)
         return None
 
     def _finish(self, ts: str, request: _Request, thread: list[_Reply]) -> ImportedRequest:
@@ -386,13 +356,13 @@ class _Reader:
         closing = next((r for r in human if r.resolves), None)
         if closing is not None:
             resolved_at = _datetime(closing.micros)
-            resolution = "docs" if closing.docs else "human"
+            resolution = Resolution.DOCS if closing.docs else Resolution.HUMAN
         elif any(
             name in self.options.resolution_reactions and any(u not in self.bots for u in users)
             for name, users in request.reactions
         ):
             resolved_at = _datetime(human[-1].micros) if human else None
-            resolution = "human"
+            resolution = Resolution.HUMAN
         return ImportedRequest(
             ts=ts,
             created_at=_datetime(request.micros),

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportml.ingest.errors import IngestError
 from supportml.ingest.records import ImportedRequest, Skipped
+from supportml.vocabulary import LabelSource
 
 # Field -> header names that fill it by default, most specific first.
 DEFAULT_HEADERS: Mapping[str, tuple[str, ...]] = {
@@ -121,9 +122,10 @@ class DateParser:
         try:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            parsed = self._strptime(text)
-            if parsed is None:
+            fallback = self._strptime(text)
+            if fallback is None:
                 return None
+            parsed = fallback
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.zone)
         return parsed.astimezone(UTC)
@@ -344,7 +346,7 @@ class _Sheet:
             requester=(mention[1] if mention else requester) or None,
             requester_team=values.get("requester_team") or None,
             topic=topic,
-            label_source="import" if topic else None,
+            label_source=LabelSource.IMPORT if topic else None,
             first_response_at=first_response_at,
             external_id=values.get("external_id") or None,
             permalink=link or None,

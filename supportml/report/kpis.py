@@ -3,19 +3,20 @@
 Counting is pushed into SQL: one GROUP BY over (topic, team, source, channel, holdout, suggested)
 yields a small "cube" every breakdown is summed from, one GROUP BY per day gives the weekly
 series, and only narrow numeric columns (times as epoch seconds, computed by the database) are
-fetched for the percentiles. Percentiles and business-hours arithmetic run in numpy over those
-arrays, because neither has a portable SQL form (SQLite has no percentile function and no
-calendar). "% tracked automatically" is one outer join of the responder's seen messages.
+fetched for the percentiles. Percentiles and business-hours arithmetic (`business_time`) run in
+numpy over those arrays, because neither has a portable SQL form (SQLite has no percentile
+function and no calendar). "% tracked automatically" is one outer join of the responder's seen
+messages.
 """
 
 from __future__ import annotations
 
 import time as clock
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -35,51 +36,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from supportml.errors import UserError
+from supportml.report.business_time import BusinessHours, business_seconds
+from supportml.report.errors import ReportError
 from supportml.store.models import DocSuggestion, Request, SeenMessage
+from supportml.vocabulary import PEOPLES_LABELS, Resolution
 
-R = Request
-S = SeenMessage
-CONFIRMED = ("human", "form")  # labels people gave; the model is judged only against these
+CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(none)"
 LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
 EXCERPT = 160  # characters of request text shown in lists
-
-
-class ReportError(UserError):
-    """A report cannot be built as asked (bad period, unknown time zone, bad business hours)."""
-
-
-@dataclass(frozen=True)
-class BusinessHours:
-    """When people are expected to answer: weekdays ``start``–``end`` in ``timezone``."""
-
-    start: time = time(9)
-    end: time = time(17)
-    timezone: str = "UTC"
-    target_hours: float = 3.0  # acknowledgement target, in business hours
-    holidays: tuple[date, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ReportError(f"business hours {self.start}-{self.end}: the end must be later")
-        if self.target_hours <= 0:
-            raise ReportError(f"acknowledgement target {self.target_hours} h: must be positive")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ReportError(
-                f"time zone {self.timezone!r} is unknown; use an IANA name like Europe/London"
-            ) from None
-
-    @property
-    def day_seconds(self) -> int:
-        return _seconds(self.end) - _seconds(self.start)
-
-    def describe(self) -> str:
-        return f"Mon–Fri {self.start:%H:%M}–{self.end:%H:%M} {self.timezone}" + (
-            f", {len(self.holidays)} holidays" if self.holidays else ""
-        )
 
 
 @dataclass(frozen=True)
@@ -163,10 +128,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _seconds(moment: time) -> int:
-    return moment.hour * 3600 + moment.minute * 60 + moment.second
-
-
 # --- dialect helpers: the only SQL that differs between SQLite and PostgreSQL --------------------
 
 
@@ -174,7 +135,7 @@ def _epoch(column: Any, dialect: str) -> ColumnElement[float]:
     """Seconds since 1970 (UTC) as a float, computed by the database (no datetime parsing)."""
     if dialect == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return cast(func.extract("epoch", column), type_=R.confidence.type)
+    return cast(func.extract("epoch", column), type_=Request.confidence.type)
 
 
 def _day(column: Any, dialect: str) -> ColumnElement[str]:
@@ -189,60 +150,28 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = [R.deleted.is_(False), R.created_at >= since, R.created_at < until]
+    conditions = [
+        Request.deleted.is_(False),
+        Request.created_at >= since,
+        Request.created_at < until,
+    ]
     if filters.channel:
-        conditions.append(R.channel == filters.channel)
+        conditions.append(Request.channel == filters.channel)
     if filters.team:
-        conditions.append(R.requester_team == filters.team)
+        conditions.append(Request.requester_team == filters.team)
     if filters.topic:
-        conditions.append(R.final_topic == filters.topic)
+        conditions.append(Request.final_topic == filters.topic)
     return conditions
 
 
-UNANSWERED = and_(R.first_response_at.is_(None), R.first_responder.is_(None))
-UNRESOLVED = and_(R.resolved_at.is_(None), R.resolution.is_(None))
+UNANSWERED = and_(Request.first_response_at.is_(None), Request.first_responder.is_(None))
+UNRESOLVED = and_(Request.resolved_at.is_(None), Request.resolution.is_(None))
 JUDGED = and_(
-    R.label_source.in_(CONFIRMED),
-    R.final_topic.is_not(None),
-    R.predicted_topic.is_not(None),
-    R.abstained.is_not(True),
+    Request.label_source.in_(CONFIRMED),
+    Request.final_topic.is_not(None),
+    Request.predicted_topic.is_not(None),
+    Request.abstained.is_not(True),
 )
-
-
-# --- business time -------------------------------------------------------------------------------
-
-
-def _wall_clock(epoch: np.ndarray, timezone: str) -> np.ndarray:
-    """UTC epoch seconds -> local wall-clock datetime64[ms] (daylight saving applied).
-
-    Rounded to the millisecond: SQLite's julianday arithmetic is off by microseconds, which
-    would otherwise push an answer at exactly the target past it.
-    """
-    millis = np.round(epoch * 1000).astype(np.int64)
-    stamps = pd.to_datetime(millis, unit="ms", utc=True).tz_convert(timezone).tz_localize(None)
-    return np.asarray(stamps.values).astype("datetime64[ms]")
-
-
-def _business_clock(epoch: np.ndarray, hours: BusinessHours) -> np.ndarray:
-    """Business seconds elapsed since 1970-01-01 at each moment: differences are business time."""
-    local = _wall_clock(epoch, hours.timezone)
-    days = local.astype("datetime64[D]")
-    into_day = (local - days).astype(np.int64) / 1000
-    within = np.clip(into_day - _seconds(hours.start), 0, hours.day_seconds)
-    holidays = np.array(hours.holidays, dtype="datetime64[D]")
-    open_day = np.is_busday(days, holidays=holidays)
-    before = np.busday_count(np.datetime64("1970-01-01"), days, holidays=holidays)
-    return before * float(hours.day_seconds) + np.where(open_day, within, 0.0)
-
-
-def business_seconds(start: np.ndarray, end: np.ndarray, hours: BusinessHours) -> np.ndarray:
-    """Business seconds between UTC epoch seconds ``start`` and ``end`` (NaN where either is)."""
-    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
-    result = np.full(start.shape, np.nan)
-    known = np.isfinite(start) & np.isfinite(end)
-    if known.any():
-        result[known] = _business_clock(end[known], hours) - _business_clock(start[known], hours)
-    return result
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -293,15 +222,31 @@ class _Builder:
             note = NO_DATA
         self.report.breakdowns[key] = Breakdown(key, title, definition, columns, rows, note)
 
-    def timed(self, name: str, step: Any) -> None:
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
         start = clock.perf_counter()
-        step()
+        yield
         self.report.timings[name] = round(clock.perf_counter() - start, 4)
 
     def run(self) -> None:
-        steps = ("volume", "weekly", "trend", "times", "open", "doc_gaps", "model", "tracked")
-        for name in steps:
-            self.timed(name, getattr(self, name))
+        """Every KPI group in turn, each timed; the volume cube is built once and passed on."""
+        with self.timed("volume"):
+            cube = self.volume_cube()
+            self.volume(cube)
+        with self.timed("weekly"):
+            self.weekly()
+        with self.timed("trend"):
+            self.trend(cube)
+        with self.timed("times"):
+            self.response_times(cube)
+        with self.timed("open"):
+            self.open_requests()
+        with self.timed("doc_gaps"):
+            self.doc_gaps(cube)
+        with self.timed("model"):
+            self.model_quality()
+        with self.timed("tracked"):
+            self.tracked()
 
     def tracked(self) -> None:
         """Share of the messages the responder saw that became requests, from one outer join.
@@ -325,14 +270,21 @@ class _Builder:
                 "but did not track has no team or topic to filter on",
             )  # fmt: skip
             return
-        seen = [S.seen_at >= self.report.since, S.seen_at < self.report.until]
+        seen = [SeenMessage.seen_at >= self.report.since, SeenMessage.seen_at < self.report.until]
         if filters.channel:
-            seen.append(S.channel == filters.channel)
-        same_message = and_(R.workspace == S.workspace, R.channel == S.channel, R.ts == S.ts)
+            seen.append(SeenMessage.channel == filters.channel)
+        same_message = and_(
+            Request.workspace == SeenMessage.workspace,
+            Request.channel == SeenMessage.channel,
+            Request.ts == SeenMessage.ts,
+        )
         query = (
-            select(_count(or_(R.id.is_(None), R.deleted.is_(False))), _count(and_(*self.where)))
-            .select_from(S)
-            .outerjoin(R, same_message)
+            select(
+                _count(or_(Request.id.is_(None), Request.deleted.is_(False))),
+                _count(and_(*self.where)),
+            )
+            .select_from(SeenMessage)
+            .outerjoin(Request, same_message)
             .where(*seen)
         )
         messages, tracked = self.connection.execute(query).one()
@@ -342,32 +294,31 @@ class _Builder:
             "period (imports cannot tell what was missed)",
         )  # fmt: skip
 
-    # volume, topics, teams, sources, channels, holdout counts: one GROUP BY
-    def volume(self) -> None:
+    def volume_cube(self) -> pd.DataFrame:
+        """Request counts per (topic, team, source, channel, holdout, suggested), from one
+        GROUP BY: the volume, topic, holdout and documentation KPIs are all sums over it."""
         dims = {
-            "topic": R.final_topic,
-            "team": R.requester_team,
-            "source": R.source,
-            "channel": R.channel,
-            "holdout": cast(R.docs_holdout, Integer),
-            "suggested": case((R.predicted_topic.is_not(None), 1), else_=0),
+            "topic": Request.final_topic,
+            "team": Request.requester_team,
+            "source": Request.source,
+            "channel": Request.channel,
+            "holdout": cast(Request.docs_holdout, Integer),
+            "suggested": case((Request.predicted_topic.is_not(None), 1), else_=0),
         }
         sums = {
             "requests": func.count(),
-            "docs": _count(R.resolution == "docs"),
-            "human": _count(R.resolution == "human"),
+            "docs": _count(Request.resolution == Resolution.DOCS),
+            "human": _count(Request.resolution == Resolution.HUMAN),
             "resolved": _count(~UNRESOLVED),
         }
-        query = (
-            select(*(c.label(k) for k, c in dims.items()), *(c.label(k) for k, c in sums.items()))
-            .where(*self.where)
-            .group_by(*dims.values())
-        )
+        columns: list[Any] = [c.label(k) for k, c in (*dims.items(), *sums.items())]
+        query = select(*columns).where(*self.where).group_by(*dims.values())
         cube = pd.DataFrame(self.connection.execute(query).all(), columns=[*dims, *sums])
         cube[["topic", "team"]] = cube[["topic", "team"]].fillna(NONE_LABEL)
-        self.cube = cube
+        return cube
+
+    def volume(self, cube: pd.DataFrame) -> None:
         total = int(cube["requests"].sum())
-        self.total = total
         docs = int(cube["docs"].sum())
         self.metric(
             "requests",
@@ -407,9 +358,11 @@ class _Builder:
             )
 
     def weekly(self) -> None:
-        day = _day(R.created_at, self.dialect)
-        predicted = R.predicted_topic.is_not(None)
-        low = and_(predicted, or_(R.abstained.is_(True), R.confidence < self.low_confidence))
+        day = _day(Request.created_at, self.dialect)
+        predicted = Request.predicted_topic.is_not(None)
+        low = and_(
+            predicted, or_(Request.abstained.is_(True), Request.confidence < self.low_confidence)
+        )
         query = (
             select(day, func.count(), _count(predicted), _count(low))
             .where(*self.where)
@@ -437,13 +390,16 @@ class _Builder:
             rows,
         )
 
-    def trend(self) -> None:
+    def trend(self, cube: pd.DataFrame) -> None:
         span = self.report.until - self.report.since
         previous = _where(self.report.since - span, self.report.since, self.report.filters)
-        query = select(R.final_topic, func.count()).where(*previous).group_by(R.final_topic)
+        query = (
+            select(Request.final_topic, func.count()).where(*previous).group_by(Request.final_topic)
+        )
         before = {t or NONE_LABEL: int(n) for t, n in self.connection.execute(query)}
-        grouped = self.cube.groupby("topic")[["requests", "docs", "resolved"]].sum()
+        grouped = cube.groupby("topic")[["requests", "docs", "resolved"]].sum()
         grouped = grouped.sort_values("requests", ascending=False)
+        total = int(cube["requests"].sum())
         rows = []
         for topic, r in grouped.iterrows():
             prior = before.get(str(topic), 0)
@@ -452,7 +408,7 @@ class _Builder:
                 (
                     topic,
                     int(r.requests),
-                    _share(r.requests, self.total),
+                    _share(r.requests, total),
                     prior,
                     change,
                     _share(r.docs, r.requests),
@@ -469,22 +425,21 @@ class _Builder:
             rows,
         )
 
-    def times(self) -> None:
+    def response_times(self, cube: pd.DataFrame) -> None:
         d = self.dialect
         query = select(
-            _epoch(R.created_at, d),
-            _epoch(R.first_response_at, d),
-            _epoch(R.resolved_at, d),
-            cast(R.docs_holdout, Integer),
-            case((R.resolution == "human", 1), else_=0),
+            _epoch(Request.created_at, d),
+            _epoch(Request.first_response_at, d),
+            _epoch(Request.resolved_at, d),
+            cast(Request.docs_holdout, Integer),
             case((UNANSWERED, 1), else_=0),
-            case((R.predicted_topic.is_not(None), 1), else_=0),
+            case((Request.predicted_topic.is_not(None), 1), else_=0),
         ).where(*self.where)
         # Plain DBAPI tuples, not Rows: numpy converts 1M of them in a fraction of a second, and
         # every column is already a float or int (None becomes NaN).
         rows = self.connection.execute(query).cursor.fetchall()
-        data = np.array(rows, dtype=float).reshape(-1, 7)
-        created, responded, resolved, holdout, human, unanswered, suggested = data.T
+        data = np.array(rows, dtype=float).reshape(-1, 6)
+        created, responded, resolved, holdout, unanswered, suggested = data.T
         hours = self.report.hours
         first = (responded - created) / 3600
         resolution = (resolved - created) / 3600
@@ -545,7 +500,7 @@ class _Builder:
             "90th percentile (linear interpolation) of the same calendar hours.",
         )
         rows = []
-        with_suggestion = self.cube[self.cube["suggested"] == 1]
+        with_suggestion = cube[cube["suggested"] == 1]
         groups = with_suggestion.groupby("holdout")[["requests", "docs", "human"]].sum()
         for flag, label in ((0, "links shown"), (1, "holdout (no links)")):
             if flag not in groups.index:
@@ -572,10 +527,10 @@ class _Builder:
             note="" if rows else NO_SUGGESTIONS,
         )
 
-    def open(self) -> None:
+    def open_requests(self) -> None:
         n = self.report.open_after_hours
         cutoff = self.report.as_of - timedelta(hours=n)
-        where = [*self.where, UNRESOLVED, R.created_at < cutoff]
+        where = [*self.where, UNRESOLVED, Request.created_at < cutoff]
         counts = select(func.count(), _count(UNANSWERED)).where(*where)
         still_open, unanswered = self.connection.execute(counts).one()
         self.metric(
@@ -595,16 +550,16 @@ class _Builder:
         )
         query = (
             select(
-                R.created_at,
-                R.channel,
-                R.requester_team,
-                R.final_topic,
+                Request.created_at,
+                Request.channel,
+                Request.requester_team,
+                Request.final_topic,
                 case((UNANSWERED, "no"), else_="yes"),
-                R.permalink,
-                func.substr(R.text, 1, EXCERPT),
+                Request.permalink,
+                func.substr(Request.text, 1, EXCERPT),
             )
             .where(*where)
-            .order_by(case((UNANSWERED, 0), else_=1), R.created_at)
+            .order_by(case((UNANSWERED, 0), else_=1), Request.created_at)
             .limit(LIST_LIMIT)
         )
         as_of = self.report.as_of
@@ -630,11 +585,9 @@ class _Builder:
             rows,
         )
 
-    def doc_gaps(self) -> None:
-        topics = (
-            self.cube[self.cube["topic"] != NONE_LABEL].groupby("topic")[["requests", "docs"]].sum()
-        )
-        overall = _share(self.cube["docs"].sum(), self.total) or 0.0
+    def doc_gaps(self, cube: pd.DataFrame) -> None:
+        topics = cube[cube["topic"] != NONE_LABEL].groupby("topic")[["requests", "docs"]].sum()
+        overall = _share(cube["docs"].sum(), cube["requests"].sum()) or 0.0
         rows = []
         if not topics.empty:
             busy = topics[topics["requests"] >= topics["requests"].median()]
@@ -652,11 +605,11 @@ class _Builder:
             rows,
         )
         no_link = and_(
-            R.predicted_topic.is_not(None),
-            R.docs_holdout.is_(False),
-            ~exists().where(DocSuggestion.request_id == R.id),
+            Request.predicted_topic.is_not(None),
+            Request.docs_holdout.is_(False),
+            ~exists().where(DocSuggestion.request_id == Request.id),
         )
-        suggested = and_(R.predicted_topic.is_not(None), R.docs_holdout.is_(False))
+        suggested = and_(Request.predicted_topic.is_not(None), Request.docs_holdout.is_(False))
         count = select(_count(suggested), _count(no_link)).where(*self.where)
         shown_to, without = self.connection.execute(count).one()
         self.metric(
@@ -669,14 +622,14 @@ class _Builder:
         )
         query = (
             select(
-                R.created_at,
-                R.channel,
-                R.predicted_topic,
-                R.permalink,
-                func.substr(R.text, 1, EXCERPT),
+                Request.created_at,
+                Request.channel,
+                Request.predicted_topic,
+                Request.permalink,
+                func.substr(Request.text, 1, EXCERPT),
             )
             .where(*self.where, no_link)
-            .order_by(R.created_at.desc())
+            .order_by(Request.created_at.desc())
             .limit(LIST_LIMIT)
         )
         self.table(
@@ -688,13 +641,13 @@ class _Builder:
             [tuple(row) for row in self.connection.execute(query)],
         )
 
-    def model(self) -> None:
-        predicted = R.predicted_topic.is_not(None)
+    def model_quality(self) -> None:
+        predicted = Request.predicted_topic.is_not(None)
         query = select(
             _count(predicted),
-            _count(and_(predicted, R.abstained.is_(True))),
+            _count(and_(predicted, Request.abstained.is_(True))),
             _count(JUDGED),
-            _count(and_(JUDGED, R.predicted_topic == R.final_topic)),
+            _count(and_(JUDGED, Request.predicted_topic == Request.final_topic)),
         ).where(*self.where)
         suggested, abstained, judged, agreed = self.connection.execute(query).one()
         self.metric(
@@ -722,10 +675,10 @@ class _Builder:
             "human or form), over non-abstained suggestions that have such a label.",
         )
         pairs = (
-            select(R.final_topic, R.predicted_topic, func.count().label("n"))
-            .where(*self.where, JUDGED, R.predicted_topic != R.final_topic)
-            .group_by(R.final_topic, R.predicted_topic)
-            .order_by(func.count().desc(), R.final_topic, R.predicted_topic)
+            select(Request.final_topic, Request.predicted_topic, func.count().label("n"))
+            .where(*self.where, JUDGED, Request.predicted_topic != Request.final_topic)
+            .group_by(Request.final_topic, Request.predicted_topic)
+            .order_by(func.count().desc(), Request.final_topic, Request.predicted_topic)
             .limit(20)
         )
         self.table(
@@ -803,11 +756,11 @@ def request_rows(
     engine: Engine, since: datetime, until: datetime, filters: Filters | None = None
 ) -> Iterator[tuple[Any, ...]]:
     """The per-request table of the period (REQUEST_COLUMNS), streamed in creation order."""
-    columns = [getattr(R, name) for name in REQUEST_COLUMNS]
+    columns = [getattr(Request, name) for name in REQUEST_COLUMNS]
     query = (
         select(*columns)
         .where(*_where(since, until, filters or Filters()))
-        .order_by(R.created_at, R.id)
+        .order_by(Request.created_at, Request.id)
         .execution_options(yield_per=5000)
     )
     with engine.connect() as connection:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportml.text import escape
+from supportml.vocabulary import PEOPLES_LABELS, LabelSource, RequestStatus, Resolution
 
 # action ids (one per kind of click) and the block id that carries the request id
 CONFIRM = "supportml_confirm"
@@ -72,7 +73,7 @@ def topic_select(
         "placeholder": {"type": "plain_text", "text": placeholder},
         "options": options,
     }
-    if initial in topics[:MAX_OPTIONS]:
+    if initial is not None and initial in topics[:MAX_OPTIONS]:
         select["initial_option"] = _option(initial)
     return select
 
@@ -96,15 +97,15 @@ class ReplyView:
     label_source: str | None  # human / form / model / import
     links: Sequence[Link] = ()
     holdout: bool = False
-    status: str = "open"
+    status: str = RequestStatus.OPEN
     resolution: str | None = None
     deleted: bool = False
     history: Sequence[str] = field(default_factory=tuple)  # "✅ <@U1> confirmed *CI Error*"
 
 
 def _headline(view: ReplyView) -> str:
-    if view.label_source in ("human", "form") and view.final_topic:
-        how = "chosen on the form" if view.label_source == "form" else "confirmed"
+    if view.label_source in PEOPLES_LABELS and view.final_topic:
+        how = "chosen on the form" if view.label_source == LabelSource.FORM else "confirmed"
         return f"*Topic:* {escape(view.final_topic)} ({how})"
     if view.abstained or view.suggested is None:
         return (
@@ -118,7 +119,7 @@ def fallback_text(view: ReplyView) -> str:
     """The plain text Slack shows in notifications (no user text in it)."""
     if view.deleted:
         return "This request was deleted."
-    if view.label_source in ("human", "form") and view.final_topic:
+    if view.label_source in PEOPLES_LABELS and view.final_topic:
         return f"Topic: {view.final_topic}"
     if view.abstained or view.suggested is None:
         return "I couldn't tell which topic this is; please pick one."
@@ -141,12 +142,12 @@ def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
                 "text": {"type": "mrkdwn", "text": f"*These pages may help:*\n{lines}"},
             }
         )
-    closed = view.status == "resolved"
+    closed = view.status == RequestStatus.RESOLVED
     if not closed:
         elements: list[dict[str, Any]] = []
-        if view.suggested and not view.abstained and view.label_source not in ("human", "form"):
+        if view.suggested and not view.abstained and view.label_source not in PEOPLES_LABELS:
             elements.append(_button("Correct", CONFIRM, "primary"))
-        initial = view.final_topic if view.label_source in ("human", "form") else None
+        initial = view.final_topic if view.label_source in PEOPLES_LABELS else None
         elements.append(topic_select(CHANGE_TOPIC, view.topics, initial, "Change topic"))
         if view.links:
             elements.append(_button("Docs solved it", DOCS_SOLVED))
@@ -157,7 +158,7 @@ def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
         )
     notes = list(view.history)
     if closed:
-        how = "by the documentation" if view.resolution == "docs" else ""
+        how = "by the documentation" if view.resolution == Resolution.DOCS else ""
         notes.append(f"Resolved {how}".strip() + ".")
     if notes:
         blocks.append(

@@ -8,9 +8,9 @@ channel, ts), the right to post its reply is a compare-and-set on ``reply_ts``, 
 remembered after an event was handled, so a retry of an event whose first delivery failed is
 handled again while one that succeeded is dropped.
 
-The model can be swapped while events are handled (`supportml.reload`): everything taken from it
-sits in one immutable `LoadedModel`, which each payload reads once, so an event in flight is
-answered wholly by the model it started with.
+The model can be swapped while events are handled (`supportml.learning.watcher`): everything
+taken from it sits in one immutable `LoadedModel`, which each payload reads once, so an event in
+flight is answered wholly by the model it started with.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from supportml.docs import DocEntry
-from supportml.messages import file_titles, parse_form
+from supportml.messages import Kind, judge
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
 from supportml.store import transaction
 from supportml.store.models import Request
@@ -49,11 +50,10 @@ from supportml.store.repository import (
     unanswered_requests,
 )
 from supportml.suggest import Suggester, Suggestion, in_holdout
-from supportml.text import DEFAULT_REDACTOR, Redactor, store_text, unescape
+from supportml.text import store_text, unescape
+from supportml.vocabulary import DocFeedback, LabelSource, RequestStatus, Resolution, Source
 
 log = logging.getLogger("supportml.slack")
-
-HUMAN_SUBTYPES = {None, "file_share", "me_message"}
 
 
 class SlackPort(Protocol):
@@ -102,7 +102,7 @@ class Message:
     ts: str = ""
     text: str = ""
     user: str | None = None
-    source: str = "message"
+    source: str = Source.MESSAGE
     topic: str | None = None  # chosen on a workflow form
     team: str | None = None  # requesting team from a form
     thread_ts: str | None = None
@@ -117,49 +117,30 @@ def read_message(
     event: Mapping[str, Any], channels: frozenset[str], own: frozenset[str]
 ) -> Message:
     """Classify a ``message`` event: a new request, a reply in a thread (a response), an edit,
-    a delete, or something to ignore (with the reason)."""
+    a delete, or something to ignore (with the reason). What a message is, is
+    `supportml.messages.judge`; here only what is live-only: the channel and our own posts."""
     channel = str(event.get("channel") or "")
     if channel not in channels:
         return _ignore("not a support channel")
-    subtype = event.get("subtype")
-    if subtype == "message_changed":
-        new = event.get("message") or {}
-        if new.get("subtype") == "tombstone":  # how Slack deletes a message with thread replies
-            return Message("delete", channel, str(new.get("ts") or ""))
-        return Message("edit", channel, str(new.get("ts") or ""), _text(new))
-    if subtype == "message_deleted":
-        return Message("delete", channel, str(event.get("deleted_ts") or ""))
-    ts = str(event.get("ts") or "")
-    if not ts:
+    judged = judge(event)
+    if judged.kind in (Kind.EDIT, Kind.DELETE):
+        return Message(judged.kind, channel, judged.ts, judged.text)
+    if not judged.ts:
         return _ignore("message without ts")
     if event.get("bot_id") in own or event.get("user") in own:
         return _ignore("own message")
-    bot = bool(event.get("bot_id")) or subtype == "bot_message"
-    thread_ts = event.get("thread_ts")
-    if thread_ts and thread_ts != ts:
-        if bot:
+    if judged.kind == Kind.REPLY:
+        if not judged.human:
             return _ignore("bot reply in a thread")
-        return Message("reply", channel, ts, user=event.get("user"), thread_ts=str(thread_ts))
-    if bot:
-        form = parse_form(event)
-        if form is None:
-            return _ignore("bot message")
-        if not form["text"]:
-            return _ignore("form without summary")
+        return Message("reply", channel, judged.ts, user=judged.user, thread_ts=judged.thread_ts)
+    if judged.kind == Kind.FORM:
         return Message(
-            "request", channel, ts, form["text"] or "", form["requester"], "workflow",
-            form["topic"], form["team"],
+            "request", channel, judged.ts, judged.text, judged.user, Source.WORKFLOW,
+            judged.topic, judged.team,
         )  # fmt: skip
-    if subtype not in HUMAN_SUBTYPES:
-        return _ignore(f"subtype {subtype}")
-    if not isinstance(event.get("user"), str):
-        return _ignore("message without user")
-    return Message("request", channel, ts, _text(event), event["user"])
-
-
-def _text(message: Mapping[str, Any]) -> str:
-    text = message.get("text")
-    return text if isinstance(text, str) and text.strip() else file_titles(message)
+    if judged.kind == Kind.REQUEST:
+        return Message("request", channel, judged.ts, judged.text, judged.user)
+    return _ignore(judged.reason)
 
 
 def ts_datetime(ts: str) -> datetime:
@@ -229,7 +210,7 @@ class Responder:
 
     def install(self, suggester: Suggester) -> None:
         """Answer with another model from the next payload on: one reference assignment, atomic
-        for every thread (the watcher in `supportml.reload` calls this)."""
+        for every thread (the watcher in `supportml.learning.watcher` calls this)."""
         self.model = LoadedModel.of(suggester)
 
     @property
@@ -331,8 +312,8 @@ class Responder:
             "created_at": ts_datetime(message.ts),
             "original_topic": message.topic,
             "final_topic": message.topic,
-            "label_source": "form" if message.topic else None,
-            "status": "open",
+            "label_source": LabelSource.FORM if message.topic else None,
+            "status": RequestStatus.OPEN,
             "resolution": None,
             "deleted": False,
             "docs_holdout": composed.holdout,
@@ -455,7 +436,11 @@ class Responder:
             done = []
             if user != request.requester and record_first_response(session, request.id, user, when):
                 done.append("first response")
-            if resolving and self.may_change(user, request) and request.status != "resolved":
+            if (
+                resolving
+                and self.may_change(user, request)
+                and request.status != RequestStatus.RESOLVED
+            ):
                 self._resolve(session, request, user, "resolve_reaction", when)
                 done.append("resolved")
             if not done:
@@ -468,8 +453,8 @@ class Responder:
     def _resolve(
         self, session: Session, request: Request, user: str, action: str, when: datetime
     ) -> None:
-        request.status = "resolved"
-        request.resolution = request.resolution or "human"
+        request.status = RequestStatus.RESOLVED
+        request.resolution = request.resolution or Resolution.HUMAN
         request.resolved_at = request.resolved_at or when
         log_feedback(session, request, user, action)
 
@@ -480,7 +465,7 @@ class Responder:
             if request is None or request.deleted:
                 return Outcome("ignored: edit of an untracked message")
             request.text = store_text(message.text, self.config.redactor)
-            if request.label_source not in (None, "model"):
+            if request.label_source not in (None, LabelSource.MODEL):
                 return Outcome("edited (labelled: topic kept)", request.id)
             composed = self.compose(request.text, workspace, request.channel, request.ts, model)
             if composed.suggestion is not None:
@@ -552,23 +537,23 @@ class Responder:
         if action_id == blocks.CONFIRM:
             if not request.predicted_topic or request.abstained:
                 return "refused: nothing to confirm"
-            request.final_topic, request.label_source = request.predicted_topic, "human"
+            request.final_topic, request.label_source = request.predicted_topic, LabelSource.HUMAN
             log_feedback(session, request, user, "confirm", request.predicted_topic)
             return "confirmed"
         if action_id == blocks.CHANGE_TOPIC:
             topic = str((action.get("selected_option") or {}).get("value") or "")
             if topic not in topics:
                 return "refused: unknown topic"
-            request.final_topic, request.label_source = topic, "human"
+            request.final_topic, request.label_source = topic, LabelSource.HUMAN
             log_feedback(session, request, user, "change_topic", topic)
             return "topic changed"
         if action_id == blocks.DOCS_SOLVED:
-            record_doc_feedback(session, request, None, "resolved", user)
+            record_doc_feedback(session, request, None, DocFeedback.RESOLVED, user)
             return "resolved by docs"
         if action_id == blocks.NEED_HELP:
-            record_doc_feedback(session, request, None, "not_helpful", user)
+            record_doc_feedback(session, request, None, DocFeedback.NOT_HELPFUL, user)
             return "docs not helpful"
-        if request.status == "resolved":
+        if request.status == RequestStatus.RESOLVED:
             return "refused: already resolved"
         self._resolve(session, request, user, "resolve", self.now())
         return "resolved"
@@ -608,7 +593,7 @@ class Responder:
         channel = view.get("private_metadata") or self.intake_channel
         text, content = blocks.form_post(user, summary, topic)
         ts = self.slack.post(channel, text, content)
-        message = Message("request", channel, ts, summary, user, "form", topic)
+        message = Message("request", channel, ts, summary, user, Source.FORM, topic)
         return self.new_request(message, team or self.config.workspace, model)
 
 

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
 from supportml.store import transaction
 from supportml.store.models import DocSuggestion, Request
+from supportml.vocabulary import PEOPLES_LABELS, DocFeedback, LabelSource
 
-KNOWN_LABELS = ("human", "form", "import")  # the model's own past guesses are not ground truth
-POSITIVE_DOC_FEEDBACK = ("helpful", "resolved")
+# the model's own past guesses are not ground truth
+KNOWN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
+POSITIVE_DOC_FEEDBACK = (DocFeedback.HELPFUL, DocFeedback.RESOLVED)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def count(responder: Responder, since: datetime | None, until: datetime | None) 
 
 
 def _where(since: datetime | None, until: datetime | None) -> list[Any]:
-    where = [Request.deleted.is_(False)]
+    where: list[ColumnElement[bool]] = [Request.deleted.is_(False)]
     if since is not None:
         where.append(Request.created_at >= since)
     if until is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,7 +57,7 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -64,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _alembic_config():  # type: ignore[no-untyped-def]
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -100,7 +101,11 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     from alembic.runtime.migration import MigrationContext
 
     config = _alembic_config()
-    with _reachable(engine).begin() as connection:
+    with (
+        _reachable(engine).connect() as connection,
+        _sqlite_rebuilds_keep_rows(connection),
+        connection.begin(),
+    ):
         if connection.dialect.name == "postgresql":
             # Replicas starting together: one migrates, the others wait and then find it done.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -115,6 +120,23 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     current = current_revision(engine)
     assert current is not None
     return current
+
+
+@contextmanager
+def _sqlite_rebuilds_keep_rows(connection: Connection) -> Iterator[None]:
+    """Foreign keys off on SQLite while migrating: a batch migration rebuilds a table by
+    dropping it, which would otherwise cascade-delete the rows referring to it. The pragma only
+    takes effect outside a transaction, hence its own commit before and after."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def open_store(url: str) -> Engine:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -26,6 +27,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from supportml.vocabulary import COLUMNS, ImportStatus, RequestStatus, check
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING = {
@@ -62,6 +65,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def vocabulary_checks(table: str) -> tuple[CheckConstraint, ...]:
+    """CHECK constraints keeping the table's closed-vocabulary columns to their values
+    (named ``ck_<table>_<column>``; migration 0003 creates the same from the same rule)."""
+    return tuple(
+        CheckConstraint(check(column, vocabulary), name=column)
+        for column, vocabulary in COLUMNS[table].items()
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -74,6 +86,7 @@ class Request(Base):
         UniqueConstraint("workspace", "channel", "ts", name="uq_requests_message"),
         Index("ix_requests_created_at", "created_at"),
         Index("ix_requests_final_topic", "final_topic"),
+        *vocabulary_checks("requests"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
@@ -84,7 +97,7 @@ class Request(Base):
     requester: Mapped[str | None] = mapped_column(String)
     requester_team: Mapped[str | None] = mapped_column(String)
     text: Mapped[str] = mapped_column(Text, default="")  # redacted before it gets here
-    source: Mapped[str] = mapped_column(String(16))  # message / form / workflow / shortcut / import
+    source: Mapped[str] = mapped_column(String(16))  # a vocabulary.Source
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String)  # ticket id in a tracking sheet
     permalink: Mapped[str | None] = mapped_column(String)
@@ -97,13 +110,13 @@ class Request(Base):
     # what people said
     original_topic: Mapped[str | None] = mapped_column(String)  # label as found in the source
     final_topic: Mapped[str | None] = mapped_column(String)  # after topic maps / feedback
-    label_source: Mapped[str | None] = mapped_column(String(16))  # form / human / import / model
+    label_source: Mapped[str | None] = mapped_column(String(16))  # a vocabulary.LabelSource
     # lifecycle
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open/answered/resolved
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.OPEN)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_responder: Mapped[str | None] = mapped_column(String)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolution: Mapped[str | None] = mapped_column(String(16))  # docs / human / unknown
+    resolution: Mapped[str | None] = mapped_column(String(16))  # a vocabulary.Resolution
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     reply_ts: Mapped[str | None] = mapped_column(String)  # the responder's reply in the thread
@@ -118,7 +131,10 @@ class DocSuggestion(Base):
     """A documentation link shown for a request, and what people said about it."""
 
     __tablename__ = "doc_suggestions"
-    __table_args__ = (UniqueConstraint("request_id", "doc_id", name="uq_doc_suggestions_shown"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "doc_id", name="uq_doc_suggestions_shown"),
+        *vocabulary_checks("doc_suggestions"),
+    )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
@@ -126,7 +142,7 @@ class DocSuggestion(Base):
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    feedback: Mapped[str | None] = mapped_column(String(16))  # helpful / resolved / not_helpful
+    feedback: Mapped[str | None] = mapped_column(String(16))  # a vocabulary.DocFeedback
     feedback_by: Mapped[str | None] = mapped_column(String)
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -199,11 +215,12 @@ class ImportRun(Base):
     """One `supportml import …` invocation and its summary (an audit trail for the history)."""
 
     __tablename__ = "import_runs"
+    __table_args__ = vocabulary_checks("import_runs")
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))  # spreadsheet / slack-export
     source: Mapped[str] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running/done/failed
+    status: Mapped[str] = mapped_column(String(16), default=ImportStatus.RUNNING)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

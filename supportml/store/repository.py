@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Result,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,8 +37,15 @@ from supportml.store.models import (
     SeenMessage,
     TopicMap,
 )
+from supportml.vocabulary import DocFeedback, ImportStatus, LabelSource, RequestStatus, Resolution
 
-LABEL_PRIORITY = {"human": 0, "form": 1, "import": 2}  # the model's own guesses never train it
+# the model's own guesses never train it
+LABEL_PRIORITY = {LabelSource.HUMAN: 0, LabelSource.FORM: 1, LabelSource.IMPORT: 2}
+
+
+def _changed(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (``Session.execute`` is typed as a plain Result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def _insert(session: Session, model: type) -> Any:
@@ -91,8 +110,10 @@ def merge_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple
     before = existing_keys(session, keys)
     statement = _insert(session, Request)
     new = statement.excluded
-    unlabelled = or_(Request.label_source.is_(None), Request.label_source == "model")
-    takes_label = and_(unlabelled, new.final_topic.is_not(None), new.label_source != "model")
+    unlabelled = or_(Request.label_source.is_(None), Request.label_source == LabelSource.MODEL)
+    takes_label = and_(
+        unlabelled, new.final_topic.is_not(None), new.label_source != LabelSource.MODEL
+    )
     updates: dict[str, Any] = {
         name: func.coalesce(getattr(Request, name), getattr(new, name)) for name in FILLABLE
     }
@@ -101,9 +122,9 @@ def merge_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple
         for name in LABEL_COLUMNS
     }
     updates["status"] = case(
-        (Request.status == "resolved", Request.status),
-        (new.status == "resolved", new.status),
-        (Request.status == "answered", Request.status),
+        (Request.status == RequestStatus.RESOLVED, Request.status),
+        (new.status == RequestStatus.RESOLVED, new.status),
+        (Request.status == RequestStatus.ANSWERED, Request.status),
         else_=new.status,
     )
     fills = [
@@ -157,7 +178,7 @@ def claim_reply(session: Session, request_id: int) -> bool:
         .where(Request.id == request_id, Request.reply_ts.is_(None))
         .values(reply_ts=PENDING_REPLY)
     )
-    return bool(result.rowcount)
+    return bool(_changed(result))
 
 
 def set_reply(session: Session, request_id: int, ts: str | None) -> None:
@@ -178,10 +199,12 @@ def record_first_response(session: Session, request_id: int, user: str, when: da
         .values(
             first_response_at=when,
             first_responder=user,
-            status=case((Request.status == "open", "answered"), else_=Request.status),
+            status=case(
+                (Request.status == RequestStatus.OPEN, RequestStatus.ANSWERED), else_=Request.status
+            ),
         )
     )
-    return bool(result.rowcount)
+    return bool(_changed(result))
 
 
 def unanswered_requests(session: Session, channels: Iterable[str], since: datetime) -> list[int]:
@@ -226,11 +249,11 @@ def prune_events(session: Session, older_than: datetime) -> int:
     """The retention job: forget event ids received before ``older_than`` (Slack retries for
     minutes, not days, so a week is plenty)."""
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < older_than))
-    return int(result.rowcount or 0)
+    return _changed(result)
 
 
 def start_import(session: Session, kind: str, source: str) -> int:
-    run = ImportRun(kind=kind, source=source, status="running", counts={})
+    run = ImportRun(kind=kind, source=source, status=ImportStatus.RUNNING, counts={})
     session.add(run)
     session.flush()
     return run.id
@@ -259,15 +282,15 @@ def apply_topic_map(session: Session, name: str, sha256: str, mapping: Mapping[s
     for old, new in mapping.items():
         result = session.execute(
             update(Request)
-            .where(Request.final_topic == old, Request.label_source != "model")
+            .where(Request.final_topic == old, Request.label_source != LabelSource.MODEL)
             .values(final_topic=new)
         )
-        changed += int(result.rowcount or 0)
+        changed += _changed(result)
     session.add(TopicMap(name=name, sha256=sha256, mapping=dict(mapping), rows_changed=changed))
     return changed
 
 
-def labelled_requests(since: datetime | None = None) -> Select[tuple[Request]]:
+def labelled_requests(since: datetime | None = None) -> Select[Request]:
     """Requests with a people-given topic (never the model's guess), best label sources first."""
     query = (
         select(Request)
@@ -301,9 +324,6 @@ def table_counts(session: Session) -> dict[str, int]:
     }
 
 
-DOC_FEEDBACK = ("helpful", "resolved", "not_helpful")
-
-
 def find_request(session: Session, workspace: str, channel: str, ts: str) -> Request | None:
     return session.scalars(
         select(Request).where(
@@ -334,10 +354,10 @@ def record_suggestion(
     request.model_version = model_version
     request.docs_holdout = holdout
     if request.final_topic is None and not abstained:
-        request.final_topic, request.label_source = topic, "model"
-    elif request.label_source == "model":
+        request.final_topic, request.label_source = topic, LabelSource.MODEL
+    elif request.label_source == LabelSource.MODEL:
         request.final_topic = None if abstained else topic
-        request.label_source = None if abstained else "model"
+        request.label_source = None if abstained else LabelSource.MODEL
     session.execute(
         delete(DocSuggestion).where(
             DocSuggestion.request_id == request.id, DocSuggestion.feedback.is_(None)
@@ -355,15 +375,15 @@ def record_doc_feedback(
     session: Session, request: Request, doc_id: str | None, feedback: str, actor: str
 ) -> None:
     """A click on a suggested doc (or on "Docs solved it" for all of them), logged and applied."""
-    if feedback not in DOC_FEEDBACK:
-        raise ValueError(f"doc feedback {feedback!r}: expected one of {', '.join(DOC_FEEDBACK)}")
+    if feedback not in tuple(DocFeedback):
+        raise ValueError(f"doc feedback {feedback!r}: expected one of {', '.join(DocFeedback)}")
     now = datetime.now(UTC)
     query = update(DocSuggestion).where(DocSuggestion.request_id == request.id)
     if doc_id is not None:
         query = query.where(DocSuggestion.doc_id == doc_id)
     session.execute(query.values(feedback=feedback, feedback_by=actor, feedback_at=now))
-    if feedback == "resolved":
-        request.status, request.resolution = "resolved", "docs"
+    if feedback == DocFeedback.RESOLVED:
+        request.status, request.resolution = RequestStatus.RESOLVED, Resolution.DOCS
         request.resolved_at = request.resolved_at or now
     log_feedback(session, request, actor, f"doc_{feedback}", doc_id)
 
@@ -378,14 +398,15 @@ def log_feedback(
 def doc_stats(session: Session) -> list[dict[str, Any]]:
     """Per doc: times shown, rated helpful, resolved the request, and shown yet still escalated
     (the request ended up resolved by a person) — the deflection numbers per page."""
-    escalated = (Request.resolution == "human").cast(Integer)
+    escalated = (Request.resolution == Resolution.HUMAN).cast(Integer)
     query = (
         select(
             DocSuggestion.doc_id,
             func.count().label("shown"),
-            func.sum((DocSuggestion.feedback == "helpful").cast(Integer)).label("helpful"),
-            func.sum((DocSuggestion.feedback == "resolved").cast(Integer)).label("resolved"),
-            func.sum((DocSuggestion.feedback == "not_helpful").cast(Integer)).label("not_helpful"),
+            *(
+                func.sum((DocSuggestion.feedback == kind).cast(Integer)).label(kind.value)
+                for kind in DocFeedback
+            ),
             func.sum(escalated).label("still_escalated"),
         )
         .join(Request, Request.id == DocSuggestion.request_id)

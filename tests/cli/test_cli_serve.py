@@ -22,9 +22,9 @@ from supportml.store import open_store, transaction
 from supportml.store.models import DocSuggestion
 from supportml.store.repository import find_request, insert_new_requests
 from supportml.suggest import Suggester
+from tests.learning.test_watcher import DROPPED, publish, train_without
 from tests.slack.conftest import CHANNEL, envelope, handbook, message, sign
 from tests.slack.fake_slack import TEAM, running
-from tests.test_reload import DROPPED, publish, train_without
 
 SECRET = "cli-test-secret"
 

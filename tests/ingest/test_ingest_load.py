@@ -11,17 +11,10 @@ from sqlalchemy import Engine, func, select
 from supportml.ingest.errors import IngestError
 from supportml.ingest.load import import_records
 from supportml.ingest.records import ImportedRequest, Skipped
-from supportml.store import open_store, repository, transaction
+from supportml.store import repository, transaction
 from supportml.store.models import ImportRun, Request
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
-    yield engine
-    engine.dispose()
 
 
 def records(n: int, topic: str | None = "Pull Request") -> list[ImportedRequest]:

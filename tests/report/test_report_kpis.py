@@ -3,14 +3,12 @@ filters, model quality, and an empty store that reports "no data" instead of fai
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 from sqlalchemy import update
 
 from supportml.report import BusinessHours, Filters, ReportError, build_report, request_rows
-from supportml.report.kpis import business_seconds
 from supportml.store import open_store, transaction
 from supportml.store.models import Request, SeenMessage
 from supportml.store.repository import record_suggestion
@@ -135,24 +133,6 @@ def test_filters_narrow_every_kpi(week_store):
     assert value(channel, "open_older") == 1
 
 
-def test_business_hours_in_a_time_zone_with_daylight_saving():
-    london = BusinessHours(timezone="Europe/London")
-    # Monday 1 June 2026, 07:30 -> 08:30 UTC is 08:30 -> 09:30 BST: half an hour after opening
-    start, end = at(1, 7, 30, month=6).timestamp(), at(1, 8, 30, month=6).timestamp()
-    assert business_seconds(np.array([start]), np.array([end]), london)[0] == 1800
-    assert business_seconds(np.array([start]), np.array([end]), BusinessHours())[0] == 0
-
-
-def test_business_hours_skip_weekends_and_holidays():
-    friday, monday = at(6, 16).timestamp(), at(9, 10).timestamp()
-    assert business_seconds(np.array([friday]), np.array([monday]), BusinessHours())[0] == 7200
-    short = BusinessHours(start=time(10), end=time(12), holidays=(date(2026, 3, 9),))
-    tuesday = at(10, 11).timestamp()
-    assert business_seconds(np.array([friday]), np.array([tuesday]), short)[0] == 3600
-    missing = business_seconds(np.array([friday]), np.array([np.nan]), short)
-    assert np.isnan(missing[0])
-
-
 def test_acknowledgement_target_is_configurable(week_store):
     report = build_report(week_store, SINCE, UNTIL, hours=BusinessHours(target_hours=4))
     assert value(report, "acknowledged_within_target") == pytest.approx(5 / 6)
@@ -222,13 +202,6 @@ def test_bad_periods_are_user_errors(tmp_path, since, until, message):
     engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
     with pytest.raises(ReportError, match=message):
         build_report(engine, since, until)
-
-
-def test_bad_business_hours_are_user_errors():
-    with pytest.raises(ReportError, match="Mars/Base"):
-        BusinessHours(timezone="Mars/Base")
-    with pytest.raises(ReportError, match="later"):
-        BusinessHours(start=time(17), end=time(9))
 
 
 def test_report_is_judged_no_later_than_now(week_store):

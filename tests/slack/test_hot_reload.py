@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 
+from supportml.learning.sources import DirectorySource
+from supportml.learning.watcher import ModelWatcher
 from supportml.model import ModelParams
-from supportml.reload import DirectorySource, ModelWatcher
 from supportml.slack import blocks
 from supportml.suggest import Suggester
 from supportml.train import TrainResult
+from tests.learning.test_watcher import DROPPED, corrupt, publish, train_without
 from tests.slack.conftest import CHANNEL, REQUESTER, Harness, interaction, message
 from tests.slack.fake_slack import TEAM
 from tests.slack.stored import request, requests
-from tests.test_reload import DROPPED, corrupt, publish, train_without
 
 TEXTS = (
     "okta sso access denied, can someone grant me a role?",

@@ -96,7 +96,7 @@ def reaction(ts: str, user: str, name: str = "eyes") -> dict[str, Any]:
         (message("build passed", subtype="bot_message", bot_id="B0CI"), "ignore", "bot message"),
         (message("deploy bot", user="U0DEPLOYBOT", bot_id="B0CI"), "ignore", "bot message"),
         (message("x", bot_id="B0CI", thread_ts="1.5"), "ignore", "bot reply in a thread"),
-        (message("<@U1> has joined", subtype="channel_join"), "ignore", "subtype channel_join"),
+        (message("<@U1> has joined", subtype="channel_join"), "ignore", "join/leave"),
         (message("", subtype="message_replied"), "ignore", "subtype message_replied"),
         (
             {"type": "message", "channel": CHANNEL, "ts": "1.2", "text": "x"},

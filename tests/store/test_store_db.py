@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,13 +13,6 @@ from supportml.store.db import VERSION_TABLE, head_revision
 from supportml.store.models import Request
 
 TABLES = {"requests", "doc_suggestions", "feedback_events", "processed_events", "topic_maps"}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
-    yield engine
-    engine.dispose()
 
 
 def test_an_empty_database_gets_the_schema_on_first_use(database_url: str) -> None:
@@ -148,3 +141,94 @@ def test_a_database_with_someone_elses_requests_table_is_refused(database_url: s
     engine.dispose()
     with pytest.raises(StoreError, match="requests table but no supportml schema"):
         open_store(database_url)
+
+
+INVALID = {  # (table, column) -> a value no vocabulary has
+    ("requests", "source"): "email",
+    ("requests", "label_source"): "guess",
+    ("requests", "status"): "closed",
+    ("requests", "resolution"): "magic",
+    ("doc_suggestions", "feedback"): "meh",
+    ("import_runs", "status"): "stuck",
+}
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    from supportml.store.db import _alembic_config, _sqlite_rebuilds_keep_rows
+
+    config = _alembic_config()
+    with (
+        engine.connect() as connection,
+        _sqlite_rebuilds_keep_rows(connection),
+        connection.begin(),
+    ):
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+_SERIAL = itertools.count()
+
+
+def _insert(engine: Engine, table: str, **values: object) -> None:
+    """One row of ``table``: ``values`` over valid ones for its required columns (Core, so it
+    works at any revision whose columns the models share)."""
+    from supportml.store.models import Base
+
+    now, n = datetime(2026, 3, 2, tzinfo=UTC), next(_SERIAL)
+    with engine.begin() as connection:
+        request_id = connection.scalar(select(Request.id).limit(1))
+        required: dict[str, dict[str, object]] = {
+            "requests": {"channel": "C1", "ts": f"{n}.0", "source": "message", "created_at": now},
+            "doc_suggestions": {"request_id": request_id, "doc_id": f"d{n}", "rank": 1,
+                                "score": 0.5},
+            "import_runs": {"kind": "spreadsheet", "source": "s.csv"},
+        }  # fmt: skip
+        connection.execute(Base.metadata.tables[table].insert().values(required[table] | values))
+
+
+@pytest.mark.parametrize(("table", "column"), list(INVALID))
+def test_a_value_outside_its_vocabulary_is_refused(engine: Engine, table: str, column: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    _insert(engine, "requests")  # the request a doc suggestion belongs to
+    with pytest.raises(IntegrityError, match=f"ck_{table}_{column}"):
+        _insert(engine, table, **{column: INVALID[table, column]})
+
+
+def test_the_vocabulary_checks_cover_every_closed_column() -> None:
+    from supportml.vocabulary import COLUMNS
+
+    assert {(t, c) for t, columns in COLUMNS.items() for c in columns} == set(INVALID)
+
+
+def test_existing_rows_migrate_to_the_checks_and_back(database_url: str) -> None:
+    """Rows written before 0003 with every known value survive it; the checks then refuse an
+    unknown value, and a downgrade removes them again."""
+    from sqlalchemy.exc import IntegrityError
+
+    from supportml.vocabulary import COLUMNS
+
+    engine = connect(database_url)
+    upgrade(engine, "0002")
+    _insert(engine, "requests")
+    rows = 1
+    for table, columns in COLUMNS.items():
+        for column, vocabulary in columns.items():
+            for value in vocabulary:
+                _insert(engine, table, **{column: value.value})
+                rows += 1
+
+    def counted() -> int:
+        with engine.connect() as connection:
+            return sum(connection.scalar(text(f"SELECT count(*) FROM {t}")) or 0 for t in COLUMNS)
+
+    upgrade(engine)
+    assert counted() == rows
+    with pytest.raises(IntegrityError):
+        _insert(engine, "requests", status="closed")
+    _downgrade(engine, "0002")
+    assert counted() == rows
+    _insert(engine, "requests", status="closed")
+    engine.dispose()

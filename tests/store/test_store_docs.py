@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select
 
-from supportml.store import open_store, repository, transaction
+from supportml.store import repository, transaction
 from supportml.store.models import DocSuggestion, FeedbackEvent
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
+def engine(engine: Engine) -> Engine:
+    """The shared empty store with three requests to hang suggestions on."""
     with transaction(engine) as session:
         repository.insert_new_requests(
             session,
@@ -25,8 +24,7 @@ def engine(database_url: str) -> Iterator[Engine]:
                 for i in range(3)
             ],
         )
-    yield engine
-    engine.dispose()
+    return engine
 
 
 def suggest(engine: Engine, ts: str, links: list[tuple[str, float]], holdout: bool = False) -> None:

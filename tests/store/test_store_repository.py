@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
-from supportml.store import open_store, repository, transaction
+from supportml.store import repository, transaction
 from supportml.store.models import Request, TopicMap
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
-    yield engine
-    engine.dispose()
 
 
 def row(ts: str, **fields: Any) -> dict[str, Any]:

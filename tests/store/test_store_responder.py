@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from supportml.store import open_store, transaction
+from supportml.store import transaction
 from supportml.store.models import SeenMessage
 from supportml.store.repository import (
     PENDING_REPLY,
@@ -33,8 +33,7 @@ ROW = {
 }
 
 
-def test_one_reply_claim_wins_even_when_contended(database_url):
-    engine = open_store(database_url)
+def test_one_reply_claim_wins_even_when_contended(engine):
     with transaction(engine) as session:
         insert_new_requests(session, [ROW])
         request_id = find_request(session, "T1", "C1", ROW["ts"]).id
@@ -57,8 +56,7 @@ def test_one_reply_claim_wins_even_when_contended(database_url):
         assert find_request(session, "T1", "C1", ROW["ts"]).reply_ts == "1772460001.000200"
 
 
-def test_seen_messages_nudges_events_and_history(database_url):
-    engine = open_store(database_url)
+def test_seen_messages_nudges_events_and_history(engine):
     with transaction(engine) as session:
         for _ in range(3):
             record_seen(session, "T1", "C1", ROW["ts"])

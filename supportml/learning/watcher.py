@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
 
-from supportml.model import ModelCard, ModelError, TopicClassifier, load, read_card
+from supportml.learning.sources import PublishedSource
+from supportml.model import ModelCard, ModelError, TopicClassifier
 from supportml.suggest import Suggester
 
 log = logging.getLogger("supportml.reload")
@@ -26,43 +25,12 @@ log = logging.getLogger("supportml.reload")
 PROBE = "hello, my deploy failed"
 
 
-class ModelSource(Protocol):
-    """Where a model is published: a models/ directory or a registry alias."""
-
-    description: str  # for logs: 'models/supportml-topic', 'models:/supportml-topic@champion'
-
-    def published(self) -> str | None:
-        """The version (ModelCard.version) published now, cheaply; None if nothing usable is."""
-        ...
-
-    def load(self) -> tuple[TopicClassifier, ModelCard]:
-        """The published model, verified; raises ModelError."""
-        ...
-
-
-class DirectorySource:
-    """A models/ export; `model.save` publishes into it with one rename of the card."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.description = str(path)
-
-    def published(self) -> str | None:
-        try:
-            return read_card(self.path).version or None
-        except ModelError:
-            return None
-
-    def load(self) -> tuple[TopicClassifier, ModelCard]:
-        return load(self.path)
-
-
 class ModelWatcher:
     """Swaps the responder's model when its source publishes a new, loadable version."""
 
     def __init__(
         self,
-        source: ModelSource,
+        source: PublishedSource,
         build: Callable[[TopicClassifier, ModelCard], Suggester],
         install: Callable[[Suggester], None],
         current: str,

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from supportml.data import DataError
-from supportml.retrain import (
+from supportml.learning.training_set import (
     LabelledRow,
     build_training_set,
     near_duplicate_key,
     time_split,
     topic_changes,
 )
+from supportml.redact import Redactor
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -107,3 +108,13 @@ def test_topic_changes_name_new_retired_and_untrained_topics_with_counts():
     text = "\n".join(changes.lines())
     assert "new topics: fresh (1), secrets (2)" in text and "legacy" in text
     assert topic_changes(["ci"], [0], None, {}).lines() == []
+
+
+def test_the_configured_redactor_cleans_the_training_texts():
+    """`train --from-store` passes Settings.redactor: an extra pattern reaches the model's texts."""
+    rows = [*many("CI Error", 6), *many("Docs", 6, start=10)]
+    rows[0] = row(0, "cypress project 77 keeps failing", "CI Error")
+    plain = build_training_set(rows).dataset.texts
+    redacted = build_training_set(rows, redactor=Redactor(extra=("cypress",))).dataset.texts
+    assert any("cypress" in text for text in plain)
+    assert not any("cypress" in text for text in redacted)

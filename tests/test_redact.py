@@ -14,15 +14,14 @@ from hypothesis import strategies as st
 from supportml.config import ConfigError, Settings
 from supportml.data import load_requests
 from supportml.errors import UserError
-from supportml.text import (
+from supportml.redact import (
     DEFAULT_REDACTOR,
     EXTRA_PLACEHOLDER,
     PII_NAMES,
     PII_PATTERNS,
     Redactor,
-    model_text,
-    normalize,
 )
+from supportml.text import model_text, normalize
 
 HERE = Path(__file__).resolve().parent
 CORPUS = yaml.safe_load((HERE / "data" / "redaction_corpus.yaml").read_text(encoding="utf-8"))
@@ -136,7 +135,8 @@ def test_extra_regexes_from_settings():
     settings = Settings.from_env(
         {"SUPPORTML_REDACT_OFF": "phone", "SUPPORTML_REDACT_EXTRA": r"EMP-\d{6}"}
     )
-    redactor = Redactor.configure(off=settings.redact_off, extra=settings.redact_extra)
+    redactor = settings.redactor
+    assert redactor is settings.redactor  # built once
     assert redactor.redact("EMP-123456 at (202) 555-0147") == "[redacted] at (202) 555-0147"
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from supportml.promotion import PromotionPolicy, decide, macro_f1
+from supportml.learning.promotion import PromotionPolicy, decide, macro_f1
 
 TRUTH = ["ci"] * 30 + ["deploy"] * 30 + ["access"] * 5
 

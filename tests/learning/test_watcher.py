@@ -1,4 +1,4 @@
-"""Hot reload without Slack: the directory source and the watcher that swaps verified models."""
+"""Hot reload without Slack: the watcher that swaps verified models published into a directory."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from supportml.data import load_requests
+from supportml.learning.sources import DirectorySource
+from supportml.learning.watcher import ModelWatcher
 from supportml.model import ModelCard, ModelParams, TopicClassifier, read_card, save
-from supportml.reload import DirectorySource, ModelWatcher
 from supportml.suggest import Suggester
 from supportml.train import TrainResult, train
 from tests.conftest import make_rows, write_csv
@@ -78,19 +79,6 @@ class Installed:
 def watcher_on(directory: Path, current: str) -> tuple[ModelWatcher, CountingSource, Installed]:
     source, installed = CountingSource(directory), Installed()
     return ModelWatcher(source, Suggester.from_card, installed, current), source, installed
-
-
-def test_directory_source_reads_the_card_and_loads_verified(trained, other, tmp_path):
-    source = DirectorySource(tmp_path / "models")
-    assert source.published() is None  # nothing there yet: not an error
-    publish(trained, tmp_path / "models")
-    assert source.published() == trained.card.version
-    publish(other, tmp_path / "models")
-    assert source.published() == other.card.version != trained.card.version
-    classifier, card = source.load()
-    assert card.version == other.card.version and DROPPED not in classifier.labels
-    (tmp_path / "models" / "model_card.json").write_text("{broken")
-    assert source.published() is None
 
 
 def test_watcher_swaps_to_a_new_version_and_leaves_an_unchanged_one_alone(trained, other, tmp_path):

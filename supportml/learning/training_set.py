@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from supportml.data import DataError, Dataset, Split
+from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
 
 _NUMBER = re.compile(r"\d+")
@@ -59,6 +60,7 @@ def build_training_set(
     topic_map: Mapping[str, str] | None = None,
     min_examples: int = 5,
     source: str = "store",
+    redactor: Redactor = DEFAULT_REDACTOR,
 ) -> TrainingSet:
     """Rows (best label source first) -> one row per near-duplicate group, topics mapped, rare
     topics set aside and reported; the kept rows come back in time order."""
@@ -67,7 +69,7 @@ def build_training_set(
     kept: list[tuple[LabelledRow, str, str]] = []
     collapsed = empty = renamed = 0
     for row in rows:
-        text = model_text(row.text)
+        text = model_text(row.text, redactor)
         if not text:
             empty += 1
             continue

@@ -1,0 +1,130 @@
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportml.shares import METHODS, estimate_shares, readiness, solve_adjusted
+
+TOPICS = ["a", "b", "c"]
+# M[j, i] = P(model says j | truth i): "a" is often taken for "b", "c" is recognised well.
+CONFUSION = np.array([[0.6, 0.1, 0.05], [0.3, 0.8, 0.05], [0.1, 0.1, 0.9]])
+
+
+def synthetic(shares: list[float], n: int, seed: int) -> tuple[list[str], list[str]]:
+    """(truth, model's prediction) for n requests drawn with ``shares`` through CONFUSION."""
+    rng = np.random.default_rng(seed)
+    truth = rng.choice(3, size=n, p=shares)
+    pred = np.array([rng.choice(3, p=CONFUSION[:, t]) for t in truth])
+    names = np.array(TOPICS)
+    return list(names[truth]), list(names[pred])
+
+
+def by_topic(rows, field: str) -> np.ndarray:
+    return np.array([getattr(r, field) for r in rows])
+
+
+@given(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=60), st.sampled_from(METHODS[:2]))
+@settings(max_examples=40, deadline=None)
+def test_a_perfect_classifier_gives_the_raw_shares(unlabelled, method):
+    labelled = TOPICS * 5
+    rows = estimate_shares(TOPICS, labelled, labelled, unlabelled, method=method, resamples=20)
+    expected = np.array([unlabelled.count(t) for t in TOPICS]) / len(unlabelled)
+    assert by_topic(rows, "estimated_share") == pytest.approx(expected, abs=1e-9)
+    assert by_topic(rows, "raw_count_share") == pytest.approx(expected, abs=1e-9)
+    assert by_topic(rows, "labelled_support").tolist() == [5, 5, 5]
+
+
+def test_correction_recovers_shifted_shares_where_raw_counting_does_not():
+    truth, pred = synthetic([1 / 3, 1 / 3, 1 / 3], 3000, seed=1)  # the people labels
+    shifted = np.array([0.6, 0.1, 0.3])  # the unlabelled requests' mix differs
+    _, hidden = synthetic(list(shifted), 20000, seed=2)
+    rows = estimate_shares(TOPICS, truth, pred, hidden, method="acc")
+    raw, corrected = by_topic(rows, "raw_count_share"), by_topic(rows, "estimated_share")
+    assert np.abs(corrected - shifted).max() < 0.04  # sampling noise of M: 0.027 here
+    assert np.abs(raw - shifted).max() > 0.15  # "a" under-counted: 0.6 true, ~0.4 counted
+    assert all(r.low <= s <= r.high for r, s in zip(rows, shifted, strict=True))
+
+
+def test_probability_methods_recover_shares_from_calibrated_probabilities():
+    rng = np.random.default_rng(3)
+
+    def draw(shares: list[float], n: int) -> tuple[list[str], np.ndarray]:
+        truth = rng.choice(3, size=n, p=shares)
+        logits = rng.normal(size=(n, 3)) + 2.0 * np.eye(3)[truth]
+        return [TOPICS[t] for t in truth], logits
+
+    truth, logits = draw([1 / 3, 1 / 3, 1 / 3], 3000)
+    _, hidden_logits = draw([0.7, 0.2, 0.1], 20000)
+
+    def posterior(x: np.ndarray) -> np.ndarray:  # the exact posterior under equal priors
+        p = np.exp(2.0 * x)
+        return p / p.sum(axis=1, keepdims=True)
+
+    probs, hidden_probs = posterior(logits), posterior(hidden_logits)
+    names = np.array(TOPICS)
+    for method in ("pacc", "em"):
+        rows = estimate_shares(
+            TOPICS, truth, list(names[probs.argmax(1)]), list(names[hidden_probs.argmax(1)]),
+            labelled_probs=probs, unlabelled_probs=hidden_probs, method=method, resamples=30,
+        )  # fmt: skip
+        assert by_topic(rows, "estimated_share") == pytest.approx([0.7, 0.2, 0.1], abs=0.03)
+
+
+@given(st.integers(0, 10_000))
+@settings(max_examples=15, deadline=None)
+def test_intervals_contain_the_estimate_and_lie_in_0_1(seed):
+    truth, pred = synthetic([0.5, 0.45, 0.05], 60, seed)
+    _, hidden = synthetic([0.05, 0.05, 0.9], 80, seed + 1)
+    rows = estimate_shares(TOPICS, truth, pred, hidden, method="acc", resamples=50, seed=seed)
+    for r in rows:
+        assert 0.0 <= r.low <= r.estimated_share <= r.high <= 1.0
+    assert sum(r.estimated_share for r in rows) == pytest.approx(1.0)
+
+
+def test_the_bootstrap_is_seeded_and_fast_for_77_topics():
+    rng = np.random.default_rng(0)
+    topics = [f"t{i}" for i in range(77)]
+    truth = rng.integers(0, 77, 4000)
+    pred = np.where(rng.random(4000) < 0.85, truth, rng.integers(0, 77, 4000))
+    hidden = rng.integers(0, 77, 9000)
+    names = np.array(topics)
+    args = (topics, list(names[truth]), list(names[pred]), list(names[hidden]))
+    start = time.perf_counter()
+    first = estimate_shares(*args, method="acc", resamples=200, seed=7)
+    assert time.perf_counter() - start < 10
+    assert estimate_shares(*args, method="acc", resamples=200, seed=7) == first
+
+
+def test_solution_is_a_distribution_even_when_a_raw_inverse_goes_negative():
+    matrix = np.array([[0.6, 0.4], [0.4, 0.6]])
+    observed = np.array([0.7, 0.3])  # outside what any mix can produce: inverse gives 1.5, -0.5
+    assert np.linalg.solve(matrix, observed)[1] < 0
+    assert solve_adjusted(matrix, observed) == pytest.approx([1.0, 0.0], abs=1e-6)
+
+
+def test_too_few_labels_names_the_topics_and_how_many_more():
+    truth = ["a"] * 12 + ["b"] * 12 + ["c"] * 4
+    verdict = readiness(TOPICS, truth, truth, min_per_topic=10)
+    assert not verdict.ready
+    assert verdict.short_topics == ("c",)
+    assert verdict.more_labels_needed == 6
+    assert "label about 6 more" in verdict.reason
+
+
+def test_an_ill_conditioned_confusion_is_not_ready_and_a_clear_one_is():
+    truth = ["a"] * 20 + ["b"] * 20 + ["c"] * 20
+    blurred = ["a", "b"] * 10 + ["a", "b"] * 10 + ["c"] * 20  # the model cannot tell a from b
+    verdict = readiness(TOPICS, truth, blurred)
+    assert not verdict.ready and verdict.condition > 25 and verdict.more_labels_needed > 0
+    assert readiness(TOPICS, truth, truth).ready
+
+
+def test_unknown_topics_and_methods_are_refused():
+    with pytest.raises(ValueError, match="'z' is not one of the model's topics"):
+        estimate_shares(TOPICS, ["z"], ["a"], ["a"], method="acc")
+    with pytest.raises(ValueError, match="unknown method"):
+        estimate_shares(TOPICS, ["a"], ["a"], ["a"], method="magic")
+    with pytest.raises(ValueError, match="needs labelled_probs"):
+        estimate_shares(TOPICS, ["a"], ["a"], ["a"])  # em, the default, needs probabilities
