@@ -42,6 +42,7 @@ test-fast: install
 
 bench: install
 	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
+	$(PY) benchmarks/openset_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/predict_benchmark.py
 	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/store_benchmark.py
