@@ -115,7 +115,10 @@ def _merge_unlinked(
     found = repository.requests_within(
         session, workspaces, duplicates.windows(row["created_at"] for row in loose)
     )
-    candidates = [duplicates.Candidate((w, c, t), *rest) for w, c, t, *rest in found]
+    candidates = [
+        duplicates.Candidate((w, c, ts), who, team, created, text)
+        for w, c, ts, who, team, created, text in found
+    ]
     teams: dict[str, set[str]] = {}
     wanted = (
         {c.requester for c in candidates if c.requester}
