@@ -23,6 +23,8 @@ _LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>\s]+)(?:\|([^>]*))?>")
 _EMOJI = re.compile(r":[a-z0-9_+'-]+(?:::skin-tone-\d)?:")
 _EMPHASIS = re.compile(r"(?<![\w*~])([*~])(?=\S)([^\n*~]*?\S)\1(?![\w*~])")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_NUMBER = re.compile(r"\d+")
+_NOT_WORD = re.compile(r"[\W_]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 USER_TOKEN = "@someone"  # a word with no topic of its own
@@ -108,3 +110,9 @@ def model_text(raw: str, redactor: Redactor = DEFAULT_REDACTOR) -> str:
     in ways the PII patterns should not have to know about.
     """
     return strip_salutations(redactor.redact(normalize(raw)))
+
+
+def near_duplicate_key(text: str) -> str:
+    """Texts equal after model_text, lower-casing, numbers -> '0' and punctuation dropped are one
+    request asked twice ("deploy 4411 failed!" and "Deploy 4412 failed") and train once."""
+    return " ".join(_NOT_WORD.sub(" ", _NUMBER.sub("0", text.lower())).split())

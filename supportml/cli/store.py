@@ -170,6 +170,14 @@ def _run_import(
     table.add_row("imported", f"{summary.imported:,}", "")
     table.add_row("duplicate", f"{summary.duplicate:,}", "")
     table.add_row("  filled in missing fields", f"{summary.enriched:,}", "", style="dim")
+    if summary.merged:
+        closest = f" ({summary.merged_closest:,} matched several; took the closest)"
+        table.add_row(
+            "  merged with an exported message" + (closest if summary.merged_closest else ""),
+            f"{summary.merged:,}",
+            summary.merged_examples[0],
+            style="dim",
+        )
     table.add_row("skipped", f"{sum(summary.skipped.values()):,}", "")
     for reason, n in summary.skipped.most_common():
         table.add_row(f"  {reason}", f"{n:,}", summary.examples[reason][0], style="dim")

@@ -164,6 +164,50 @@ def merge_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple
     return len(touched) - enriched, enriched
 
 
+def requests_within(
+    session: Session, workspaces: Iterable[str], windows: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[str, str, str, str | None, str | None, datetime, str]]:
+    """(workspace, channel, ts, requester, requester_team, created_at, text) of every stored,
+    not deleted request created within one of ``windows``: one import batch's candidates for
+    the messages its link-less rows may duplicate, in one query."""
+    if not windows:
+        return []
+    query = select(
+        Request.workspace,
+        Request.channel,
+        Request.ts,
+        Request.requester,
+        Request.requester_team,
+        Request.created_at,
+        Request.text,
+    ).where(
+        Request.workspace.in_(set(workspaces)),
+        Request.deleted.is_(False),
+        or_(*(Request.created_at.between(start, end) for start, end in windows)),
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def requester_teams(
+    session: Session, workspaces: Iterable[str], requesters: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(requester, team) pairs the store records for ``requesters``: an exported message names
+    its author but rarely their team, which a sheet row without a requester gives instead."""
+    names = set(requesters)
+    if not names:
+        return []
+    query = (
+        select(Request.requester, Request.requester_team)
+        .where(
+            Request.workspace.in_(set(workspaces)),
+            Request.requester.in_(names),
+            Request.requester_team.is_not(None),
+        )
+        .distinct()
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
 def mark_event_processed(session: Session, event_id: str, when: datetime | None = None) -> bool:
     """Remember a Slack event id; False if it was seen before (a retry to drop)."""
     statement = (
