@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
@@ -26,11 +26,13 @@ from supportml.cli._common import (
 )
 from supportml.cli.model import data_options, load_dataset, print_evaluation
 from supportml.config import CHAMPION_ALIAS, Settings
-from supportml.data import Dataset
-from supportml.learning.loop import Outcome, Rules, challenge, exported_champion, turn
-from supportml.learning.promotion import Champion, Decision, PromotionPolicy
-from supportml.model import ModelParams
-from supportml.train import TrainResult
+from supportml.learning.promotion import PromotionPolicy
+
+if TYPE_CHECKING:  # scikit-learn and pandas load when a command runs, not for --help
+    from supportml.data import Dataset
+    from supportml.learning.loop import Outcome, Rules
+    from supportml.learning.promotion import Champion, Decision
+    from supportml.train import TrainResult
 
 
 def _registry_champion(settings: Settings) -> Champion | None:
@@ -53,6 +55,7 @@ def _from_store(
 ) -> Outcome:
     """Read the labelled requests and run one turn of the learning loop on them."""
     from supportml.ingest.topics_map import read_topic_map
+    from supportml.learning.loop import turn
     from supportml.learning.training_set import LabelledRow
     from supportml.store import repository, transaction
 
@@ -215,6 +218,9 @@ def train(
     """
     if (data_path is None) == (not from_store):
         raise click.UsageError("give either --data FILE or --from-store")
+    from supportml.learning.loop import Rules, challenge, exported_champion
+    from supportml.model import ModelParams
+
     settings = settings_of(ctx)
     out_dir = out_dir or settings.model_path
     base = ModelParams.from_file(params_file) if params_file else ModelParams()
