@@ -331,7 +331,10 @@ def _report(outcome: Outcome, as_json: bool) -> None:
     if tracked:
         from supportml.tracking import ui_command
 
-        out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
+        out.print(
+            f"browse it with: [bold]{ui_command()}[/bold] (pip install 'supportml\\[server]')",
+            soft_wrap=True,
+        )
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
