@@ -12,9 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-if TYPE_CHECKING:  # the CLI reads PromotionPolicy's defaults for --help without scikit-learn
+if TYPE_CHECKING:  # the CLI reads PromotionPolicy's defaults for --help without numpy or sklearn
     from supportml.model import ModelCard, TopicClassifier
 
 
@@ -148,6 +146,8 @@ def decide(
 def _guarded(
     truth: Sequence[str], challenger: Sequence[str], champion: Sequence[str], min_support: int
 ) -> list[TopicScore]:
+    import numpy as np
+
     topics, counts = np.unique(np.asarray(truth, dtype=object), return_counts=True)
     chosen = [str(t) for t, n in zip(topics, counts, strict=True) if n >= min_support]
     if not chosen:

@@ -10,7 +10,7 @@ import pytest
 
 from supportml.cli import COMMANDS
 
-HEAVY = {"sklearn", "scipy", "pandas", "mlflow", "matplotlib"}
+HEAVY = {"numpy", "sklearn", "scipy", "pandas", "mlflow", "matplotlib"}
 
 
 def imported(*args: str) -> set[str]:
