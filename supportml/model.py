@@ -613,7 +613,9 @@ def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicCl
     if _minor(card.sklearn_version) != _minor(sklearn.__version__):
         raise ModelError(
             f"{artifact}: trained with scikit-learn {card.sklearn_version}, this environment has "
-            f"{sklearn.__version__}; retrain the model (pickles do not cross minor versions)"
+            f"{sklearn.__version__} (pickles do not cross minor versions): install the locked "
+            "versions (`make install`, or pip install -c constraints.txt), or retrain the model "
+            "with this one (README \"Upgrading\")"
         )
     handle.seek(0)
     pipeline = joblib.load(handle)
