@@ -15,6 +15,7 @@ from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
 from supportml.config import Settings, docs_path
+from supportml.csvsafe import safe_cell
 from supportml.data import Dataset, load_requests, read_table
 from supportml.docs import Catalogue, DocIndex, link_hits
 from supportml.evaluate import Evaluation
@@ -382,7 +383,7 @@ def _predict_file(
     frame["abstained"] = backlog.abstained
     predicted = len(frame) - backlog.empty
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out_path, index=False)
+    frame.map(safe_cell).to_csv(out_path, index=False)
     summary = {
         "rows": len(frame),
         "predicted": predicted,

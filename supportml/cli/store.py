@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from supportml import csvsafe
 from supportml.cli._common import (
     clean_errors,
     database_option,
@@ -384,7 +384,7 @@ def export_training(
     with stage(f"export to {out_path}"), transaction(engine) as session:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         with out_path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csvsafe.Writer(handle)
             writer.writerow(fields)
             for request in session.scalars(repository.labelled_requests(start)):
                 writer.writerow(
