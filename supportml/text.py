@@ -11,6 +11,7 @@ redactor (`Settings.redactor`), `DEFAULT_REDACTOR` otherwise.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 
@@ -36,6 +37,20 @@ def unescape(text: str) -> str:
 def escape(text: str) -> str:
     """Slack's three control characters escaped, so text can never become a mention or a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Characters a URL keeps as they are; everything else (``|``, ``<``, ``>``, ``!``, spaces, quotes,
+# non-ASCII) is percent-encoded, so a link target can never end a Slack link or start a mention.
+_URL_SAFE = "/:?#@$&()*+,;=%~"
+
+
+def slack_link(url: str, label: str) -> str:
+    """A Slack ``<url|label>`` link that shows ``label`` and cannot break out of itself.
+
+    The target is percent-encoded (``https://x/a|b>c<!here>`` stays one URL) and the label
+    escaped, with ``|`` shown as ``¦`` because Slack ends the label at the first ``|``.
+    """
+    return f"<{quote(url, safe=_URL_SAFE)}|{escape(label).replace('|', '¦')}>"
 
 
 def _link(match: re.Match[str]) -> str:
