@@ -65,8 +65,10 @@ def normalize(text: str) -> str:
 
     Mentions become ``@someone`` (ids carry no topic signal and are personal data), channel and
     user-group references keep their names, links keep label and URL, emoji codes and bold/strike
-    markers are dropped, and whitespace is collapsed while line breaks survive.
+    markers are dropped, and whitespace is collapsed while line breaks survive. NUL characters
+    are dropped: PostgreSQL refuses them in text, and an event carrying one would be lost.
     """
+    text = text.replace("\x00", "")
     text = _USER.sub(USER_TOKEN, text)
     text = _SUBTEAM.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@team", text)
     text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)

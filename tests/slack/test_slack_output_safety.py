@@ -1,4 +1,5 @@
-"""Hostile topic names, form values and doc URLs cannot ping, mention or link (issue 15)."""
+"""Hostile topic names, form values and doc URLs cannot ping, mention or link, and a NUL in an
+event cannot lose it (issue 15)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pytest
 from supportml.slack import blocks
 from supportml.slack.blocks import Link, ReplyView
 from supportml.text import slack_link
+from tests.slack.conftest import message
+from tests.slack.fake_slack import TEAM
+from tests.slack.stored import request
 
 HOSTILE = ("<!here>", "<!channel> x", "<!everyone>", "<!subteam^S0123|@support>", "<@U0123ABC>")
 MENTION = re.compile(r"<[!@#]")
@@ -81,3 +85,12 @@ def test_a_link_target_is_fully_percent_encoded(url):
 def test_a_plain_link_keeps_its_query_and_fragment():
     url = "https://docs.example.gov/p%20q?a=1&b=2#part"
     assert slack_link(url, "t") == f"<{url}|t>"
+
+
+def test_a_live_event_with_nul_is_stored_and_answered(on_any_store):
+    harness = on_any_store
+    event = message("okta sso access denied\x00, can someone grant me a role?")
+    assert harness.responder.handle_event(event, TEAM, "EvNUL0001").done == "replied"
+    assert request(harness.engine, event["ts"]).text == (
+        "okta sso access denied, can someone grant me a role?"
+    )
