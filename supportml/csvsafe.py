@@ -44,7 +44,7 @@ class Writer:
             self.writerow(row)
 
 
-class DictWriter(csv.DictWriter):  # type: ignore[type-arg]
+class DictWriter(csv.DictWriter):
     """`csv.DictWriter` whose every value (and header) goes through `safe_cell`."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
