@@ -11,6 +11,7 @@ redactor (`Settings.redactor`), `DEFAULT_REDACTOR` otherwise.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 
@@ -40,6 +41,20 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Characters a URL keeps as they are; everything else (``|``, ``<``, ``>``, ``!``, spaces, quotes,
+# non-ASCII) is percent-encoded, so a link target can never end a Slack link or start a mention.
+_URL_SAFE = "/:?#@$&()*+,;=%~"
+
+
+def slack_link(url: str, label: str) -> str:
+    """A Slack ``<url|label>`` link that shows ``label`` and cannot break out of itself.
+
+    The target is percent-encoded (``https://x/a|b>c<!here>`` stays one URL) and the label
+    escaped, with ``|`` shown as ``¦`` because Slack ends the label at the first ``|``.
+    """
+    return f"<{quote(url, safe=_URL_SAFE)}|{escape(label).replace('|', '¦')}>"
+
+
 def _link(match: re.Match[str]) -> str:
     url, label = match.group(1), match.group(2)
     if url.startswith("mailto:"):
@@ -52,8 +67,10 @@ def normalize(text: str) -> str:
 
     Mentions become ``@someone`` (ids carry no topic signal and are personal data), channel and
     user-group references keep their names, links keep label and URL, emoji codes and bold/strike
-    markers are dropped, and whitespace is collapsed while line breaks survive.
+    markers are dropped, and whitespace is collapsed while line breaks survive. NUL characters
+    are dropped: PostgreSQL refuses them in text, and an event carrying one would be lost.
     """
+    text = text.replace("\x00", "")
     text = _USER.sub(USER_TOKEN, text)
     text = _SUBTEAM.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@team", text)
     text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)

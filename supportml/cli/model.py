@@ -15,6 +15,7 @@ from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
 from supportml.config import CHAMPION_ALIAS, Settings, docs_path
+from supportml.csvsafe import safe_cell
 
 # scikit-learn, scipy and pandas are imported inside the commands that use them: `--help` and
 # the commands that only read a card or the registry start without them (tests/cli/test_cli_fast.py)
@@ -401,7 +402,7 @@ def _predict_file(
     frame["abstained"] = backlog.abstained
     predicted = len(frame) - backlog.empty
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out_path, index=False)
+    frame.map(safe_cell).to_csv(out_path, index=False)
     summary = {
         "rows": len(frame),
         "predicted": predicted,
