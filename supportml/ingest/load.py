@@ -101,10 +101,12 @@ def import_records(
         summary.run_id = repository.start_import(session, kind, source)
         maps = repository.topic_maps(session)
     batch: dict[tuple[str, str, str], dict[str, Any]] = {}
+    channel_names: dict[tuple[str, str], str] = {}
 
     def flush() -> None:
         with transaction(engine) as session:
             new, enriched = repository.merge_requests(session, list(batch.values()))
+            repository.save_channel_names(session, channel_names)
         summary.imported += new
         summary.duplicate += len(batch) - new
         summary.enriched += enriched
@@ -119,6 +121,8 @@ def import_records(
                 if len(examples) < 3:
                     examples.append(item.origin)
             else:
+                if item.channel_name:
+                    channel_names[item.workspace, item.channel] = item.channel_name
                 key = (item.workspace, item.channel, item.ts)
                 if key in batch:
                     summary.duplicate += 1  # the same message twice in one source

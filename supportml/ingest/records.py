@@ -40,6 +40,7 @@ class ImportedRequest:
     resolution: str | None = None
     external_id: str | None = None  # ticket id in a tracking sheet
     permalink: str | None = None
+    channel_name: str | None = None  # as shown in Slack, when the source knows it
 
 
 @dataclass(frozen=True)
