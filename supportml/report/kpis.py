@@ -36,7 +36,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    distinct,
     exists,
     func,
     literal,
@@ -227,7 +226,7 @@ def resolve_filters(engine: Engine, filters: Filters) -> Filters:
     channel, team, topic = filters.channel, filters.team, filters.topic
     with engine.connect() as connection:
         if channel:
-            ids = set(connection.scalars(select(distinct(Request.channel))))
+            ids = set(connection.scalars(select(Request.channel).distinct()))
             names = dict(connection.execute(select(Channel.name, Channel.channel_id)).all())
             wanted = channel.lstrip("#")
             if wanted in ids or wanted in names.values():
@@ -238,12 +237,12 @@ def resolve_filters(engine: Engine, filters: Filters) -> Filters:
                 raise _closest("--channel", channel, [*names, *ids - set(names.values())])
         if team:
             teams = connection.scalars(
-                select(distinct(Request.requester_team)).where(Request.requester_team.is_not(None))
+                select(Request.requester_team).distinct().where(Request.requester_team.is_not(None))
             ).all()
             if team.lower() not in {t.lower() for t in teams}:
                 raise _closest("--team", team, teams)
         if topic:
-            topics = connection.scalars(select(distinct(EFFECTIVE_TOPIC))).all()
+            topics = connection.scalars(select(EFFECTIVE_TOPIC).distinct()).all()
             spelled = {t.lower(): t for t in topics}
             if topic.lower() not in spelled:
                 raise _closest("--topic", topic, topics)

@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from supportml.cli.report import report
 from supportml.report import build_report
-from supportml.report.post import slack_client, summary
 from supportml.report.kpis import HEADLINE
+from supportml.report.post import slack_client, summary
 from supportml.report.render import to_html
 from supportml.store import open_store
 from tests.report.conftest import SINCE, UNTIL, WEEK, insert
