@@ -59,7 +59,7 @@ from supportml.vocabulary import (
 )
 
 CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
-NONE_LABEL = "(none)"  # a team nobody recorded
+NONE_LABEL = "(no team)"  # a request whose team nobody recorded
 LIST_LIMIT = 100  # rows kept in the "no link" list
 OPEN_LIMIT = 20  # the oldest open requests listed
 EXCERPT = 160  # characters of request text shown in lists

@@ -82,11 +82,12 @@ def _view(breakdown: Breakdown) -> tuple[list[str], list[list[Any]], list[list[s
     if breakdown.key != TOPICS:
         return columns, raw, cells
     at = columns.index("corrected_share")
-    merged = ["corrected_share (90% interval)"]
+    corrected = any(row[at] is not None for row in raw)  # else the note says why not
+    merged = ["corrected_share (90% interval)"] if corrected else []
     for row, shown in zip(raw, cells, strict=True):
         named = dict(zip(columns, row, strict=True))
-        shown[at : at + 3] = [_interval(named)]
-        row[at : at + 3] = [named["corrected_share"]]
+        shown[at : at + 3] = [_interval(named)] if corrected else []
+        row[at : at + 3] = [named["corrected_share"]] if corrected else []
     return [*columns[:at], *merged, *columns[at + 3 :]], raw, cells
 
 
@@ -202,6 +203,7 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #
 .card { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem .8rem; }
 .card .value { font-size: 1.6rem; font-weight: 600; }
 .card .label { font-weight: 600; } .card p { margin: .3rem 0 0; font-size: .8rem; }
+.cards.headline { grid-template-columns: repeat(3, 1fr); }
 .headline .card .value { font-size: 2rem; } .change { color: #57606a; }
 .glossary dt { font-weight: 600; margin-top: .5rem; } .glossary dd { margin: 0; color: #57606a; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }

@@ -55,7 +55,7 @@ def test_breakdowns_and_trend(week_store):
     assert (unsure["requests"], unsure["people"], unsure["model"]) == (2, 0, 0)
     assert list(topics) == ["CI Error", "Access", UNCLASSIFIED]
     assert dict((r[0], r[1]) for r in report.breakdowns["by_team"].rows) == {
-        "a": 3, "b": 2, "(none)": 2,
+        "a": 3, "b": 2, "(no team)": 2,
     }  # fmt: skip
     assert dict((r[0], r[1]) for r in report.breakdowns["by_channel"].rows) == {"C1": 6, "C2": 1}
     assert [(str(r[0]), r[1]) for r in report.breakdowns["by_week"].rows] == [("2026-03-02", 7)]
