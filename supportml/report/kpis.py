@@ -236,9 +236,7 @@ def resolve_filters(engine: Engine, filters: Filters) -> Filters:
             else:
                 raise _closest("--channel", channel, [*names, *ids - set(names.values())])
         if team:
-            teams = connection.scalars(
-                select(Request.requester_team).distinct().where(Request.requester_team.is_not(None))
-            ).all()
+            teams = [t for t in connection.scalars(select(Request.requester_team).distinct()) if t]
             if team.lower() not in {t.lower() for t in teams}:
                 raise _closest("--team", team, teams)
         if topic:
@@ -600,6 +598,8 @@ class _Builder:
             .group_by(Request.predicted_topic)
         )
         unlabelled = dict(self.connection.execute(query).all())
+        if not unlabelled:
+            return {}, "The model labelled no request here, so the shares need no correction."
         pairs = self.connection.execute(
             select(Request.final_topic, Request.predicted_topic, func.count())
             .where(
@@ -611,10 +611,9 @@ class _Builder:
             )
             .group_by(Request.final_topic, Request.predicted_topic)
         ).all()
-        if not unlabelled:
-            return {}, "The model labelled no request here: shares are people's labels only."
-        truth = np.repeat([str(t) for t, _p, _n in pairs], [n for *_tp, n in pairs])
-        guess = np.repeat([str(p) for _t, p, _n in pairs], [n for *_tp, n in pairs])
+        counts = [n for *_pair, n in pairs]
+        truth: list[str] = np.repeat([str(t) for t, _p, _n in pairs], counts).tolist()
+        guess: list[str] = np.repeat([str(p) for _t, p, _n in pairs], counts).tolist()
         topics = sorted({*truth, *guess, *map(str, unlabelled)})
         verdict = shares.readiness(topics, truth, guess)
         if not verdict.ready:
@@ -626,22 +625,21 @@ class _Builder:
             topics,
             truth,
             guess,
-            np.repeat(list(map(str, unlabelled)), list(unlabelled.values())),
+            np.repeat(list(map(str, unlabelled)), list(unlabelled.values())).tolist(),
             method=SHARE_METHOD,
         )
         counted = sum(unlabelled.values())
-        result = {
-            e.topic: tuple(
-                (people.get(e.topic, 0) + x * counted) / total
-                for x in (e.estimated_share, e.low, e.high)
-            )
-            for e in estimates
-        }
-        never_seen = (total - sum(people.values()) - counted) / total
+
+        def of_all(labelled: int, *model_shares: float) -> tuple[float, float, float]:
+            point, low, high = ((labelled + x * counted) / total for x in model_shares)
+            return point, low, high
+
+        result = {e.topic: of_all(people.get(e.topic, 0), e.estimated_share, e.low, e.high)
+                  for e in estimates}  # fmt: skip
         for topic, n in people.items():  # topics only people gave: exact
-            result.setdefault(topic, (n / total, n / total, n / total))
-        result[UNCLASSIFIED] = (never_seen, never_seen, never_seen)
-        return result, ""  # type: ignore[return-value]
+            result.setdefault(topic, of_all(n, 0, 0, 0))
+        result[UNCLASSIFIED] = of_all(total - sum(people.values()) - counted, 0, 0, 0)
+        return result, ""
 
     def response_times(self, cube: pd.DataFrame) -> None:
         d = self.dialect
@@ -855,7 +853,7 @@ class _Builder:
             .order_by(Request.created_at.desc())
             .limit(LIST_LIMIT)
         )
-        rows = [
+        listed: list[tuple[Any, ...]] = [
             (
                 created,
                 self.channel(channel),
@@ -871,7 +869,7 @@ class _Builder:
             f"The newest {LIST_LIMIT} suggested requests (outside the holdout) shown no link: "
             "questions the documentation does not answer yet.",
             ("created_at", "channel", "suggested_topic", "link", "text"),
-            rows,
+            listed,
         )
 
     def model_quality(self) -> None:
