@@ -599,7 +599,7 @@ class _Builder:
         )
         unlabelled = dict(self.connection.execute(query).all())
         if not unlabelled:
-            return {}, "The model labelled no request here, so the shares need no correction."
+            return {}, "No request here has a model prediction to correct: shares are as counted."
         pairs = self.connection.execute(
             select(Request.final_topic, Request.predicted_topic, func.count())
             .where(
