@@ -57,9 +57,15 @@ def _business_hours(value: str) -> tuple[time, time]:
     type=click.Path(path_type=Path),
     help="Where to write  [default: stdout; reports/report.html; reports/report/ for csv]",
 )
-@click.option("--channel", help="Only this channel (as stored: the channel id).")
-@click.option("--team", help="Only this requesting team.")
-@click.option("--topic", help="Only this topic.")
+@click.option("--channel", help="Only this channel: its name (platform-support) or id.")
+@click.option("--team", help="Only this requesting team (any case).")
+@click.option("--topic", help="Only this effective topic (any case).")
+@click.option(
+    "--slack-domain",
+    envvar="SUPPORTML_SLACK_DOMAIN",
+    help="The workspace's <domain>.slack.com, to link threads stored without a permalink "
+    "(env SUPPORTML_SLACK_DOMAIN).",
+)
 @click.option(
     "--business-hours",
     default="09:00-17:00",
@@ -108,6 +114,7 @@ def report(
     channel: str | None,
     team: str | None,
     topic: str | None,
+    slack_domain: str | None,
     business_hours: str,
     timezone: str,
     target_hours: float,
@@ -115,20 +122,29 @@ def report(
     post_to: str | None,
     database_url: str | None,
 ) -> None:
-    """Support KPIs for a period: volume, response times, docs, gaps, model quality.
+    """Support KPIs for a period: six headline numbers with their change against the previous
+    period, where support goes (topics with corrected shares), then the details.
 
-    Requests created in [--since, --until) count; dates without a zone are UTC. Each KPI's
-    definition is printed next to it.
+    Requests created in [--since, --until) count; dates without a zone are UTC. Every KPI's
+    definition is in the glossary at the end. An unknown --channel, --team or --topic fails
+    with the closest known values.
 
     \b
     Examples:
       supportml report --since 2026-03-01 --until 2026-04-01
       supportml report --since 2026-03-01 --format html --out reports/march.html
-      supportml report --format csv --out reports/q1 --team identity
+      supportml report --format csv --out reports/q1 --team identity --channel platform-support
       supportml report --format json --timezone Europe/London --business-hours 08:30-17:30
       SLACK_BOT_TOKEN=xoxb-… supportml report --since 2026-03-01 --post-to C0123ABCD
     """
-    from supportml.report import BusinessHours, Filters, build_report, render, request_rows
+    from supportml.report import (
+        BusinessHours,
+        Filters,
+        build_report,
+        render,
+        request_rows,
+        resolve_filters,
+    )
 
     client = None
     if post_to:  # before any work: a missing token fails at once and posts nothing
@@ -142,10 +158,13 @@ def report(
     start = parse_moment(since, "--since") or end - timedelta(days=90)
     opening, closing = _business_hours(business_hours)
     hours = BusinessHours(opening, closing, timezone, target_hours)
-    filters = Filters(channel=channel, team=team, topic=topic)
     engine = store_engine(ctx, database_url)
+    filters = resolve_filters(engine, Filters(channel=channel, team=team, topic=topic))
     with stage("compute KPIs"):
-        result = build_report(engine, start, end, filters, hours, open_after_hours=open_after)
+        result = build_report(
+            engine, start, end, filters, hours, open_after_hours=open_after,
+            slack_domain=slack_domain,
+        )  # fmt: skip
     target = out_path or DEFAULT_OUT.get(fmt)
     page = None
     if fmt == "csv":
@@ -173,7 +192,12 @@ def report(
     if target is None:
         return
     rows = [
-        (m.label, render.format_value(m.value, m.unit) if m.value is not None else m.note)
-        for m in (result.metrics[key] for key in render.HEADLINE)
+        (
+            m.label,
+            f"{render.format_value(m.value, m.unit)} ({render.format_change(m)})"
+            if m.value is not None
+            else m.note,
+        )
+        for m in (result.metrics[key] for key in result.headline)
     ]
     out.print(key_value_table("headline", rows))

@@ -163,6 +163,7 @@ def import_records(
         maps = repository.topic_maps(session)
     batch: dict[tuple[str, str, str], dict[str, Any]] = {}
     origins: dict[int, str] = {}  # id(row) -> origin, for rows without a link
+    channel_names: dict[tuple[str, str], str] = {}
 
     def flush() -> None:
         with transaction(engine) as session:
@@ -176,6 +177,7 @@ def import_records(
                 new, enriched = new + more, enriched + also
                 done = {id(row) for row in taken.values()}
                 moved = [row for row in moved if id(row) not in done]
+            repository.save_channel_names(session, channel_names)
         summary.imported += new
         summary.duplicate += len(batch) - new
         summary.enriched += enriched
@@ -191,6 +193,8 @@ def import_records(
                 if len(examples) < 3:
                     examples.append(item.origin)
             else:
+                if item.channel_name:
+                    channel_names[item.workspace, item.channel] = item.channel_name
                 key = (item.workspace, item.channel, item.ts)
                 if key in batch:
                     summary.duplicate += 1  # the same message twice in one source

@@ -41,6 +41,7 @@ class ImportedRequest:
     external_id: str | None = None  # ticket id in a tracking sheet
     permalink: str | None = None
     linked: bool = True  # False: a sheet row naming no Slack message; the import looks for it
+    channel_name: str | None = None  # as shown in Slack, when the source knows it
 
 
 @dataclass(frozen=True)

@@ -365,6 +365,7 @@ class _Reader:
         workspace = self.options.workspace or message.get("team") or self.workspace
         fields: dict[str, Any] = {
             "channel": channel.id,
+            "channel_name": channel.name,
             "origin": f"{where}#{index}",
             "workspace": workspace,
             "text": judged.text,

@@ -2,7 +2,15 @@
 
 from supportml.report.business_time import BusinessHours
 from supportml.report.errors import ReportError
-from supportml.report.kpis import Breakdown, Filters, Metric, Report, build_report, request_rows
+from supportml.report.kpis import (
+    Breakdown,
+    Filters,
+    Metric,
+    Report,
+    build_report,
+    request_rows,
+    resolve_filters,
+)
 
 __all__ = [
     "Breakdown",
@@ -13,4 +21,5 @@ __all__ = [
     "ReportError",
     "build_report",
     "request_rows",
+    "resolve_filters",
 ]

@@ -7,14 +7,22 @@ fetched for the percentiles. Percentiles and business-hours arithmetic (`busines
 numpy over those arrays, because neither has a portable SQL form (SQLite has no percentile
 function and no calendar). "% tracked automatically" is one outer join of the responder's seen
 messages.
+
+Every topic is the effective topic (`repository.EFFECTIVE_TOPIC`: people's label, else the
+model's confident suggestion, else "Unclassified (model unsure)"), and the model's part of each
+topic's share is corrected for its confusions (`supportml.shares`, adjusted classify-and-count)
+with a bootstrap interval. The six headline KPIs are also computed for the previous period of
+equal length, so each shows its change.
 """
 
 from __future__ import annotations
 
+import difflib
 import time as clock
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -30,26 +38,47 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     or_,
     select,
     type_coerce,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from supportml import shares
 from supportml.report.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
-from supportml.store.models import DocSuggestion, Request, SeenMessage
-from supportml.vocabulary import PEOPLES_LABELS, Resolution
+from supportml.store.models import Channel, DocSuggestion, Request, SeenMessage
+from supportml.store.repository import EFFECTIVE_TOPIC, TOPIC_ORIGIN
+from supportml.vocabulary import (
+    GIVEN_LABELS,
+    PEOPLES_LABELS,
+    UNCLASSIFIED,
+    Resolution,
+    TopicOrigin,
+)
 
 CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
-NONE_LABEL = "(none)"
-LIST_LIMIT = 100  # rows kept in the "lost in threads" and "no link" lists
+NONE_LABEL = "(no team)"  # a request whose team nobody recorded
+LIST_LIMIT = 100  # rows kept in the "no link" list
+OPEN_LIMIT = 20  # the oldest open requests listed
 EXCERPT = 160  # characters of request text shown in lists
+SHARE_METHOD = "acc"  # the store keeps each request's best topic only, not its probabilities
+# The KPIs a report leads with, each with its change against the previous period.
+HEADLINE = (
+    "requests",
+    "with_topic",
+    "resolved_by_docs",
+    "first_response_business_median_hours",
+    "acknowledged_within_target",
+    "unanswered_older",
+)
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Optional narrowing of every KPI; None means all."""
+    """Optional narrowing of every KPI; None means all. ``channel`` is a channel id, ``team`` is
+    matched case-insensitively, ``topic`` is an effective topic (see `resolve_filters`)."""
 
     channel: str | None = None
     team: str | None = None
@@ -58,7 +87,11 @@ class Filters:
 
 @dataclass(frozen=True)
 class Metric:
-    """One headline number. ``unit`` is requests, share (0–1) or hours; value None has a note."""
+    """One number. ``unit`` is requests, share (0–1) or hours; value None has a note.
+
+    Headline KPIs also carry ``previous`` (the same KPI over the previous period of equal length)
+    and ``change``: percentage points / 100 for shares, the relative change otherwise.
+    """
 
     key: str
     label: str
@@ -66,6 +99,17 @@ class Metric:
     unit: str
     definition: str
     note: str = ""
+    previous: float | None = None
+    change: float | None = None
+
+
+def change(value: float | None, previous: float | None, unit: str) -> float | None:
+    """Shares change by their difference (points), counts and hours relative to before."""
+    if value is None or previous is None:
+        return None
+    if unit == "share":
+        return value - previous
+    return _share(value - previous, previous)
 
 
 @dataclass(frozen=True)
@@ -90,6 +134,7 @@ class Report:
     filters: Filters
     hours: BusinessHours
     open_after_hours: float
+    headline: tuple[str, ...] = HEADLINE
     metrics: dict[str, Metric] = field(default_factory=dict)
     breakdowns: dict[str, Breakdown] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
@@ -104,6 +149,7 @@ class Report:
                 "filters": asdict(self.filters),
                 "business_hours": {**asdict(self.hours), "description": self.hours.describe()},
                 "open_after_hours": self.open_after_hours,
+                "headline": list(self.headline),
                 "metrics": {key: asdict(m) for key, m in self.metrics.items()},
                 "breakdowns": {
                     key: {**asdict(b), "rows": [list(row) for row in b.rows]}
@@ -158,10 +204,57 @@ def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnEle
     if filters.channel:
         conditions.append(Request.channel == filters.channel)
     if filters.team:
-        conditions.append(Request.requester_team == filters.team)
+        conditions.append(func.lower(Request.requester_team) == filters.team.lower())
     if filters.topic:
-        conditions.append(Request.final_topic == filters.topic)
+        conditions.append(literal(filters.topic) == EFFECTIVE_TOPIC)
     return conditions
+
+
+def _closest(option: str, value: str, known: Iterable[str]) -> ReportError:
+    choices = sorted(set(known))
+    close = difflib.get_close_matches(value, choices, n=3, cutoff=0.0) if choices else []
+    hint = f"closest known: {', '.join(close)}" if close else "the store has none"
+    return ReportError(f"unknown {option} {value!r}; {hint}")
+
+
+def resolve_filters(engine: Engine, filters: Filters) -> Filters:
+    """``filters`` as the store knows them, or a ReportError naming the closest known values.
+
+    A channel may be given by id or by name (with or without '#'); a team in any case; a topic
+    in any case. An unknown value fails instead of silently reporting zero requests.
+    """
+    channel, team, topic = filters.channel, filters.team, filters.topic
+    with engine.connect() as connection:
+        if channel:
+            ids = set(connection.scalars(select(Request.channel).distinct()))
+            names = dict(connection.execute(select(Channel.name, Channel.channel_id)).all())
+            wanted = channel.lstrip("#")
+            if wanted in ids or wanted in names.values():
+                channel = wanted
+            elif wanted in names:
+                channel = names[wanted]
+            else:
+                raise _closest("--channel", channel, [*names, *ids - set(names.values())])
+        if team:
+            teams = [t for t in connection.scalars(select(Request.requester_team).distinct()) if t]
+            if team.lower() not in {t.lower() for t in teams}:
+                raise _closest("--team", team, teams)
+        if topic:
+            topics = connection.scalars(select(EFFECTIVE_TOPIC).distinct()).all()
+            spelled = {t.lower(): t for t in topics}
+            if topic.lower() not in spelled:
+                raise _closest("--topic", topic, topics)
+            topic = spelled[topic.lower()]
+    return Filters(channel=channel, team=team, topic=topic)
+
+
+def thread_link(permalink: str | None, channel: str, ts: str, domain: str | None) -> str | None:
+    """The stored permalink, else one built from the workspace domain, else None."""
+    if permalink:
+        return permalink
+    if domain and ts:
+        return f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    return None
 
 
 UNANSWERED = and_(Request.first_response_at.is_(None), Request.first_responder.is_(None))
@@ -195,12 +288,28 @@ NO_SUGGESTIONS = (
 class _Builder:
     """Runs the queries on one connection and fills a Report, timing each KPI group."""
 
-    def __init__(self, connection: Connection, report: Report, low_confidence: float) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        report: Report,
+        low_confidence: float,
+        slack_domain: str | None = None,
+    ) -> None:
         self.connection = connection
         self.low_confidence = low_confidence
+        self.slack_domain = slack_domain
         self.report = report
         self.dialect = connection.dialect.name
         self.where = _where(report.since, report.until, report.filters)
+        names = connection.execute(select(Channel.channel_id, Channel.name)).all()
+        self.channel_names = {channel: f"#{name}" for channel, name in names}
+        self.team_names: dict[str, str] = {}
+
+    def channel(self, channel: str) -> str:
+        return self.channel_names.get(channel, channel)
+
+    def team(self, team: object) -> str:
+        return self.team_names.get(team.lower(), team) if isinstance(team, str) else NONE_LABEL
 
     def metric(
         self, key: str, label: str, value: float | None, unit: str, definition: str, note: str = ""
@@ -228,19 +337,25 @@ class _Builder:
         yield
         self.report.timings[name] = round(clock.perf_counter() - start, 4)
 
-    def run(self) -> None:
-        """Every KPI group in turn, each timed; the volume cube is built once and passed on."""
+    def run(self, headline_only: bool = False) -> None:
+        """Every KPI group in turn, each timed; the volume cube is built once and passed on.
+
+        ``headline_only`` computes just the groups the headline KPIs come from (the previous
+        period's report).
+        """
         with self.timed("volume"):
             cube = self.volume_cube()
             self.volume(cube)
-        with self.timed("weekly"):
-            self.weekly()
-        with self.timed("trend"):
-            self.trend(cube)
         with self.timed("times"):
             self.response_times(cube)
         with self.timed("open"):
             self.open_requests()
+        if headline_only:
+            return
+        with self.timed("weekly"):
+            self.weekly()
+        with self.timed("topics"):
+            self.topics(cube)
         with self.timed("doc_gaps"):
             self.doc_gaps(cube)
         with self.timed("model"):
@@ -298,7 +413,8 @@ class _Builder:
         """Request counts per (topic, team, source, channel, holdout, suggested), from one
         GROUP BY: the volume, topic, holdout and documentation KPIs are all sums over it."""
         dims = {
-            "topic": Request.final_topic,
+            "topic": EFFECTIVE_TOPIC,
+            "origin": TOPIC_ORIGIN,
             "team": Request.requester_team,
             "source": Request.source,
             "channel": Request.channel,
@@ -314,12 +430,19 @@ class _Builder:
         columns: list[Any] = [c.label(k) for k, c in (*dims.items(), *sums.items())]
         query = select(*columns).where(*self.where).group_by(*dims.values())
         cube = pd.DataFrame(self.connection.execute(query).all(), columns=[*dims, *sums])
-        cube[["topic", "team"]] = cube[["topic", "team"]].fillna(NONE_LABEL)
+        # one team however it was typed, shown with its most common spelling
+        spellings = cube.dropna(subset="team").groupby("team")["requests"].sum()
+        ranked: Counter[str] = Counter(spellings.to_dict())
+        for spelling, _n in ranked.most_common()[::-1]:
+            self.team_names[spelling.lower()] = spelling
+        cube["team"] = [self.team(t) for t in cube["team"]]
+        cube["channel"] = [self.channel(c) for c in cube["channel"]]
         return cube
 
     def volume(self, cube: pd.DataFrame) -> None:
         total = int(cube["requests"].sum())
         docs = int(cube["docs"].sum())
+        classified = int(cube.loc[cube["origin"] != TopicOrigin.UNCLASSIFIED, "requests"].sum())
         self.metric(
             "requests",
             "Requests",
@@ -327,6 +450,15 @@ class _Builder:
             "requests",
             "Top-level support requests created in the period (deleted ones excluded).",
             note="" if total else NO_DATA,
+        )
+        self.metric(
+            "with_topic",
+            "With a topic",
+            _share(classified, total),
+            "share",
+            "Requests whose effective topic came from people (a form, a confirmation or an "
+            "imported label) or from the model's confident suggestion / requests; the rest are "
+            "'Unclassified (model unsure)'.",
         )
         self.metric(
             "resolved",
@@ -390,40 +522,124 @@ class _Builder:
             rows,
         )
 
-    def trend(self, cube: pd.DataFrame) -> None:
+    def topics(self, cube: pd.DataFrame) -> None:
+        """Where support goes: effective topics with raw and corrected share, trend, origins."""
         span = self.report.until - self.report.since
         previous = _where(self.report.since - span, self.report.since, self.report.filters)
-        query = (
-            select(Request.final_topic, func.count()).where(*previous).group_by(Request.final_topic)
+        query = select(EFFECTIVE_TOPIC, func.count()).where(*previous).group_by(EFFECTIVE_TOPIC)
+        before = {str(t): int(n) for t, n in self.connection.execute(query)}
+        origins = cube.pivot_table(
+            index="topic", columns="origin", values="requests", aggfunc="sum", fill_value=0
         )
-        before = {t or NONE_LABEL: int(n) for t, n in self.connection.execute(query)}
         grouped = cube.groupby("topic")[["requests", "docs", "resolved"]].sum()
         grouped = grouped.sort_values("requests", ascending=False)
         total = int(cube["requests"].sum())
+        people = {
+            str(t): int(origins.at[t, TopicOrigin.PEOPLE]) if TopicOrigin.PEOPLE in origins else 0
+            for t in grouped.index
+        }
+        corrected, note = self.corrected_shares(total, people)
         rows = []
         for topic, r in grouped.iterrows():
             prior = before.get(str(topic), 0)
-            change = _share(r.requests - prior, prior)
+            low_high = corrected.get(str(topic), (None, None, None))
+            model = int(origins.at[topic, TopicOrigin.MODEL]) if TopicOrigin.MODEL in origins else 0
             rows.append(
                 (
                     topic,
                     int(r.requests),
                     _share(r.requests, total),
+                    *low_high,
                     prior,
-                    change,
+                    _share(r.requests - prior, prior),
                     _share(r.docs, r.requests),
                     _share(r.resolved, r.requests),
+                    people[str(topic)],
+                    model,
                 )
             )
         self.table(
             "by_topic",
-            "Requests by topic, with trend",
-            "Requests per topic (the people-given or confirmed label; (none) = not labelled), "
-            "the same count in the previous period of equal length, the relative change, and "
-            "the shares resolved by documentation and resolved at all.",
-            ("topic", "requests", "share", "previous", "change", "docs_share", "resolved_share"),
+            "Where support goes",
+            "Requests per effective topic (people's label, else the model's confident "
+            "suggestion, else 'Unclassified (model unsure)') and their share of all requests; "
+            "the corrected share, where the model's part is re-estimated from its confusions "
+            "on people-labelled requests (adjusted classify-and-count, 90% bootstrap interval); "
+            "the count in the previous period of equal length and the relative change; the "
+            "shares resolved by documentation and resolved at all; how many of the topic's "
+            "requests people labelled and how many the model did.",
+            (
+                "topic", "requests", "share", "corrected_share", "corrected_low",
+                "corrected_high", "previous", "change", "docs_share", "resolved_share",
+                "people", "model",
+            ),
             rows,
+            note=note,
+        )  # fmt: skip
+
+    def corrected_shares(
+        self, total: int, people: dict[str, int]
+    ) -> tuple[dict[str, tuple[float, float, float]], str]:
+        """Each topic's share of all requests with the model's part corrected, or a note why not.
+
+        People's labels count as they are; the requests without one that the model predicted
+        (abstained ones included) are split among topics by `shares.estimate_shares`, using the
+        (people's topic, model's topic) pairs of every stored request that has both (the
+        model's confusions do not depend on the period or the filters); requests the model never
+        saw stay unclassified.
+        """
+        unlabelled_label = or_(
+            Request.label_source.is_(None), Request.label_source.not_in(GIVEN_LABELS)
         )
+        predicted = Request.predicted_topic.is_not(None)
+        query = (
+            select(Request.predicted_topic, func.count())
+            .where(*self.where, unlabelled_label, predicted)
+            .group_by(Request.predicted_topic)
+        )
+        unlabelled = dict(self.connection.execute(query).all())
+        if not unlabelled:
+            return {}, "No request here has a model prediction to correct: shares are as counted."
+        pairs = self.connection.execute(
+            select(Request.final_topic, Request.predicted_topic, func.count())
+            .where(
+                Request.deleted.is_(False),
+                Request.label_source.in_(GIVEN_LABELS),
+                Request.final_topic.is_not(None),
+                predicted,
+                Request.abstained.is_not(True),
+            )
+            .group_by(Request.final_topic, Request.predicted_topic)
+        ).all()
+        counts = [n for *_pair, n in pairs]
+        truth: list[str] = np.repeat([str(t) for t, _p, _n in pairs], counts).tolist()
+        guess: list[str] = np.repeat([str(p) for _t, p, _n in pairs], counts).tolist()
+        topics = sorted({*truth, *guess, *map(str, unlabelled)})
+        verdict = shares.readiness(topics, truth, guess)
+        if not verdict.ready:
+            return {}, (
+                "Corrected shares are not shown and the shares are the raw counts: "
+                f"{verdict.reason}."
+            )
+        estimates = shares.estimate_shares(
+            topics,
+            truth,
+            guess,
+            np.repeat(list(map(str, unlabelled)), list(unlabelled.values())).tolist(),
+            method=SHARE_METHOD,
+        )
+        counted = sum(unlabelled.values())
+
+        def of_all(labelled: int, *model_shares: float) -> tuple[float, float, float]:
+            point, low, high = ((labelled + x * counted) / total for x in model_shares)
+            return point, low, high
+
+        result = {e.topic: of_all(people.get(e.topic, 0), e.estimated_share, e.low, e.high)
+                  for e in estimates}  # fmt: skip
+        for topic, n in people.items():  # topics only people gave: exact
+            result.setdefault(topic, of_all(n, 0, 0, 0))
+        result[UNCLASSIFIED] = of_all(total - sum(people.values()) - counted, 0, 0, 0)
+        return result, ""
 
     def response_times(self, cube: pd.DataFrame) -> None:
         d = self.dialect
@@ -553,40 +769,44 @@ class _Builder:
                 Request.created_at,
                 Request.channel,
                 Request.requester_team,
-                Request.final_topic,
+                EFFECTIVE_TOPIC,
                 case((UNANSWERED, "no"), else_="yes"),
                 Request.permalink,
+                Request.ts,
                 func.substr(Request.text, 1, EXCERPT),
             )
             .where(*where)
-            .order_by(case((UNANSWERED, 0), else_=1), Request.created_at)
-            .limit(LIST_LIMIT)
+            .order_by(Request.created_at, Request.id)
+            .limit(OPEN_LIMIT)
         )
         as_of = self.report.as_of
         rows = [
-            (created, round((as_of - created).total_seconds() / 3600, 1), *rest)
-            for created, *rest in self.connection.execute(query)
+            (
+                created,
+                round((as_of - created).total_seconds() / 86400, 1),
+                self.channel(channel),
+                self.team(team),
+                topic,
+                answered,
+                thread_link(permalink, channel, ts, self.slack_domain),
+                text,
+            )
+            for created, channel, team, topic, answered, permalink, ts, text in (
+                self.connection.execute(query)
+            )
         ]
         self.table(
             "open_requests",
-            f"Open requests older than {n:g} hours (lost in threads)",
-            f"Unresolved requests older than {n:g} hours, unanswered ones first, oldest first "
-            f"(at most {LIST_LIMIT}); follow the link to the thread.",
-            (
-                "created_at",
-                "age_hours",
-                "channel",
-                "team",
-                "topic",
-                "answered",
-                "permalink",
-                "text",
-            ),
+            f"The {OPEN_LIMIT} oldest open requests (older than {n:g} hours)",
+            f"Unresolved requests older than {n:g} hours, oldest first (at most "
+            f"{OPEN_LIMIT}), with their age in days and whether anyone answered; follow the "
+            "link to the thread (the stored permalink, or one built from the Slack domain).",
+            ("created_at", "age_days", "channel", "team", "topic", "answered", "link", "text"),
             rows,
         )
 
     def doc_gaps(self, cube: pd.DataFrame) -> None:
-        topics = cube[cube["topic"] != NONE_LABEL].groupby("topic")[["requests", "docs"]].sum()
+        topics = cube[cube["topic"] != UNCLASSIFIED].groupby("topic")[["requests", "docs"]].sum()
         overall = _share(cube["docs"].sum(), cube["requests"].sum()) or 0.0
         rows = []
         if not topics.empty:
@@ -626,19 +846,30 @@ class _Builder:
                 Request.channel,
                 Request.predicted_topic,
                 Request.permalink,
+                Request.ts,
                 func.substr(Request.text, 1, EXCERPT),
             )
             .where(*self.where, no_link)
             .order_by(Request.created_at.desc())
             .limit(LIST_LIMIT)
         )
+        listed: list[tuple[Any, ...]] = [
+            (
+                created,
+                self.channel(channel),
+                topic,
+                thread_link(permalink, channel, ts, self.slack_domain),
+                text,
+            )
+            for created, channel, topic, permalink, ts, text in self.connection.execute(query)
+        ]
         self.table(
             "no_link_requests",
             "Requests where no link passed the minimum score",
             f"The newest {LIST_LIMIT} suggested requests (outside the holdout) shown no link: "
             "questions the documentation does not answer yet.",
-            ("created_at", "channel", "suggested_topic", "permalink", "text"),
-            [tuple(row) for row in self.connection.execute(query)],
+            ("created_at", "channel", "suggested_topic", "link", "text"),
+            listed,
         )
 
     def model_quality(self) -> None:
@@ -700,10 +931,14 @@ def build_report(
     open_after_hours: float = 24.0,
     low_confidence: float = 0.5,
     now: datetime | None = None,
+    slack_domain: str | None = None,
 ) -> Report:
     """All KPIs for requests created in [since, until), narrowed by ``filters``.
 
-    "Open after N hours" and the acknowledgement target are judged at ``min(until, now)``.
+    "Open after N hours" and the acknowledgement target are judged at ``min(until, now)``; the
+    headline KPIs are computed for the previous period of equal length too (judged at its end).
+    ``slack_domain`` (the workspace's <domain>.slack.com) builds thread links for requests
+    stored without a permalink.
     """
     for name, moment in (("since", since), ("until", until)):
         if moment.tzinfo is None:
@@ -723,8 +958,25 @@ def build_report(
         hours=hours or BusinessHours(),
         open_after_hours=open_after_hours,
     )
+    span = report.until - report.since
+    before = Report(
+        since=report.since - span,
+        until=report.since,
+        as_of=min(report.since, report.as_of),
+        filters=report.filters,
+        hours=report.hours,
+        open_after_hours=open_after_hours,
+    )
     with engine.connect() as connection:
-        _Builder(connection, report, low_confidence).run()
+        builder = _Builder(connection, report, low_confidence, slack_domain)
+        builder.run()
+        with builder.timed("previous_period"):
+            _Builder(connection, before, low_confidence).run(headline_only=True)
+    for key in report.headline:
+        metric, prior = report.metrics[key], before.metrics[key].value
+        report.metrics[key] = replace(
+            metric, previous=prior, change=change(metric.value, prior, metric.unit)
+        )
     return report
 
 
@@ -736,6 +988,8 @@ REQUEST_COLUMNS = (
     "created_at",
     "source",
     "requester_team",
+    "topic",
+    "topic_origin",
     "final_topic",
     "label_source",
     "predicted_topic",
@@ -756,7 +1010,8 @@ def request_rows(
     engine: Engine, since: datetime, until: datetime, filters: Filters | None = None
 ) -> Iterator[tuple[Any, ...]]:
     """The per-request table of the period (REQUEST_COLUMNS), streamed in creation order."""
-    columns = [getattr(Request, name) for name in REQUEST_COLUMNS]
+    computed = {"topic": EFFECTIVE_TOPIC, "topic_origin": TOPIC_ORIGIN}
+    columns = [computed[n] if n in computed else getattr(Request, n) for n in REQUEST_COLUMNS]
     query = (
         select(*columns)
         .where(*_where(since, until, filters or Filters()))

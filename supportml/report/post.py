@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from supportml.errors import UserError
 from supportml.report.kpis import Report
-from supportml.report.render import HEADLINE, format_value
+from supportml.report.render import format_change, format_value
 from supportml.slack.client import web_client
 from supportml.text import escape
 
@@ -43,7 +43,8 @@ def summary(report: Report) -> str:
     """Period and headline KPIs in two short lines of plain text."""
     values = "; ".join(
         f"{metric.label}: {format_value(metric.value, metric.unit)}"
-        for metric in (report.metrics[key] for key in HEADLINE)
+        + (f" ({format_change(metric)})" if metric.value is not None else "")
+        for metric in (report.metrics[key] for key in report.headline)
     )
     period = f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (end excluded)"
     return escape(f"{period}\n{values}")

@@ -20,15 +20,7 @@ from supportml import csvsafe
 from supportml.report.kpis import REQUEST_COLUMNS, Breakdown, Metric, Report
 
 DASH = "—"
-# The KPIs printed after `supportml report` and posted with the report to Slack.
-HEADLINE = (
-    "requests",
-    "tracked_automatically",
-    "resolved_by_docs",
-    "first_response_median_hours",
-    "acknowledged_within_target",
-    "unanswered_older",
-)
+TOPICS = "by_topic"  # "Where support goes", shown right after the headline
 
 
 def format_value(value: Any, unit: str) -> str:
@@ -39,6 +31,8 @@ def format_value(value: Any, unit: str) -> str:
         return f"{value * 100:+.1f}%" if unit == "change" else f"{value * 100:.1f}%"
     if unit == "hours":
         return f"{value:,.1f} h"
+    if unit == "days":
+        return f"{value:,.1f} d"
     if isinstance(value, float) and unit == "requests":
         return f"{value:,.0f}"
     if isinstance(value, int):
@@ -48,6 +42,15 @@ def format_value(value: Any, unit: str) -> str:
     return str(value)
 
 
+def format_change(metric: Metric) -> str:
+    """A headline KPI's change: points for shares, relative otherwise; why not when unknown."""
+    if metric.change is None:
+        return "no previous data" if metric.previous is None else "previous was 0"
+    if metric.unit == "share":
+        return f"{metric.change * 100:+.1f} pp vs previous period"
+    return f"{metric.change * 100:+.0f}% vs previous period"
+
+
 def _unit_of(column: str) -> str:
     if column.endswith("share"):
         return "share"
@@ -55,17 +58,37 @@ def _unit_of(column: str) -> str:
         return "change"
     if column.endswith("hours"):
         return "hours"
+    if column.endswith("days"):
+        return "days"
     return ""
 
 
-def _cells(breakdown: Breakdown) -> list[list[str]]:
-    return [
-        [
-            format_value(value, _unit_of(column))
-            for column, value in zip(breakdown.columns, row, strict=True)
-        ]
-        for row in breakdown.rows
+def _interval(row: dict[str, Any]) -> str:
+    if row["corrected_share"] is None:
+        return DASH
+    low, high = (format_value(row[k], "share") for k in ("corrected_low", "corrected_high"))
+    return f"{format_value(row['corrected_share'], 'share')} ({low.rstrip('%')}–{high})"
+
+
+def _view(breakdown: Breakdown) -> tuple[list[str], list[list[Any]], list[list[str]]]:
+    """(header, raw rows, shown cells): the topic table shows its corrected share and interval
+    as one "18.0% (15.2–21.3%)" cell."""
+    columns = list(breakdown.columns)
+    raw = [list(row) for row in breakdown.rows]
+    cells = [
+        [format_value(value, _unit_of(column)) for column, value in zip(columns, row, strict=True)]
+        for row in raw
     ]
+    if breakdown.key != TOPICS:
+        return columns, raw, cells
+    at = columns.index("corrected_share")
+    corrected = any(row[at] is not None for row in raw)  # else the note says why not
+    merged = ["corrected_share (90% interval)"] if corrected else []
+    for row, shown in zip(raw, cells, strict=True):
+        named = dict(zip(columns, row, strict=True))
+        shown[at : at + 3] = [_interval(named)] if corrected else []
+        row[at : at + 3] = [named["corrected_share"]] if corrected else []
+    return [*columns[:at], *merged, *columns[at + 3 :]], raw, cells
 
 
 def _period(report: Report) -> str:
@@ -80,6 +103,23 @@ def _metric_value(metric: Metric) -> str:
     return format_value(metric.value, metric.unit) if metric.value is not None else DASH
 
 
+def _split(report: Report) -> tuple[list[Metric], list[Metric], list[str]]:
+    """(headline metrics, other metrics, one sentence per card hidden for lack of data)."""
+    shown = [m for m in report.metrics.values() if m.value is not None]
+    hidden = [
+        f"{m.label} is not shown: {m.note}." for m in report.metrics.values() if m.value is None
+    ]
+    headline = [m for m in shown if m.key in report.headline]
+    headline.sort(key=lambda m: report.headline.index(m.key))
+    return headline, [m for m in shown if m.key not in report.headline], hidden
+
+
+def _sections(report: Report) -> list[Breakdown]:
+    """The topic table first, then the details in their computed order."""
+    first = [report.breakdowns[TOPICS]] if TOPICS in report.breakdowns else []
+    return first + [b for k, b in report.breakdowns.items() if k != TOPICS]
+
+
 # --- JSON and markdown ---------------------------------------------------------------------------
 
 
@@ -91,20 +131,33 @@ def _md(text: Any) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def _md_table(breakdown: Breakdown) -> list[str]:
+    header, _raw, cells = _view(breakdown)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(_md(c) for c in row) + " |" for row in cells]
+
+
 def to_markdown(report: Report) -> str:
-    lines = ["# Support report", "", _md(_period(report)), "", "| KPI | value | definition |"]
-    lines.append("|---|---:|---|")
-    for metric in report.metrics.values():
-        definition = metric.definition + (f" ({metric.note})" if metric.note else "")
-        lines.append(f"| {_md(metric.label)} | {_metric_value(metric)} | {_md(definition)} |")
-    for breakdown in report.breakdowns.values():
-        lines += ["", f"## {_md(breakdown.title)}", "", _md(breakdown.definition), ""]
-        if not breakdown.rows:
-            lines.append(f"_{_md(breakdown.note)}_")
-            continue
-        lines.append("| " + " | ".join(breakdown.columns) + " |")
-        lines.append("|" + "---|" * len(breakdown.columns))
-        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _cells(breakdown)]
+    """Headline with changes, where support goes, the details, then the glossary."""
+    headline, others, hidden = _split(report)
+    lines = ["# Support report", "", _md(_period(report)), ""]
+    lines += ["| Headline | value | change |", "|---|---:|---|"]
+    lines += [
+        f"| {_md(m.label)} | {_metric_value(m)} | {_md(format_change(m))} |" for m in headline
+    ]
+    for number, breakdown in enumerate(_sections(report)):
+        if number == 1:
+            lines += ["", "## Details", "", "| KPI | value |", "|---|---:|"]
+            lines += [f"| {_md(m.label)} | {_metric_value(m)} |" for m in others]
+            lines += ["", *(_md(sentence) for sentence in hidden)]
+        lines += ["", f"## {_md(breakdown.title)}", ""]
+        if breakdown.note:
+            lines += [f"_{_md(breakdown.note)}_", ""]
+        if breakdown.rows:
+            lines += _md_table(breakdown)
+    lines += ["", "## Glossary", ""]
+    lines += [f"- **{_md(m.label)}**: {_md(m.definition)}" for m in report.metrics.values()]
+    lines += [f"- **{_md(b.title)}**: {_md(b.definition)}" for b in _sections(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -145,11 +198,14 @@ CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24;
        max-width: 1100px; margin: 2rem auto; padding: 0 1rem; }
 h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }
-.period, .definition, .note { color: #57606a; }
+.period, .note { color: #57606a; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: .8rem; }
 .card { border: 1px solid #d0d7de; border-radius: 6px; padding: .6rem .8rem; }
 .card .value { font-size: 1.6rem; font-weight: 600; }
 .card .label { font-weight: 600; } .card p { margin: .3rem 0 0; font-size: .8rem; }
+.cards.headline { grid-template-columns: repeat(3, 1fr); }
+.headline .card .value { font-size: 2rem; } .change { color: #57606a; }
+.glossary dt { font-weight: 600; margin-top: .5rem; } .glossary dd { margin: 0; color: #57606a; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #eaeef2; padding: .3rem .5rem; text-align: left;
          vertical-align: top; }
@@ -199,13 +255,16 @@ def _chart(breakdown: Breakdown) -> str | None:
             twin.legend(loc="upper left", frameon=False)
         figure.autofmt_xdate()
     else:
-        top = [row for row in breakdown.rows if row[0] != "(none)"][:12][::-1]
+        top = breakdown.rows[:12][::-1]
         if not top:
             return None
         positions = range(len(top))
         labels = [str(row[0]) for row in top]
         axes.barh([p + 0.2 for p in positions], [row[1] for row in top], 0.4, label="this period")
-        axes.barh([p - 0.2 for p in positions], [row[3] for row in top], 0.4, label="previous")
+        previous = breakdown.columns.index("previous")
+        axes.barh(
+            [p - 0.2 for p in positions], [row[previous] for row in top], 0.4, label="previous"
+        )
         axes.set_yticks(list(positions), labels)
         axes.set_xlabel("requests")
         axes.legend(frameon=False)
@@ -223,13 +282,14 @@ def _link(url: Any) -> str:
 
 def _html_table(breakdown: Breakdown) -> str:
     if not breakdown.rows:
-        return f'<p class="note">{html.escape(breakdown.note)}</p>'
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in breakdown.columns)
+        return ""
+    header, raw, cells = _view(breakdown)
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in header)
     body = []
-    for raw, cells in zip(breakdown.rows, _cells(breakdown), strict=True):
+    for values, shown in zip(raw, cells, strict=True):
         tds = []
-        for column, value, cell in zip(breakdown.columns, raw, cells, strict=True):
-            if column == "permalink" and value:
+        for column, value, cell in zip(header, values, shown, strict=True):
+            if column == "link" and value:
                 tds.append(f"<td>{_link(value)}</td>")
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 tds.append(f'<td class="num">{html.escape(cell)}</td>')
@@ -239,35 +299,49 @@ def _html_table(breakdown: Breakdown) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _card(metric: Metric, with_change: bool) -> str:
+    change = f'<p class="change">{html.escape(format_change(metric))}</p>' if with_change else ""
+    return (
+        f'<div class="card"><div class="label">{html.escape(metric.label)}</div>'
+        f'<div class="value">{html.escape(_metric_value(metric))}</div>{change}</div>'
+    )
+
+
+def _section(breakdown: Breakdown) -> str:
+    chart = _chart(breakdown) if breakdown.key in CHARTS else None
+    image = (
+        f'<img class="chart" alt="{html.escape(CHARTS[breakdown.key])}" '
+        f'src="data:image/png;base64,{chart}">'
+        if chart
+        else ""
+    )
+    note = f'<p class="note">{html.escape(breakdown.note)}</p>' if breakdown.note else ""
+    title = html.escape(breakdown.title)
+    return f"<section><h2>{title}</h2>{note}{image}{_html_table(breakdown)}</section>"
+
+
 def to_html(report: Report) -> str:
-    """One self-contained page: headline cards, charts, and every breakdown as a table."""
-    cards = []
-    for metric in report.metrics.values():
-        note = f'<p class="note">{html.escape(metric.note)}</p>' if metric.note else ""
-        cards.append(
-            f'<div class="card"><div class="label">{html.escape(metric.label)}</div>'
-            f'<div class="value">{html.escape(_metric_value(metric))}</div>{note}'
-            f'<p class="definition">{html.escape(metric.definition)}</p></div>'
-        )
-    sections = []
-    for breakdown in report.breakdowns.values():
-        chart = _chart(breakdown) if breakdown.key in CHARTS else None
-        image = (
-            f'<img class="chart" alt="{html.escape(CHARTS[breakdown.key])}" '
-            f'src="data:image/png;base64,{chart}">'
-            if chart
-            else ""
-        )
-        sections.append(
-            f"<section><h2>{html.escape(breakdown.title)}</h2>"
-            f'<p class="definition">{html.escape(breakdown.definition)}</p>'
-            f"{image}{_html_table(breakdown)}</section>"
-        )
+    """One self-contained page: headline cards with changes, where support goes, the details
+    (other cards, charts, tables), and a glossary of every definition at the end."""
+    headline, others, hidden = _split(report)
+    sections = _sections(report)
+    hidden_notes = "".join(f'<p class="note">{html.escape(s)}</p>' for s in hidden)
+    glossary = "".join(
+        f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>"
+        for term, text in [
+            *((m.label, m.definition) for m in report.metrics.values()),
+            *((b.title, b.definition) for b in sections),
+        ]
+    )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}</title>"
         f"<style>{CSS}</style></head><body><h1>Support report</h1>"
         f'<p class="period">{html.escape(_period(report))}</p>'
-        f'<div class="cards">{"".join(cards)}</div>{"".join(sections)}</body></html>\n'
+        f'<div class="cards headline">{"".join(_card(m, True) for m in headline)}</div>'
+        f"{''.join(_section(b) for b in sections[:1])}"
+        f'<h2>Details</h2><div class="cards">{"".join(_card(m, False) for m in others)}</div>'
+        f"{hidden_notes}{''.join(_section(b) for b in sections[1:])}"
+        f'<h2>Glossary</h2><dl class="glossary">{glossary}</dl></body></html>\n'
     )

@@ -17,10 +17,9 @@ from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
 from supportml.store import transaction
 from supportml.store.models import DocSuggestion, Request
-from supportml.vocabulary import PEOPLES_LABELS, DocFeedback, LabelSource
+from supportml.store.repository import EFFECTIVE_TOPIC, TOPIC_ORIGIN
+from supportml.vocabulary import GIVEN_LABELS, DocFeedback
 
-# the model's own past guesses are not ground truth
-KNOWN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
 POSITIVE_DOC_FEEDBACK = (DocFeedback.HELPFUL, DocFeedback.RESOLVED)
 
 
@@ -31,7 +30,9 @@ class ReplayRow:
     channel: str
     ts: str
     created_at: datetime
-    known_topic: str | None
+    topic: str  # the stored effective topic, as reports show it
+    topic_origin: str  # people / model / unclassified
+    known_topic: str | None  # a topic someone gave: the model's own past guesses are no truth
     suggested: str | None
     confidence: float | None
     abstained: bool
@@ -50,6 +51,8 @@ class ReplayRow:
             "channel": self.channel,
             "ts": self.ts,
             "created_at": self.created_at.isoformat(),
+            "topic": self.topic,
+            "topic_origin": self.topic_origin,
             "known_topic": self.known_topic or "",
             "suggested_topic": self.suggested or "",
             "confidence": "" if self.confidence is None else round(self.confidence, 4),
@@ -151,12 +154,15 @@ def _rows(
                 Request.created_at,
                 Request.final_topic,
                 Request.label_source,
+                EFFECTIVE_TOPIC,
+                TOPIC_ORIGIN,
             )  # fmt: skip
             .where(*_where(since, until))
             .order_by(Request.created_at, Request.id)
             .execution_options(yield_per=2000)
         )
-        for rid, workspace, channel, ts, text, created, topic, source in session.execute(query):
+        rows = session.execute(query)
+        for rid, workspace, channel, ts, text, created, topic, source, effective, origin in rows:
             composed = responder.compose(text, workspace, channel, ts)
             suggestion = composed.suggestion
             links = tuple(doc for doc, _ in composed.links)
@@ -173,7 +179,9 @@ def _rows(
                 channel=channel,
                 ts=ts,
                 created_at=created,
-                known_topic=topic if source in KNOWN_LABELS else None,
+                topic=effective,
+                topic_origin=origin,
+                known_topic=topic if source in GIVEN_LABELS else None,
                 suggested=view.suggested,
                 confidence=view.confidence,
                 abstained=view.abstained,

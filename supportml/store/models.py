@@ -224,3 +224,13 @@ class ImportRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=ImportStatus.RUNNING)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Channel(Base):
+    """A channel's name as people know it, so reports show #platform-support, not C0123ABCD."""
+
+    __tablename__ = "channels"
+
+    workspace: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String, primary_key=True)
+    name: Mapped[str] = mapped_column(String)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from supportml.store.models import (
     Base,
+    Channel,
     DocSuggestion,
     FeedbackEvent,
     ImportRun,
@@ -332,6 +333,19 @@ def finish_import(session: Session, run_id: int, status: str, counts: Mapping[st
         update(ImportRun)
         .where(ImportRun.id == run_id)
         .values(status=status, counts=dict(counts), finished_at=datetime.now(UTC))
+    )
+
+
+def save_channel_names(session: Session, names: Mapping[tuple[str, str], str]) -> None:
+    """Record each (workspace, channel id)'s name; a renamed channel keeps its newest name."""
+    if not names:
+        return
+    rows = [{"workspace": w, "channel_id": c, "name": n} for (w, c), n in names.items()]
+    statement = _insert(session, Channel).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["workspace", "channel_id"], set_={"name": statement.excluded.name}
+        )
     )
 
 

@@ -250,6 +250,10 @@ def test_replay_backtests_stored_history(runner, trained, catalogue, tmp_path):
         table = list(csv.DictReader(handle))
     assert len(table) == len(HISTORY)
     assert table[3]["known_topic"] == ""  # the model's own label is not ground truth
+    # the topic column is the effective topic reports show, never a bare "(none)"
+    assert [(r["topic"], r["topic_origin"]) for r in table[3:6:2]] == [
+        ("Test Failure", "model"), ("Unclassified (model unsure)", "unclassified"),
+    ]  # fmt: skip
     assert table[0]["helpful_docs"] == "access/okta"
     # the store is read, never written
     with transaction(engine) as session:

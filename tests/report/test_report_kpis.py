@@ -12,6 +12,7 @@ from supportml.report import BusinessHours, Filters, ReportError, build_report, 
 from supportml.store import open_store, transaction
 from supportml.store.models import Request, SeenMessage
 from supportml.store.repository import record_suggestion
+from supportml.vocabulary import UNCLASSIFIED
 from tests.report.conftest import SINCE, UNTIL, WEEK, at, insert, row
 
 
@@ -36,14 +37,25 @@ def test_volume_resolution_and_times(week_store):
     assert value(report, "resolution_p90_hours") == pytest.approx(46 + 0.7 * 22)
 
 
+def topic_rows(report) -> dict[str, dict[str, object]]:
+    table = report.breakdowns["by_topic"]
+    return {r[0]: dict(zip(table.columns, r, strict=True)) for r in table.rows}
+
+
 def test_breakdowns_and_trend(week_store):
     report = build_report(week_store, SINCE, UNTIL)
-    topics = {r[0]: r for r in report.breakdowns["by_topic"].rows}
-    assert topics["CI Error"][1:5] == (3, pytest.approx(3 / 7), 1, pytest.approx(2.0))
-    assert topics["Access"][3:5] == (0, None)  # new this period: no relative change
-    assert topics["Access"][5] == pytest.approx(0.5)  # one of two resolved by docs
+    topics = topic_rows(report)
+    ci = topics["CI Error"]
+    assert (ci["requests"], ci["share"], ci["previous"]) == (3, pytest.approx(3 / 7), 1)
+    assert ci["change"] == pytest.approx(2.0) and (ci["people"], ci["model"]) == (3, 0)
+    assert (topics["Access"]["previous"], topics["Access"]["change"]) == (0, None)  # new
+    assert topics["Access"]["docs_share"] == pytest.approx(0.5)  # one of two resolved by docs
+    # rows 6 and 7: nobody labelled them and the model never saw them; never a bare "(none)"
+    unsure = topics[UNCLASSIFIED]
+    assert (unsure["requests"], unsure["people"], unsure["model"]) == (2, 0, 0)
+    assert list(topics) == ["CI Error", "Access", UNCLASSIFIED]
     assert dict((r[0], r[1]) for r in report.breakdowns["by_team"].rows) == {
-        "a": 3, "b": 2, "(none)": 2,
+        "a": 3, "b": 2, "(no team)": 2,
     }  # fmt: skip
     assert dict((r[0], r[1]) for r in report.breakdowns["by_channel"].rows) == {"C1": 6, "C2": 1}
     assert [(str(r[0]), r[1]) for r in report.breakdowns["by_week"].rows] == [("2026-03-02", 7)]
@@ -110,14 +122,35 @@ def test_tracked_automatically_needs_the_message_seen_in_the_period(week_store):
     assert value(later, "tracked_automatically") == pytest.approx(1 / 2)
 
 
-def test_open_requests_list_puts_unanswered_first(week_store):
+def test_open_requests_list_the_oldest_with_age_in_days_and_a_link(week_store):
     report = build_report(week_store, SINCE, UNTIL, open_after_hours=24)
     assert value(report, "open_older") == 2  # rows 3 and 6; row 7 is 4 hours old
     assert value(report, "unanswered_older") == 1
     listed = report.breakdowns["open_requests"].rows
-    assert [r[5] for r in listed] == ["no", "yes"]
-    assert listed[0][6] == "https://example.slack.com/archives/C1/p6"
-    assert listed[0][1] == pytest.approx(87.0)  # Thursday 09:00 to Monday 00:00
+    assert [r[5] for r in listed] == ["yes", "no"]  # row 3 (Tuesday) before row 6 (Thursday)
+    assert listed[1][6] == "https://example.slack.com/archives/C1/p6"
+    assert listed[1][1] == pytest.approx(3.6)  # Thursday 09:00 to Monday 00:00: 87 h
+    assert listed[1][4] == UNCLASSIFIED
+
+
+def test_open_list_builds_a_thread_link_from_the_slack_domain(database_url):
+    engine = open_store(database_url)
+    insert(engine, [row(at(2, 9), ts="1772442000.123456"), row(at(2, 10), permalink="https://x/p")])
+    plain = build_report(engine, SINCE, UNTIL).breakdowns["open_requests"].rows
+    assert [r[6] for r in plain] == [None, "https://x/p"]  # no domain known: no link
+    linked = build_report(engine, SINCE, UNTIL, slack_domain="acme").breakdowns["open_requests"]
+    assert [r[6] for r in linked.rows] == [
+        "https://acme.slack.com/archives/C1/p1772442000123456", "https://x/p",
+    ]  # fmt: skip
+    engine.dispose()
+
+
+def test_open_list_keeps_the_20_oldest(database_url):
+    engine = open_store(database_url)
+    insert(engine, [row(at(2, 0, minute)) for minute in range(25)])
+    listed = build_report(engine, SINCE, UNTIL).breakdowns["open_requests"].rows
+    assert [r[0] for r in listed] == [at(2, 0, minute) for minute in range(20)]
+    engine.dispose()
 
 
 def test_filters_narrow_every_kpi(week_store):
@@ -125,9 +158,11 @@ def test_filters_narrow_every_kpi(week_store):
     assert value(team, "requests") == 2
     assert value(team, "first_response_median_hours") == pytest.approx((18 + 45.5) / 2)
     topic = build_report(week_store, SINCE, UNTIL, Filters(topic="CI Error"))
-    assert [r[:4] for r in topic.breakdowns["by_topic"].rows] == [
-        ("CI Error", 3, pytest.approx(1.0), 1)
+    assert [r[:3] for r in topic.breakdowns["by_topic"].rows] == [
+        ("CI Error", 3, pytest.approx(1.0))
     ]
+    unsure = build_report(week_store, SINCE, UNTIL, Filters(topic=UNCLASSIFIED))
+    assert value(unsure, "requests") == 2  # the filter matches the effective topic
     channel = build_report(week_store, SINCE, UNTIL, Filters(channel="C2"))
     assert value(channel, "requests") == 1
     assert value(channel, "open_older") == 1

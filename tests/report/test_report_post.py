@@ -20,8 +20,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from supportml.cli.report import report
 from supportml.report import build_report
+from supportml.report.kpis import HEADLINE
 from supportml.report.post import slack_client, summary
-from supportml.report.render import HEADLINE, to_html
+from supportml.report.render import to_html
 from supportml.store import open_store
 from tests.report.conftest import SINCE, UNTIL, WEEK, insert
 from tests.slack.fake_slack import FakeSlack, running
@@ -71,7 +72,7 @@ def test_uploads_the_html_report_with_a_summary_whatever_the_format(url, slack):
     assert json.loads(done.body["files"])[0]["title"] == "Support report 2026-03-02 to 2026-03-09"
     comment = done.body["initial_comment"]
     assert comment.startswith("Support report 2026-03-02 to 2026-03-09 (end excluded)\n")
-    assert "Requests: 7;" in comment and "Resolved by documentation: 28.6%" in comment
+    assert "Requests: 7 (" in comment and "Resolved by documentation: 28.6%" in comment
     assert TOKEN not in result.output
 
 
@@ -82,7 +83,9 @@ def test_summary_is_period_and_headline_in_plain_text(url):
     period, values = text.split("\n")
     assert period == "Support report 2026-03-02 to 2026-03-09 (end excluded)"
     assert len(values.split("; ")) == len(HEADLINE)
-    assert "Tracked automatically: —" in values  # no messages seen: unavailable, not 0%
+    # the week before held one request, unanswered: changes are relative, or in points for shares
+    assert "Requests: 7 (+600% vs previous period)" in values
+    assert "Acknowledged within 3 business hours: 66.7% (+66.7 pp vs previous period)" in values
     assert "*" not in text and "<" not in text
 
 
