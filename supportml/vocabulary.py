@@ -31,6 +31,20 @@ class LabelSource(StrEnum):
 
 
 PEOPLES_LABELS = (LabelSource.HUMAN, LabelSource.FORM)  # ground truth: a person chose the topic
+# Any label people gave, a tracking sheet's included: the model never overwrites these, and a
+# request's effective topic is one of these when it has one.
+GIVEN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
+
+
+class TopicOrigin(StrEnum):
+    """Where a request's effective topic comes from (the store's `topic_origin`)."""
+
+    PEOPLE = "people"  # a given label (GIVEN_LABELS)
+    MODEL = "model"  # the model's confident suggestion
+    UNCLASSIFIED = "unclassified"  # neither: not classified yet, or the model was unsure
+
+
+UNCLASSIFIED = "Unclassified (model unsure)"  # the effective topic of an unclassified request
 
 
 class RequestStatus(StrEnum):
