@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
+    Engine,
     Integer,
     Result,
     Select,
     and_,
-    ColumnElement,
-    Engine,
     bindparam,
     case,
     delete,
@@ -531,13 +531,12 @@ def classify_requests(
         window.append(Request.created_at >= since)
     if until is not None:
         window.append(Request.created_at < until)
-    same_model = Request.model_version == version
-    todo_condition = and_(
-        Request.deleted.is_(False), UNLABELLED, func.coalesce(Request.model_version, "") != version
-    )
+    live = and_(Request.deleted.is_(False), UNLABELLED)
+    unchanged = and_(live, Request.model_version == version)
+    todo_condition = and_(live, func.coalesce(Request.model_version, "") != version)
     with transaction(engine) as session:
         summary.skipped, summary.unchanged, todo = _classify_counts(
-            session, window, and_(Request.deleted.is_(False), UNLABELLED, same_model), todo_condition
+            session, window, unchanged, todo_condition
         )
     (total or (lambda _: None))(todo)
     last_id = None

@@ -175,7 +175,7 @@ def test_effective_topic_and_origin_follow_one_rule(engine: Engine) -> None:
     assert by_origin == {"people": 2, "model": 1, "unclassified": 2}
 
 
-def test_unclassified_count_is_what_classify_would_take(store: Engine, suggester: Suggester) -> None:
+def test_unclassified_count_is_what_classify_takes(store: Engine, suggester: Suggester) -> None:
     with transaction(store) as session:
         assert repository.unclassified_count(session) == 16
     repository.classify_requests(store, suggester)
