@@ -62,9 +62,9 @@ def classify_store(
 
 def print_summary(summary: ClassifySummary) -> None:
     """The run's counts as a small table, skipped rows by reason."""
-    verb = "would classify" if summary.dry_run else "classified"
-    title = f"{verb} with model {summary.model_version} in {summary.seconds:.2f} s"
-    table = Table(title=title, title_justify="left", box=None, pad_edge=False, show_header=False)
+    verb = "dry run with" if summary.dry_run else "classified with"
+    out.print(f"{verb} model {summary.model_version} in {summary.seconds:.2f} s")
+    table = Table(box=None, pad_edge=False, show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("classified (confident topic)", f"{summary.classified:,}")

@@ -17,10 +17,9 @@ from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
 from supportml.store import transaction
 from supportml.store.models import DocSuggestion, Request
-from supportml.vocabulary import PEOPLES_LABELS, DocFeedback, LabelSource
+from supportml.store.repository import effective_topic, topic_origin
+from supportml.vocabulary import GIVEN_LABELS, DocFeedback
 
-# the model's own past guesses are not ground truth
-KNOWN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
 POSITIVE_DOC_FEEDBACK = (DocFeedback.HELPFUL, DocFeedback.RESOLVED)
 
 
@@ -31,7 +30,9 @@ class ReplayRow:
     channel: str
     ts: str
     created_at: datetime
-    known_topic: str | None
+    known_topic: str | None  # a given label (never the model's own past guess): the truth here
+    topic: str  # the stored effective topic: people's, else the stored model's, else unclassified
+    topic_origin: str  # people / model / unclassified
     suggested: str | None
     confidence: float | None
     abstained: bool
@@ -51,6 +52,8 @@ class ReplayRow:
             "ts": self.ts,
             "created_at": self.created_at.isoformat(),
             "known_topic": self.known_topic or "",
+            "topic": self.topic,
+            "topic_origin": self.topic_origin,
             "suggested_topic": self.suggested or "",
             "confidence": "" if self.confidence is None else round(self.confidence, 4),
             "abstained": self.abstained,
@@ -151,13 +154,16 @@ def _rows(
                 Request.created_at,
                 Request.final_topic,
                 Request.label_source,
+                effective_topic.label("topic"),
+                topic_origin.label("origin"),
             )  # fmt: skip
             .where(*_where(since, until))
             .order_by(Request.created_at, Request.id)
             .execution_options(yield_per=2000)
         )
-        for rid, workspace, channel, ts, text, created, topic, source in session.execute(query):
-            composed = responder.compose(text, workspace, channel, ts)
+        for row in session.execute(query):
+            rid = row.id
+            composed = responder.compose(row.text, row.workspace, row.channel, row.ts)
             suggestion = composed.suggestion
             links = tuple(doc for doc, _ in composed.links)
             view = ReplyView(
@@ -170,10 +176,12 @@ def _rows(
                 label_source=None,
             )
             yield ReplayRow(
-                channel=channel,
-                ts=ts,
-                created_at=created,
-                known_topic=topic if source in KNOWN_LABELS else None,
+                channel=row.channel,
+                ts=row.ts,
+                created_at=row.created_at,
+                known_topic=row.final_topic if row.label_source in GIVEN_LABELS else None,
+                topic=row.topic,
+                topic_origin=row.origin,
                 suggested=view.suggested,
                 confidence=view.confidence,
                 abstained=view.abstained,

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from supportml.cli import cli
+from supportml.vocabulary import UNCLASSIFIED
 from supportml.docs import Catalogue
 from supportml.store import open_store, transaction
 from supportml.store.models import DocSuggestion
@@ -250,6 +251,9 @@ def test_replay_backtests_stored_history(runner, trained, catalogue, tmp_path):
         table = list(csv.DictReader(handle))
     assert len(table) == len(HISTORY)
     assert table[3]["known_topic"] == ""  # the model's own label is not ground truth
+    # the stored effective topic: people's label, else (nothing stored here) unclassified
+    assert (table[0]["topic"], table[0]["topic_origin"]) == (HISTORY[0][1], "people")
+    assert (table[-1]["topic"], table[-1]["topic_origin"]) == (UNCLASSIFIED, "unclassified")
     assert table[0]["helpful_docs"] == "access/okta"
     # the store is read, never written
     with transaction(engine) as session:
