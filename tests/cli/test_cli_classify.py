@@ -1,4 +1,4 @@
-"""`supportml classify` through click: summary, JSON, dry run, one-line errors; imports say what next."""
+"""`supportml classify` through click: summary, JSON, dry run, one-line errors; import hints."""
 
 from __future__ import annotations
 
@@ -89,9 +89,7 @@ def test_a_dry_run_writes_nothing(trained: Any, tmp_path: Path) -> None:
         (["--model", "no/such/model"], "no/such/model"),
     ],
 )
-def test_bad_input_is_one_line(
-    trained: Any, tmp_path: Path, args: list[str], message: str
-) -> None:
+def test_bad_input_is_one_line(trained: Any, tmp_path: Path, args: list[str], message: str) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     model = [] if "--model" in args else ["--model", str(trained.model_dir)]
     result = run(url, *model, *args)

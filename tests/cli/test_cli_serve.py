@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from supportml.cli import cli
-from supportml.vocabulary import UNCLASSIFIED
 from supportml.docs import Catalogue
 from supportml.store import open_store, transaction
 from supportml.store.models import DocSuggestion
 from supportml.store.repository import find_request, insert_new_requests
 from supportml.suggest import Suggester
+from supportml.vocabulary import UNCLASSIFIED
 from tests.learning.test_watcher import DROPPED, publish, train_without
 from tests.slack.conftest import CHANNEL, envelope, handbook, message, sign
 from tests.slack.fake_slack import TEAM, running
