@@ -215,19 +215,30 @@ def _counts(
     return matrix
 
 
-def _char_wb_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_matrix:
+def _char_wb_counts(
+    vectorizer: TfidfVectorizer, texts: Sequence[str], grams_of: dict[str, list[int]] | None = None
+) -> sparse.csr_matrix:
     """The n-gram counts CountVectorizer.transform builds for a ``char_wb`` vectorizer, with
     each distinct word analysed once per batch.
 
     char_wb n-grams never cross whitespace, so a text's counts are the sum of its words' counts:
     (texts x words) @ (words x n-grams). Words repeat across requests, so a backlog analyses far
     fewer words than it holds, and the summing is one sparse product instead of a Python loop
-    over every n-gram (that loop is most of sklearn's time on a backlog).
+    over every n-gram (that loop is most of sklearn's time on a backlog). ``grams_of`` keeps
+    each word's n-gram columns from one batch to the next.
     """
     preprocess, analyze = vectorizer.build_preprocessor(), vectorizer.build_analyzer()
     vocabulary, dtype = vectorizer.vocabulary_, vectorizer.dtype
     codes, text, words = _coded([preprocess(t).split() for t in texts])
-    grams = [[vocabulary[g] for g in analyze(word) if g in vocabulary] for word in words]
+    grams_of = {} if grams_of is None else grams_of
+    if len(grams_of) > WORD_CACHE:
+        grams_of.clear()
+    grams = [
+        grams_of[word]
+        if word in grams_of
+        else grams_of.setdefault(word, [vocabulary[g] for g in analyze(word) if g in vocabulary])
+        for word in words
+    ]
     per_word = _counts(
         np.repeat(np.arange(len(words)), [len(g) for g in grams]),
         np.fromiter(chain.from_iterable(grams), dtype=np.int64),
@@ -279,10 +290,7 @@ def _word_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.cs
     )
 
 
-COUNTERS: dict[str, Callable[[TfidfVectorizer, Sequence[str]], sparse.csr_matrix]] = {
-    "word": _word_counts,
-    "char_wb": _char_wb_counts,
-}
+WORD_CACHE = 500_000  # distinct words whose n-gram columns a classifier remembers (~100 MB)
 
 
 @dataclass(frozen=True)
@@ -306,6 +314,7 @@ class TopicClassifier:
         self.max_chars = max_chars
         self._fast: tuple[list[_Block], np.ndarray, np.ndarray] | None = None
         self._names: list[np.ndarray] | None = None
+        self._grams_of: dict[str, list[int]] = {}  # char_wb n-gram columns per word, see decision
 
     @classmethod
     def fit(
@@ -368,7 +377,10 @@ class TopicClassifier:
         weights = union.transformer_weights or {}
         blocks = []
         for name, vectorizer in union.transformer_list:
-            counts = COUNTERS[vectorizer.analyzer](vectorizer, texts)
+            if vectorizer.analyzer == "char_wb":
+                counts = _char_wb_counts(vectorizer, texts, self._grams_of)
+            else:
+                counts = _word_counts(vectorizer, texts)
             block = vectorizer._tfidf.transform(counts, copy=False)  # TfidfVectorizer.transform
             blocks.append(block * weights[name] if name in weights else block)
         features = sparse.hstack(blocks).tocsr()

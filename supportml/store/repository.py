@@ -609,6 +609,7 @@ def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: st
             model_version=version,
             final_topic=bindparam("b_final"),
             label_source=bindparam("b_source"),
+            updated_at=datetime.now(UTC),  # one value per batch, not a default called per row
         )
     )
     session.connection().execute(statement, rows)
