@@ -598,10 +598,9 @@ def _classify_counts(
 
 def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: str) -> None:
     """One executemany UPDATE for a batch; rows someone labelled since they were read are left."""
-    table = Request.__table__
     statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), UNLABELLED, Request.deleted.is_(False))
+        update(Request)
+        .where(Request.id == bindparam("b_id"), UNLABELLED, Request.deleted.is_(False))
         .values(
             predicted_topic=bindparam("b_topic"),
             confidence=bindparam("b_confidence"),
@@ -612,4 +611,4 @@ def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: st
             updated_at=datetime.now(UTC),  # one value per batch, not a default called per row
         )
     )
-    session.connection().execute(statement, rows)
+    session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path
