@@ -6,17 +6,25 @@ SUPPORTML := $(VENV)/bin/supportml
 BANKING77 ?= ../shared/data/banking77
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install lock demo test test-fast bench lint clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every package (scikit-learn to the patch release models are written
+# with): two installs of one commit run the same code, and a champion loads on every host
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 # the Jupyter kernel that notebooks/ run on (tests/test_notebooks.py), inside the venv only
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (supportml)"
 	touch $@
+
+# after changing dependencies in pyproject.toml, or to take newer releases; a new scikit-learn
+# minor version means retraining (README "Upgrading")
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--upgrade --quiet -o constraints.txt
 
 demo: install
 	$(SUPPORTML) train --data datasets/sample_requests.csv
@@ -34,6 +42,11 @@ demo: install
 	$(SUPPORTML) classify
 	$(SUPPORTML) replay --out reports/replay.csv
 	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html
+	@echo
+	@echo "Next steps:"
+	@echo "  1. open the report:      reports/report.html"
+	@echo "  2. connect Slack:        README \"Slack app setup\", then $(SUPPORTML) serve --shadow"
+	@echo "  3. schedule retraining:  $(SUPPORTML) retrain-schedule (units in deploy/systemd/)"
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -43,6 +56,7 @@ test-fast: install
 
 bench: install
 	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
+	$(PY) benchmarks/openset_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/predict_benchmark.py
 	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/store_benchmark.py
@@ -54,5 +68,7 @@ lint: install
 	$(VENV)/bin/ruff check supportml tests benchmarks
 	$(VENV)/bin/mypy
 
+# everything `make install` and `make demo` create; models/README.md is the only tracked file there
 clean:
-	rm -rf $(VENV) mlruns mlflow.db supportml.db reports .pytest_cache
+	rm -rf $(VENV) mlruns mlflow.db supportml.db reports .pytest_cache *.egg-info
+	find models -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

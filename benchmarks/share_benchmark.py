@@ -81,7 +81,7 @@ def train_like_the_cli(
     index = np.arange(len(labels))
     fit, cal = train_test_split(index, test_size=0.15, random_state=seed, stratify=labels)
     parts = Split(np.sort(fit), np.sort(cal), np.array([], dtype=int))
-    classifier, _ = fit_and_calibrate(texts, list(labels), parts, params, 0.90)
+    classifier, _, _ = fit_and_calibrate(texts, list(labels), parts, params, 0.90)
     return classifier
 
 
@@ -132,7 +132,7 @@ def predict(corpus: Corpus, seed: int, folds: int, params: ModelParams) -> dict[
         for source, p in (("full", h_probs), ("folds", f_probs))
     }
     parts = split(list(l_true), seed=params.seed)
-    champion, _ = fit_and_calibrate(l_texts, list(l_true), parts, params, 0.90)
+    champion, _, _ = fit_and_calibrate(l_texts, list(l_true), parts, params, 0.90)
     t_probs = probs_in(champion, [l_texts[i] for i in parts.test], topics)
     c_probs = probs_in(champion, h_texts, topics)
     sources["test"] = Predictions(

@@ -73,7 +73,7 @@ def latency_ms(call, texts: list[str], n: int) -> tuple[float, float]:
 def bench_ours(train, test, params: ModelParams, calls: int) -> dict:
     labels = [str(y) for y in train.labels]
     start = time.perf_counter()
-    classifier, threshold = fit_and_calibrate(
+    classifier, threshold, _ = fit_and_calibrate(
         train.texts, labels, calibration_split(labels, 0), params, 0.90
     )
     fit_seconds = time.perf_counter() - start
@@ -132,7 +132,7 @@ def open_set(train, test, params: ModelParams, seed: int) -> list[dict]:
     parts = calibration_split(labels, seed)
     pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
     cal_texts, cal_labels = pick(parts.calibration)
-    classifier, cal_probs = TopicClassifier.fit_calibrated(
+    classifier, cal_probs, _ = TopicClassifier.fit_calibrated(
         *pick(parts.train), cal_texts, cal_labels, params
     )
     names = np.asarray(classifier.labels, dtype=object)

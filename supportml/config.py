@@ -7,6 +7,7 @@ can pass their own environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,6 +48,10 @@ class Settings:
     support_staff: tuple[str, ...] = ()  # user ids who may change topics and resolve any request
     resolved_reaction: str = "white_check_mark"  # the reaction that marks a request resolved
     slack_api_url: str | None = None  # Web API base URL (GovSlack, a proxy, the tests' stand-in)
+    # how far a zipped Slack export may expand (ingest.slack_export.ZipLimits; config stays a leaf)
+    export_max_bytes: int = 2 << 30
+    export_max_members: int = 100_000
+    export_max_ratio: float = 100.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +89,14 @@ class Settings:
             resolved_reaction=env.get("SUPPORTML_RESOLVED_REACTION", "").strip(": ")
             or cls.resolved_reaction,
             slack_api_url=env.get("SLACK_API_URL") or None,
+            export_max_bytes=parse_bytes(
+                env.get("SUPPORTML_EXPORT_MAX_BYTES", str(cls.export_max_bytes)),
+                "SUPPORTML_EXPORT_MAX_BYTES",
+            ),
+            export_max_members=int(
+                _positive(env, "SUPPORTML_EXPORT_MAX_MEMBERS", cls.export_max_members)
+            ),
+            export_max_ratio=_positive(env, "SUPPORTML_EXPORT_MAX_RATIO", cls.export_max_ratio),
         )
 
     @cached_property
@@ -110,6 +123,30 @@ def docs_path(value: str | None) -> Path | None:
 def _names(value: str) -> tuple[str, ...]:
     """A comma- or space-separated list (channel names may keep or drop their '#')."""
     return tuple(name.strip().lstrip("#") for name in value.replace(",", " ").split() if name)
+
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20,
+          "g": 1 << 30, "gib": 1 << 30}  # fmt: skip
+
+
+def parse_bytes(raw: str, name: str) -> int:
+    """A size such as ``2GiB``, ``500MiB`` or ``1048576`` (bytes); a ConfigError naming ``name``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", raw.lower())
+    if match is None or match[2] not in _UNITS or float(match[1]) <= 0:
+        raise ConfigError(f"{name}={raw!r}: expected a size such as 2GiB, 500MiB or 1048576")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number above 0 from the environment, or a ConfigError naming the variable."""
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(f"{name}={raw!r}: expected a number above 0")
+    return value
 
 
 def _share(env: Mapping[str, str], name: str, default: float) -> float:

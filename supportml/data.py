@@ -115,6 +115,8 @@ def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[str, dict[str, str]
                     record = json.loads(line)
                 except json.JSONDecodeError as err:
                     raise DataError(f"{path}: line {number}: invalid JSON ({err.msg})") from None
+                except RecursionError:  # json's parser recurses per level of [[[…]]]
+                    raise DataError(f"{path}: line {number}: JSON nested too deeply") from None
                 if not isinstance(record, dict):
                     raise DataError(f"{path}: line {number}: expected a JSON object")
                 yield f"line {number}", {k: "" if v is None else str(v) for k, v in record.items()}

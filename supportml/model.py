@@ -32,6 +32,7 @@ import yaml
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -75,6 +76,8 @@ class ModelParams:
     tol: float = 1e-6
     class_weight: str = "balanced"
     refit_epochs: int = 5
+    unseen_fits: int = 3
+    unseen_share: float = 0.15
     max_chars: int = 4000
     seed: int = 42
 
@@ -117,6 +120,10 @@ class ModelParams:
             raise ModelError(f"{where}: max_df must be a share of requests in (0, 1]")
         if params.refit_epochs < 0:
             raise ModelError(f"{where}: refit_epochs must be 0 (no refit) or more")
+        if params.unseen_fits < 0:
+            raise ModelError(f"{where}: unseen_fits must be 0 (precision threshold only) or more")
+        if not 0 < params.unseen_share < 1:
+            raise ModelError(f"{where}: unseen_share must be a share of topics in (0, 1)")
         return params
 
     @classmethod
@@ -305,6 +312,42 @@ class _Block:
     weight: float
 
 
+def unseen_scores(
+    clf: LogisticRegression,
+    matrix: Any,
+    labels: Sequence[str],
+    cal_labels: Sequence[str],
+    params: ModelParams,
+) -> np.ndarray:
+    """Top probabilities (temperature 1, the abstention score) of calibration rows about a topic
+    the model never saw: ``params.unseen_fits`` refits on the train rows (the first
+    ``len(labels)`` rows of ``matrix``) each leave a random ``params.unseen_share`` of the topics
+    out and score those topics' calibration rows (the rows after them).
+
+    Requests about topics nobody labelled yet look like these, so the abstention threshold can
+    be chosen to turn them away (evaluate.select_open_set_threshold); the known rows' scores
+    alone say nothing about them. Empty when there are too few topics to leave some out.
+    """
+    y_train, y_cal = np.asarray(labels, dtype=object), np.asarray(cal_labels, dtype=object)
+    topics = np.unique(y_train)
+    n_out = max(1, round(params.unseen_share * len(topics)))
+    if len(topics) - n_out < 2:
+        return np.empty(0)
+    rng = np.random.default_rng(params.seed)
+    scores = []
+    for _ in range(params.unseen_fits):
+        out = rng.choice(topics, size=n_out, replace=False)
+        keep, rows = ~np.isin(y_train, out), np.flatnonzero(np.isin(y_cal, out))
+        if not len(rows):
+            continue
+        partial = clone(clf).set_params(warm_start=False)
+        with _epoch_cap():
+            partial.fit(matrix[: len(y_train)][keep], y_train[keep])
+        logits = _logits(partial.decision_function(matrix[len(y_train) + rows]))
+        scores.append(softmax(logits, axis=1).max(axis=1))
+    return np.concatenate(scores) if scores else np.empty(0)
+
+
 class TopicClassifier:
     """A fitted pipeline plus its temperature; texts in are prepared by text.model_text."""
 
@@ -334,13 +377,14 @@ class TopicClassifier:
         cal_texts: Sequence[str],
         cal_labels: Sequence[str],
         params: ModelParams,
-    ) -> tuple[TopicClassifier, np.ndarray]:
+    ) -> tuple[TopicClassifier, np.ndarray, np.ndarray]:
         """Fit on ``texts``, fit the temperature on the held-out calibration rows, then continue
         ``params.refit_epochs`` epochs on all rows from that solution, so the calibration rows
         also teach the final model without paying for a second fit from scratch.
 
-        Returns the final classifier and the calibration rows' probabilities as seen while they
-        were still held out; the abstention threshold is chosen from those.
+        Returns the final classifier, the calibration rows' probabilities as seen while they
+        were still held out, and the unseen-topic scores (``unseen_scores``); the abstention
+        threshold is chosen from those.
         """
         pipeline = params.build()
         features, clf = pipeline.named_steps["features"], pipeline.named_steps["clf"]
@@ -352,6 +396,7 @@ class TopicClassifier:
         classifier = cls(pipeline, max_chars=params.max_chars)
         logits = _logits(clf.decision_function(matrix[len(texts) :]))
         held_out = softmax(logits / classifier._fit_temperature(logits, cal_labels), axis=1)
+        unseen = unseen_scores(clf, matrix, labels, cal_labels, params)
         if params.refit_epochs and len(cal_texts):
             # a topic seen only in the calibration rows changes the classes: refit from scratch
             warm = set(cal_labels) <= set(classifier.labels)
@@ -361,7 +406,7 @@ class TopicClassifier:
             with _epoch_cap():
                 clf.fit(matrix, [*labels, *cal_labels])
             clf.set_params(warm_start=False, max_iter=params.max_iter)
-        return classifier, held_out
+        return classifier, held_out, unseen
 
     @property
     def labels(self) -> list[str]:
@@ -684,7 +729,9 @@ def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicCl
     if _minor(card.sklearn_version) != _minor(sklearn.__version__):
         raise ModelError(
             f"{artifact}: trained with scikit-learn {card.sklearn_version}, this environment has "
-            f"{sklearn.__version__}; retrain the model (pickles do not cross minor versions)"
+            f"{sklearn.__version__} (pickles do not cross minor versions): install the locked "
+            "versions (`make install`, or pip install -c constraints.txt), or retrain the model "
+            'with this one (README "Upgrading")'
         )
     handle.seek(0)
     pipeline = joblib.load(handle)

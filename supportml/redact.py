@@ -8,6 +8,7 @@ SUPPORTML_REDACT_EXTRA); `DEFAULT_REDACTOR` has every built-in pattern and no ex
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -105,7 +106,7 @@ _US_LOCAL = r"[2-9]\d\d[ .-]\d{4}" + _END
 # Gates: most texts have neither an address (a mention "@someone" is not one) nor a secret key,
 # so the forms that are slow to try at every word start run only on the few that do.
 _AT = r"@(?<=[\w.%+-]@)"
-_SECRET_KEYS = r"pass|pwd|secret|key|token"
+_SECRET_KEYS = r"pass|pw|secret|key|token"
 _KEY = (
     r"(?i:(?:[\w-]*[_-])?(?:password|passwd|passphrase|pwd|pass|secret"
     r"|(?:api|secret|access|private)[_-]?key|apikey|token))"
@@ -113,6 +114,38 @@ _KEY = (
 )
 # A secret value ends at space, quote, , ; < > ( ) or at an & that starts the next query parameter.
 _VALUE = r"(?:[^\s\"'`,;&<>()]|&(?!\w+=))+"
+
+# "the password is hunter2", "pw was Tr0ub4dor&3": the value needs a digit or a symbol other
+# than "-" (so "is wrong", "is case-sensitive", "is 8 characters" stay).
+_PHRASE = r"[Pp](?i:(?<=p)(?:assword|asswd|assphrase|asscode|wd|w))[ \t]+(?i:is|was)[ \t]*:?[ \t]*"
+_PHRASE_VALUE = r"(?![\[*$/{<])(?!\d{1,3}\b)(?=[^\s\"'`]*[\d!@#$%^&*_+=~])" + _VALUE
+# A secret-ish word right before a value: "api key 3kF9…", "the AWS secret is wJalr…".
+_WORD = (
+    r"[PpSsTtKk](?i:(?<=p)(?:assword|asswd|assphrase|wd|w)|(?<=s)ecret|(?<=t)okens?|(?<=k)eys?)"
+    r"(?:[ \t]+(?i:is|was))?[ \t]+"
+)
+_UUID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}", re.IGNORECASE)
+_DIGEST = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}", re.IGNORECASE)  # commit SHAs, sha256 sums
+
+
+def _random_looking(match: re.Match[str]) -> bool:
+    """A value that looks generated: letters and digits mixed inside one chunk, 3+ bits of
+    Shannon entropy per character, and not a UUID, commit SHA or sha256 (ids people paste).
+
+    Names such as ``release-2026-03-01`` or ``svc-account-2`` have chunks that are all letters
+    or all digits, which is how they differ from ``wJalrXUtnFEMI/K7MDENG``.
+    """
+    value = match.group().split()[-1]
+    if _UUID.fullmatch(value) or _DIGEST.fullmatch(value):
+        return False
+    if not any(
+        re.search(r"[A-Za-z]", c) and re.search(r"\d", c) for c in re.split(r"[-_.]", value)
+    ):
+        return False
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= 3.0
+
 
 #: The built-in patterns, in the order they are tried at one position; names are what
 #: ``Redactor(off=…)`` / ``SUPPORTML_REDACT_OFF`` accept and what `Redaction.found` counts.
@@ -223,8 +256,8 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
         "password",
         "[secret]",
         "values of password, pwd, secret, api_key, secret_key, token… keys (DB_PASSWORD=…, "
-        "'secret': …; after ':' only secret-looking values) and user:password@ in URLs; "
-        "the key stays",
+        "'secret': …; after ':' only secret-looking values), user:password@ in URLs and "
+        "'the password is X' / 'pw is X' (X with a digit or symbol); the key stays",
         (
             _Form(
                 r"(?![\[*$/{<=])" + _VALUE,
@@ -238,6 +271,41 @@ PII_PATTERNS: tuple[PiiPattern, ...] = (
                 gate=_SECRET_KEYS,
             ),
             _Form(r"(?!\[)[^\s/@]+(?=@)", keep=r"(?<=://)[^\s/:@]+:", gate=_AT),
+            _Form(_PHRASE_VALUE, keep=_PHRASE, gate=_SECRET_KEYS),
+        ),
+    ),
+    PiiPattern(
+        "google_api_key",
+        "[token]",
+        "Google API keys: AIza and 35 more characters",
+        (_Form(r"AIza[\w-]{35}(?![\w-])", gate="aiza"),),
+    ),
+    PiiPattern(
+        "private_key",
+        "[secret]",
+        "PEM private key blocks (-----BEGIN … PRIVATE KEY----- to its END line, or to the end "
+        "of a text that was cut off)",
+        (
+            _Form(
+                r"-----BEGIN[ A-Z0-9]*PRIVATE KEY-----"
+                r"(?s:.*?-----END[ A-Z0-9]*PRIVATE KEY-----|.*)",
+                gate="private key-----",
+            ),
+        ),
+    ),
+    PiiPattern(
+        "secret_value",
+        "[secret]",
+        "random-looking values (16+ characters, letters and digits mixed, 3+ bits of entropy per "
+        "character; not UUIDs or commit SHAs) right after secret, key, token, password, pw: "
+        "'the api key is 3kF9…', 'AWS secret wJalrXUtnFEMI/K7MDENG…'",
+        (
+            _Form(
+                r"[A-Za-z0-9/+=_.~-]{16,}(?![^\s\"'`,;<>()])",
+                keep=_WORD,
+                accept=_random_looking,
+                gate=_SECRET_KEYS,
+            ),
         ),
     ),
 )

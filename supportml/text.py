@@ -11,6 +11,7 @@ redactor (`Settings.redactor`), `DEFAULT_REDACTOR` otherwise.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 
@@ -23,6 +24,8 @@ _LINK = re.compile(r"<((?:https?|mailto|ftp):[^|>\s]+)(?:\|([^>]*))?>")
 _EMOJI = re.compile(r":[a-z0-9_+'-]+(?:::skin-tone-\d)?:")
 _EMPHASIS = re.compile(r"(?<![\w*~])([*~])(?=\S)([^\n*~]*?\S)\1(?![\w*~])")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+_NUMBER = re.compile(r"\d+")
+_NOT_WORD = re.compile(r"[\W_]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 USER_TOKEN = "@someone"  # a word with no topic of its own
@@ -38,6 +41,20 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Characters a URL keeps as they are; everything else (``|``, ``<``, ``>``, ``!``, spaces, quotes,
+# non-ASCII) is percent-encoded, so a link target can never end a Slack link or start a mention.
+_URL_SAFE = "/:?#@$&()*+,;=%~"
+
+
+def slack_link(url: str, label: str) -> str:
+    """A Slack ``<url|label>`` link that shows ``label`` and cannot break out of itself.
+
+    The target is percent-encoded (``https://x/a|b>c<!here>`` stays one URL) and the label
+    escaped, with ``|`` shown as ``¦`` because Slack ends the label at the first ``|``.
+    """
+    return f"<{quote(url, safe=_URL_SAFE)}|{escape(label).replace('|', '¦')}>"
+
+
 def _link(match: re.Match[str]) -> str:
     url, label = match.group(1), match.group(2)
     if url.startswith("mailto:"):
@@ -50,8 +67,10 @@ def normalize(text: str) -> str:
 
     Mentions become ``@someone`` (ids carry no topic signal and are personal data), channel and
     user-group references keep their names, links keep label and URL, emoji codes and bold/strike
-    markers are dropped, and whitespace is collapsed while line breaks survive.
+    markers are dropped, and whitespace is collapsed while line breaks survive. NUL characters
+    are dropped: PostgreSQL refuses them in text, and an event carrying one would be lost.
     """
+    text = text.replace("\x00", "")
     text = _USER.sub(USER_TOKEN, text)
     text = _SUBTEAM.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@team", text)
     text = _SPECIAL.sub(lambda m: f"@{m.group(1)}", text)
@@ -108,3 +127,9 @@ def model_text(raw: str, redactor: Redactor = DEFAULT_REDACTOR) -> str:
     in ways the PII patterns should not have to know about.
     """
     return strip_salutations(redactor.redact(normalize(raw)))
+
+
+def near_duplicate_key(text: str) -> str:
+    """Texts equal after model_text, lower-casing, numbers -> '0' and punctuation dropped are one
+    request asked twice ("deploy 4411 failed!" and "Deploy 4412 failed") and train once."""
+    return " ".join(_NOT_WORD.sub(" ", _NUMBER.sub("0", text.lower())).split())

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
@@ -41,6 +43,9 @@ MODEL_DIR = "supportml_model"  # run artifacts: the export (card + pipeline) tha
 VERSION_TAG = "supportml.version"  # ModelCard.version, what the responder compares
 SHA256_TAG = "supportml.sha256"  # the artifact's sha256, on the run and on the registry version
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+# on the registered model: the versions that were @champion before the current one, oldest
+# first, so `supportml model rollback` knows where to go back to
+HISTORY_TAG = "supportml.champion_history"
 
 
 class TrackingError(UserError):
@@ -331,7 +336,7 @@ def _log_training(
         )
         version = str(registered.version)
         if decision.promote:
-            client.set_registered_model_alias(settings.registered_model, CHAMPION_ALIAS, version)
+            _move_champion(client, settings.registered_model, version)
         mlflow.set_tags(
             {
                 "supportml.promoted": str(decision.promote),
@@ -341,3 +346,161 @@ def _log_training(
         return TrackedRun(
             run.info.run_id, version, decision.promote, decision.champion_macro_f1, decision.reason
         )
+
+
+# -- registry administration (`supportml model ...`) -----------------------------------------
+@dataclass(frozen=True)
+class VersionSummary:
+    """One registered version as `supportml model list/show` print it."""
+
+    version: str
+    created: datetime
+    card_version: str | None  # the supportml.version tag; None for versions from elsewhere
+    run_id: str | None
+    aliases: list[str]
+    tags: dict[str, str]
+    description: str
+    metrics: dict[str, float]  # the training run's; empty in `list`, which does not fetch runs
+
+    @property
+    def champion(self) -> bool:
+        return CHAMPION_ALIAS in self.aliases
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "created": self.created.isoformat(), "champion": self.champion}
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """What promote or rollback did, for the one line the CLI prints."""
+
+    name: str
+    previous: str | None  # the version that was @champion before, if any
+    champion: str
+
+
+def versions(settings: Settings) -> list[VersionSummary]:
+    """Every registered version of the model, newest first."""
+    with _registry_errors():
+        client = _client(settings)
+        name = settings.registered_model
+        aliases = _aliases(client, name)
+        found = client.search_model_versions(f"name = '{name}'")
+        return sorted((_summary(v, aliases, {}) for v in found), key=lambda v: -int(v.version))
+
+
+def version_detail(settings: Settings, version: str) -> VersionSummary:
+    """One version with its training run's metrics."""
+    with _registry_errors():
+        client = _client(settings)
+        found = _version(client, settings.registered_model, version)
+        metrics = client.get_run(found.run_id).data.metrics if found.run_id else {}
+        return _summary(found, _aliases(client, settings.registered_model), metrics)
+
+
+def promote(settings: Settings, version: str, by: str, reason: str) -> AliasMove:
+    """Move ``@champion`` to ``version`` by hand, recording who and why on the version."""
+    with _registry_errors():
+        client = _client(settings)
+        name = settings.registered_model
+        found = _version(client, name, version)
+        if SHA256_TAG not in (found.tags or {}):
+            raise ModelError(
+                f"{name} version {version} has no {SHA256_TAG} tag (not registered by "
+                "supportml, or by an older one): the responder would refuse it"
+            )
+        previous = _move_champion(client, name, str(found.version))
+        _note(client, found, "promoted", by, reason)
+        return AliasMove(name, previous, str(found.version))
+
+
+def rollback(settings: Settings, by: str, reason: str) -> AliasMove:
+    """Move ``@champion`` back to the version that held it before, recording who and why."""
+    with _registry_errors():
+        client = _client(settings)
+        name = settings.registered_model
+        history = _history(client, name)
+        current = _aliases(client, name).get(CHAMPION_ALIAS)
+        if not history:
+            raise ModelError(f"{name}: no earlier @{CHAMPION_ALIAS} recorded to roll back to")
+        target = history.pop()
+        client.set_registered_model_alias(name, CHAMPION_ALIAS, target)
+        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+        if current is not None:
+            _note(client, _version(client, name, current), "rolled back from", by, reason)
+        _note(client, _version(client, name, target), "rolled back to", by, reason)
+        return AliasMove(name, current, target)
+
+
+def _move_champion(client: MlflowClient, name: str, version: str) -> str | None:
+    """Point ``@champion`` at ``version``, remembering the version it leaves; the only place
+    the alias moves forward (training and `model promote`), so rollback always has a history."""
+    current = _aliases(client, name).get(CHAMPION_ALIAS)
+    if current == version:
+        return current
+    if current is not None:
+        client.set_registered_model_tag(
+            name, HISTORY_TAG, ",".join([*_history(client, name), current])
+        )
+    client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+    return current
+
+
+def _note(client: MlflowClient, version: ModelVersion, action: str, by: str, reason: str) -> None:
+    """Who did what and why: the latest as tags, every one as a line of the description."""
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for key, value in {"action": action, "by": by, "reason": reason, "at": when}.items():
+        client.set_model_version_tag(version.name, version.version, f"supportml.{key}", value)
+    line = f"{when} {action} @{CHAMPION_ALIAS} by {by}: {reason}"
+    description = f"{version.description}\n{line}" if version.description else line
+    client.update_model_version(version.name, version.version, description=description)
+
+
+def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
+    try:
+        return {alias: str(v) for alias, v in client.get_registered_model(name).aliases.items()}
+    except MlflowException as err:
+        if err.error_code != NOT_FOUND:
+            raise
+        raise ModelError(f"no registered model {name!r}: train one first") from None
+
+
+def _history(client: MlflowClient, name: str) -> list[str]:
+    tag = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
+    return [v for v in tag.split(",") if v]
+
+
+def _version(client: MlflowClient, name: str, version: str) -> ModelVersion:
+    if not version.isdigit():
+        raise ModelError(f"{version!r}: a version is a number, as `supportml model list` shows")
+    _aliases(client, name)  # names a missing model before a missing version
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as err:
+        if err.error_code != NOT_FOUND:
+            raise
+        raise ModelError(f"{name} has no version {version}") from None
+
+
+def _summary(
+    version: ModelVersion, aliases: Mapping[str, str], metrics: Mapping[str, float]
+) -> VersionSummary:
+    tags = dict(version.tags or {})
+    return VersionSummary(
+        version=str(version.version),
+        created=datetime.fromtimestamp(version.creation_timestamp / 1000, UTC),
+        card_version=tags.get(VERSION_TAG),
+        run_id=version.run_id,
+        aliases=sorted(a for a, v in aliases.items() if v == str(version.version)),
+        tags=tags,
+        description=version.description or "",
+        metrics=dict(metrics),
+    )
+
+
+@contextmanager
+def _registry_errors() -> Iterator[None]:
+    try:
+        yield
+    except MlflowException as err:
+        raise _tracking_error(err) from None

@@ -16,7 +16,12 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from supportml.data import DataError, Dataset, Split, split
-from supportml.evaluate import Evaluation, evaluate, select_threshold
+from supportml.evaluate import (
+    Evaluation,
+    evaluate,
+    select_open_set_threshold,
+    select_threshold,
+)
 from supportml.model import ModelCard, ModelParams, TopicClassifier, save
 from supportml.suggest import abstention_score
 
@@ -47,22 +52,33 @@ def fit_and_calibrate(
     params: ModelParams,
     target_precision: float,
     stage: Stage = quiet,
-) -> tuple[TopicClassifier, float]:
-    """Fit on the train rows, choose temperature and threshold on the calibration rows."""
+) -> tuple[TopicClassifier, float, dict[str, float]]:
+    """Fit on the train rows, choose temperature and threshold on the calibration rows.
+
+    Returns the classifier, its abstention threshold, and calibration metrics: the threshold
+    the precision target alone would pick, and the shares of unseen-topic rows abstained on and
+    of known rows answered at the chosen threshold.
+    """
 
     def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
         return [texts[i] for i in index], [labels[i] for i in index]
 
     with stage(f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"):
         cal_texts, cal_labels = pick(parts.calibration)
-        classifier, probs = TopicClassifier.fit_calibrated(
+        classifier, probs, unseen = TopicClassifier.fit_calibrated(
             *pick(parts.train), cal_texts, cal_labels, params
         )
         predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
         correct = predicted == np.asarray(cal_labels, dtype=object)
         score = abstention_score(probs, classifier.temperature)
-        threshold = select_threshold(score, correct, target_precision)
-    return classifier, threshold
+        threshold = select_open_set_threshold(score, correct, unseen, target_precision)
+    calibration = {
+        "precision_threshold": select_threshold(score, correct, target_precision),
+        "calibration_coverage": float((score >= threshold).mean()) if score.size else 0.0,
+    }
+    if unseen.size:
+        calibration["calibration_unseen_abstained"] = float((unseen < threshold).mean())
+    return classifier, threshold, calibration
 
 
 def cross_validate(
@@ -114,7 +130,9 @@ def train(
                 f"{smallest[0]!r} has {smallest[1]} examples"
             )
     parts = parts if parts is not None else split(labels, seed=params.seed)
-    classifier, threshold = fit_and_calibrate(texts, labels, parts, params, target_precision, stage)
+    classifier, threshold, calibration = fit_and_calibrate(
+        texts, labels, parts, params, target_precision, stage
+    )
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
@@ -127,7 +145,7 @@ def train(
         temperature=classifier.temperature,
         threshold=threshold,
         target_precision=target_precision,
-        metrics={**evaluation.metrics(), "threshold": threshold, **cv_scores},
+        metrics={**evaluation.metrics(), "threshold": threshold, **calibration, **cv_scores},
         data_hash=dataset.fingerprint,
         n_train=len(parts.train),
     )

@@ -31,20 +31,19 @@ class LabelSource(StrEnum):
 
 
 PEOPLES_LABELS = (LabelSource.HUMAN, LabelSource.FORM)  # ground truth: a person chose the topic
-# Any label people gave, a tracking sheet's included: the model never overwrites these, and a
-# request's effective topic is one of these when it has one.
+# a topic someone gave (an imported label was typed by a person too): never replaced by the model
 GIVEN_LABELS = (*PEOPLES_LABELS, LabelSource.IMPORT)
+UNCLASSIFIED = (
+    "Unclassified (model unsure)"  # the effective topic when nobody and no model gave one
+)
 
 
 class TopicOrigin(StrEnum):
-    """Where a request's effective topic comes from (the store's `topic_origin`)."""
+    """Who gave a request its effective topic: what each topic row of a report splits by."""
 
-    PEOPLE = "people"  # a given label (GIVEN_LABELS)
+    PEOPLE = "people"  # label source form, human or import
     MODEL = "model"  # the model's confident suggestion
-    UNCLASSIFIED = "unclassified"  # neither: not classified yet, or the model was unsure
-
-
-UNCLASSIFIED = "Unclassified (model unsure)"  # the effective topic of an unclassified request
+    UNCLASSIFIED = "unclassified"  # the model abstained, or never saw the request
 
 
 class RequestStatus(StrEnum):

@@ -9,6 +9,7 @@ CORE = [
     "redact",
     "messages",
     "vocabulary",
+    "csvsafe",
     "data",
     "model",
     "evaluate",

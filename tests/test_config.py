@@ -84,3 +84,23 @@ def test_the_redactor_is_built_once_from_the_redaction_settings():
     assert Settings().redactor.redact("EMP-42 jane@example.gov") == "EMP-42 [email]"
     with pytest.raises(ConfigError, match="extra redaction regex '\\('"):
         _ = Settings.from_env({"SUPPORTML_REDACT_EXTRA": "("}).redactor
+
+
+def test_export_limits_from_the_environment():
+    settings = Settings.from_env(
+        {"SUPPORTML_EXPORT_MAX_BYTES": "500MiB", "SUPPORTML_EXPORT_MAX_MEMBERS": "10",
+         "SUPPORTML_EXPORT_MAX_RATIO": "50"}
+    )  # fmt: skip
+    assert (settings.export_max_bytes, settings.export_max_members) == (500 << 20, 10)
+    assert settings.export_max_ratio == 50
+    assert Settings.from_env({}).export_max_bytes == 2 << 30
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SUPPORTML_EXPORT_MAX_BYTES", "2 pints"), ("SUPPORTML_EXPORT_MAX_RATIO", "0"),
+     ("SUPPORTML_EXPORT_MAX_MEMBERS", "many")],
+)  # fmt: skip
+def test_a_bad_export_limit_names_its_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

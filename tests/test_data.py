@@ -163,3 +163,12 @@ def test_unknown_encoding_is_named(tiny_csv):
         load_requests(tiny_csv, encoding="klingon")
     with pytest.raises(DataError, match="unknown encoding 'klingon'"):
         read_table(tiny_csv, "text", encoding="klingon")
+
+
+def test_jsonl_nested_too_deeply_is_one_line(tmp_path):
+    path = tmp_path / "d.jsonl"
+    deep = "[" * 200_000 + "]" * 200_000
+    path.write_text('{"id": 1, "text": "a", "topic": "x"}\n' + deep + "\n")
+    with pytest.raises(DataError, match="line 2: JSON nested too deeply") as info:
+        load_requests(path)
+    assert "\n" not in str(info.value)

@@ -3,7 +3,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportml.evaluate import calibration_error, evaluate, plot_confusion, select_threshold
+from supportml.evaluate import (
+    calibration_error,
+    evaluate,
+    plot_confusion,
+    select_open_set_threshold,
+    select_threshold,
+)
 
 
 def test_metrics_by_hand():
@@ -100,3 +106,23 @@ def test_calibration_error_by_hand():
     assert calibration_error([], []) == 0.0
     result = evaluate(["a", "b"], ["a", "a"], confidence=[0.75, 0.25])
     assert result.metrics()["calibration_error"] == pytest.approx(0.25)
+
+
+def test_open_set_threshold_turns_away_unseen_topics_within_the_coverage_floor():
+    known = np.linspace(0.3, 1.0, 100)  # every known row right: the precision rule answers all
+    correct = np.ones(100, bool)
+    unseen = np.linspace(0.1, 0.5, 50)
+    assert select_threshold(known, correct, 0.9) == pytest.approx(0.3)
+    threshold = select_open_set_threshold(known, correct, unseen, 0.9, min_coverage=0.7)
+    assert 0.45 < threshold <= 0.51  # about where the unseen rows end
+    assert (known >= threshold).mean() >= 0.7 and (unseen < threshold).mean() >= 0.9
+    # a tighter floor keeps more known rows answered, at the cost of unseen ones
+    tight = select_open_set_threshold(known, correct, unseen, 0.9, min_coverage=0.9)
+    assert (known >= tight).mean() >= 0.9 and tight < threshold
+
+
+def test_open_set_threshold_never_undercuts_precision_and_needs_unseen_rows():
+    known, correct = [0.9, 0.8, 0.7, 0.6], [True, True, False, False]
+    precision = select_threshold(known, correct, 0.9)
+    assert select_open_set_threshold(known, correct, [], 0.9) == precision
+    assert select_open_set_threshold(known, correct, [0.1, 0.2], 0.9, min_coverage=0.0) == precision

@@ -1,12 +1,14 @@
 import copy
 import json
 import threading
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import softmax
 
 from supportml.model import ModelError, ModelParams, TopicClassifier, load, read_card, save
 from tests.conftest import VOCAB
@@ -64,7 +66,7 @@ def test_temperature_minimises_held_out_log_loss(tiny_csv, fast_params):
     data = load_requests(tiny_csv)
     texts, labels = data.texts, [str(y) for y in data.labels]
     params = replace(fast_params, refit_epochs=0)
-    clf, held_out = TopicClassifier.fit_calibrated(
+    clf, held_out, _ = TopicClassifier.fit_calibrated(
         texts[:120], labels[:120], texts[120:], labels[120:], params
     )
     logits = clf.decision(texts[120:])
@@ -146,7 +148,8 @@ def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
     model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
     card = json.loads((model / "model_card.json").read_text())
     (model / "model_card.json").write_text(json.dumps({**card, "sklearn_version": "0.24.2"}))
-    with pytest.raises(ModelError, match="trained with scikit-learn 0.24.2.*retrain"):
+    fix = "trained with scikit-learn 0.24.2.*make install.*constraints.txt.*retrain"
+    with pytest.raises(ModelError, match=fix):
         load(model)
     (model / "model_card.json").write_text(json.dumps({**card, "format": 99}))
     with pytest.raises(ModelError, match="model card format 99"):
@@ -254,24 +257,48 @@ def test_fit_calibrated_refits_on_all_rows(tiny_csv, fast_params):
 
     data = load_requests(tiny_csv)
     texts, labels = data.texts, [str(y) for y in data.labels]
-    clf, held_out = TopicClassifier.fit_calibrated(
+    clf, held_out, _ = TopicClassifier.fit_calibrated(
         texts[:150], labels[:150], texts[150:], labels[150:], fast_params
     )
     assert held_out.shape == (30, 6) and np.allclose(held_out.sum(axis=1), 1)
     assert clf.pipeline.named_steps["clf"].n_iter_.max() <= fast_params.refit_epochs
-    no_refit, same = TopicClassifier.fit_calibrated(
+    no_refit, same, _ = TopicClassifier.fit_calibrated(
         texts[:150], labels[:150], texts[150:], labels[150:], replace(fast_params, refit_epochs=0)
     )
     assert np.allclose(held_out, same)  # identical up to the refit
     assert not np.allclose(clf.decision(texts[150:]), no_refit.decision(texts[150:]))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the test's own fit
+def test_unseen_scores_come_from_fits_without_the_topic(tiny_csv, fast_params):
+    from supportml.data import load_requests
+    from supportml.model import unseen_scores
+
+    data = load_requests(tiny_csv)
+    texts, labels = data.texts, [str(y) for y in data.labels]
+    pipeline = fast_params.build()
+    matrix = pipeline.named_steps["features"].fit_transform(texts)
+    clf = pipeline.named_steps["clf"].fit(matrix[:150], labels[:150])
+    params = replace(fast_params, unseen_fits=4, unseen_share=0.2)  # 6 topics: 1 out per fit
+    unseen = unseen_scores(clf, matrix, labels[:150], labels[150:], params)
+    per_topic = Counter(labels[150:])
+    assert 0 < unseen.size <= 4 * max(per_topic.values())
+    assert ((unseen > 0) & (unseen <= 1)).all()
+    known = softmax(clf.decision_function(matrix[150:]), axis=1).max(axis=1)
+    assert unseen.mean() < known.mean()  # a topic never seen is scored less sure
+    assert (
+        unseen_scores(clf, matrix, labels[:150], labels[150:], replace(params, unseen_fits=0)).size
+        == 0
+    )
+
+
 def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
     texts = ["helm rollback production", "okta sso access", "helm deploy failed", "grant aws role"]
     labels = ["Deploy", "Access", "Deploy", "Access"]
-    clf, _ = TopicClassifier.fit_calibrated(
+    clf, _, unseen = TopicClassifier.fit_calibrated(
         texts, labels, ["cypress flaky spec"], ["Tests"], fast_params
     )
+    assert unseen.size == 0  # two topics: none can be left out
     assert clf.labels == ["Access", "Deploy", "Tests"]
 
 
@@ -281,6 +308,8 @@ def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
         ("solver: liblinear\n", "solver must be one of"),
         ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
         ("refit_epochs: -1\n", "refit_epochs must be 0"),
+        ("unseen_fits: -1\n", "unseen_fits must be 0"),
+        ("unseen_share: 1\n", "unseen_share must be a share"),
         ("max_df: 1.5\n", "max_df must be a share"),
         ("sublinear_tf: 1\n", "'sublinear_tf' has an invalid value"),
     ],

@@ -38,11 +38,21 @@ ONLY = {
     "ssn": "the log has 123-45-6789 in it",
     "edipi": "EDIPI 1234567890 cannot sign in",
     "icn": "ICN 1012345678V123456 times out",
-    "slack_token": "bot token " + "xox" + "b-2048613597-4096172835-kT9fQ2xLm8ZpR4vW1sN",
+    "slack_token": "bot posted " + "xox" + "b-2048613597-4096172835-kT9fQ2xLm8ZpR4vW1sN",
     "github_token": "my PAT " + "gh" + "p_" + "R4nd0mF4k3T0k3nV4lu3F0rT3st1ng00001" + " expired",
     "aws_key": "found " + "AK" + "IAIOSFODNN7EXAMPLE" + " in a commit",
     "bearer_token": "Authorization: Bearer abc123def456ghi789",
     "password": "the sandbox user is qa / password=hunter2",
+    "google_api_key": "the widget has "
+    + "AI"
+    + "zaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
+    + " in main.js",
+    "private_key": "-----BEGIN "
+    + "PRIV"
+    + "ATE KEY----- MIIBVgIBADANBgkqhkiG9w0 -----END "
+    + "PRIV"
+    + "ATE KEY----- is it valid?",
+    "secret_value": "my api key is 3kF9sLq2Zx8Vb7Nm1Pw4Rt6Y and it returns 401",
 }
 
 

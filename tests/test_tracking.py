@@ -327,3 +327,72 @@ def test_unreachable_tracking_store_is_one_line_and_publishes_nothing(
     assert result.exit_code != 0, result.output
     assert "error: MLflow at nosuchscheme://nowhere:" in result.stderr
     assert "Traceback" not in result.output and not (tmp_path / "m" / CARD_FILE).exists()
+
+
+def admin(*args: str):  # type: ignore[no-untyped-def]
+    """`supportml model ARGS…` against the store and model named by the environment."""
+    return CliRunner().invoke(cli, ["model", *args])
+
+
+def test_model_admin_promotes_and_rolls_back_with_who_and_why(
+    trained, weaker, dataset, mlflow_uri, monkeypatch
+):
+    settings = settings_for("t-admin", mlflow_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("SUPPORTML_REGISTERED_MODEL", "t-admin")
+    empty = admin("list")
+    assert empty.exit_code == 2 and "no registered model 't-admin'" in empty.stderr
+
+    log_training(trained, dataset, settings, judge(trained, dataset, settings))  # v1, champion
+    log_training(weaker, dataset, settings, judge(weaker, dataset, settings, force=True))  # v2
+    source = RegistrySource("models:/t-admin@champion", settings)  # what a responder watches
+    assert source.published() == weaker.card.version
+
+    listed = json.loads(admin("list", "--json").stdout)
+    assert [(v["version"], v["champion"]) for v in listed] == [("2", True), ("1", False)]
+    assert listed[1]["card_version"] == trained.card.version
+
+    promoted = admin("promote", "1", "--by", "alice", "--reason", "v2 is worse")
+    assert promoted.exit_code == 0, promoted.output
+    assert "t-admin@champion: version 2 -> version 1" in promoted.stdout
+    assert source.published() == trained.card.version
+    shown = json.loads(admin("show", "1", "--json").stdout)
+    assert shown["aliases"] == ["champion"] and "macro_f1" in shown["metrics"]
+    assert shown["tags"]["supportml.by"] == "alice"
+    assert shown["tags"]["supportml.reason"] == "v2 is worse"
+    assert shown["description"].endswith("promoted @champion by alice: v2 is worse")
+
+    back = admin("rollback", "--reason", "v1 was fine after all")  # undoes the promotion
+    assert back.exit_code == 0, back.output
+    assert "version 1 -> version 2" in back.stdout and source.published() == weaker.card.version
+    client = MlflowClient(mlflow_uri)
+    left = client.get_model_version("t-admin", "1")
+    assert left.tags["supportml.action"] == "rolled back from"
+    assert left.tags["supportml.by"]  # the login name when --by is not given
+    assert len(left.description.splitlines()) == 2, "every change stays in the description"
+
+    assert "version 2 -> version 1" in admin("rollback", "--reason", "further").stdout
+    exhausted = admin("rollback", "--reason", "once more")
+    assert exhausted.exit_code == 2 and "no earlier @champion" in exhausted.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["promote", "1"], "Missing option '--reason'"),
+        (["promote", "7", "--reason", "r"], "t-admin-bad has no version 7"),
+        (["promote", "latest", "--reason", "r"], "a version is a number"),
+        (["show", "7"], "t-admin-bad has no version 7"),
+    ],
+)
+def test_model_admin_bad_input_is_one_line_exit_2(
+    trained, dataset, mlflow_uri, monkeypatch, args, message
+):
+    settings = settings_for("t-admin-bad", mlflow_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("SUPPORTML_REGISTERED_MODEL", "t-admin-bad")
+    if not MlflowClient(mlflow_uri).search_model_versions("name='t-admin-bad'"):
+        log_training(trained, dataset, settings, judge(trained, dataset, settings))
+    result = admin(*args)
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert "Traceback" not in result.output

@@ -17,6 +17,15 @@ def test_train_exports_a_card_with_honest_metrics(trained):
     assert (trained.model_dir / f"pipeline-{card.version}.joblib").is_file()
 
 
+def test_threshold_turns_away_topics_left_out_of_calibration_fits(trained):
+    metrics = trained.card.metrics
+    assert metrics["precision_threshold"] <= trained.card.threshold
+    # the precision floor may abstain more (the tiny data is noisy); the open-set rule never does
+    open_set = trained.card.threshold > metrics["precision_threshold"]
+    assert not open_set or metrics["calibration_coverage"] >= 0.83 - 1e-9  # MIN_COVERAGE
+    assert 0 <= metrics["calibration_unseen_abstained"] <= 1
+
+
 def test_test_rows_are_never_trained_on(trained):
     parts = trained.split
     assert not set(parts.test) & (set(parts.train) | set(parts.calibration))

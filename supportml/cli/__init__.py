@@ -18,6 +18,7 @@ COMMANDS = {
     "retrain-schedule": "supportml.cli.train:retrain_schedule",
     "evaluate": "supportml.cli.model:evaluate",
     "predict": "supportml.cli.model:predict",
+    "model": "supportml.cli.model:model",
     "docs": "supportml.cli.docs:docs",
     "db": "supportml.cli.store:db",
     "import": "supportml.cli.store:import_",

@@ -9,7 +9,6 @@ import click
 from rich.markup import escape
 
 from supportml.cli._common import clean_errors, err, out, settings_of
-from supportml.docs import Catalogue, index_tree, page_files
 
 
 @click.group()
@@ -72,6 +71,8 @@ def index(
       SUPPORTML_DOCS=docs_catalogue.yaml supportml predict "exit code 137 on the build job"
     """
     from rich.progress import Progress
+
+    from supportml.docs import Catalogue, index_tree, page_files  # scipy: not for --help
 
     topics = _model_topics(ctx, model_ref) if model_ref else None
     previous = Catalogue.load(out_path) if out_path.exists() else None

@@ -7,22 +7,27 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
 from supportml.cli._common import clean_errors, err, key_value_table, out, settings_of, stage
-from supportml.config import Settings, docs_path
-from supportml.data import Dataset, load_requests, read_table
-from supportml.docs import Catalogue, DocIndex, link_hits
-from supportml.evaluate import Evaluation
-from supportml.evaluate import evaluate as score
-from supportml.learning.sources import ModelSource, in_mlflow, model_source
-from supportml.model import ModelCard, TopicClassifier
-from supportml.redact import Redactor
-from supportml.suggest import Suggester, Suggestion
+from supportml.config import CHAMPION_ALIAS, Settings, docs_path
+from supportml.csvsafe import safe_cell
+
+# scikit-learn, scipy and pandas are imported inside the commands that use them: `--help` and
+# the commands that only read a card or the registry start without them (tests/cli/test_cli_fast.py)
+if TYPE_CHECKING:
+    from supportml.data import Dataset
+    from supportml.docs import DocIndex
+    from supportml.evaluate import Evaluation
+    from supportml.learning.sources import ModelSource
+    from supportml.model import ModelCard, TopicClassifier
+    from supportml.redact import Redactor
+    from supportml.suggest import Suggester, Suggestion
+    from supportml.tracking import AliasMove
 
 
 def resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
@@ -40,6 +45,8 @@ def model_card(ref: str | None, settings: Settings) -> ModelCard:
 @contextmanager
 def _loading(ref: str | None, settings: Settings) -> Iterator[ModelSource]:
     """The source ``ref`` names, under a spinner when it is in MLflow (seconds to import)."""
+    from supportml.learning.sources import in_mlflow, model_source
+
     ref = ref or str(settings.model_path)
     with stage(f"load {ref} from MLflow") if in_mlflow(ref) else nullcontext():
         yield model_source(ref, settings)
@@ -50,6 +57,8 @@ def load_docs(docs_ref: str | None, settings: Settings, labels: list[str]) -> Do
     path = docs_path(docs_ref) if docs_ref is not None else settings.docs_catalogue
     if path is None:
         return None
+    from supportml.docs import Catalogue, DocIndex
+
     with stage(f"load documentation catalogue {path}"):
         index = DocIndex(Catalogue.load(path), min_score=settings.docs_min_score)
     unknown = sorted(set(index.topics) - set(labels))
@@ -153,6 +162,8 @@ def load_dataset(
     *,
     redactor: Redactor,
 ) -> Dataset:
+    from supportml.data import load_requests
+
     with stage(f"load {data_path}"):
         dataset = load_requests(
             data_path,
@@ -206,6 +217,9 @@ def evaluate(
       supportml evaluate --data datasets/sample_requests.csv
       supportml evaluate --model models:/supportml-topic@champion --data new_month.csv --json
     """
+    from supportml.evaluate import evaluate as score
+    from supportml.suggest import Suggester
+
     settings = settings_of(ctx)
     classifier, card = resolve_model(model_ref, settings)
     docs = load_docs(docs_ref, settings, card.labels)
@@ -262,6 +276,8 @@ def _link_metrics(suggester: Suggester, dataset: Dataset, doc_col: str) -> dict[
         missing = "no documentation catalogue" if suggester.docs is None else f"no {doc_col!r}"
         err.print(f"[dim]documentation links not scored: {missing}[/dim]")
         return None
+    from supportml.docs import link_hits
+
     rows = [i for i, doc in enumerate(expected) if doc]
     with stage(f"rank documentation for {len(rows):,} requests resolved by a page"):
         links = suggester.links_many([dataset.texts[i] for i in rows])
@@ -315,6 +331,8 @@ def predict(
         raise click.UsageError("give either a TEXT or --input FILE (with --out FILE)")
     if input_path is not None and out_path is None:
         raise click.UsageError("--input needs --out FILE")
+    from supportml.suggest import Suggester
+
     settings = settings_of(ctx)
     classifier, card = resolve_model(model_ref, settings)
     if text is not None:
@@ -368,6 +386,8 @@ def _predict_file(
 ) -> None:
     from rich.progress import Progress
 
+    from supportml.data import read_table
+
     with stage(f"read {input_path}"):
         frame = read_table(input_path, text_col, encoding)
     start = time.perf_counter()
@@ -382,7 +402,7 @@ def _predict_file(
     frame["abstained"] = backlog.abstained
     predicted = len(frame) - backlog.empty
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out_path, index=False)
+    frame.map(safe_cell).to_csv(out_path, index=False)
     summary = {
         "rows": len(frame),
         "predicted": predicted,
@@ -403,3 +423,143 @@ def _predict_file(
         f"wrote {out_path}: {summary['abstained']:,} of {predicted:,} abstained"
         + (f"; {backlog.empty:,} rows with empty text left blank" if backlog.empty else "")
     )
+
+
+# -- `supportml model ...`: the registry, by hand ------------------------------------------------
+@click.group("model")
+def model() -> None:
+    """See the registered model versions and move @champion by hand.
+
+    Every change is recorded on the version (tags and description, visible in the MLflow UI)
+    with who made it and why. A responder serving models:/supportml-topic@champion follows the
+    alias within its --reload-minutes; one serving a models/ directory does not.
+
+    \b
+    Examples:
+      supportml model list
+      supportml model show 3
+      supportml model promote 3 --reason "v4 mislabels access requests"
+      supportml model rollback --reason "abstains on half the channel since 09:00"
+    """
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+reason_option = click.option(
+    "--reason", required=True, help="Why; recorded on the version for whoever looks next."
+)
+by_option = click.option(
+    "--by", help="Who is making the change, recorded with it  [default: your login name]"
+)
+
+
+@model.command("list")
+@json_option
+@click.pass_context
+@clean_errors
+def list_versions(ctx: click.Context, as_json: bool) -> None:
+    """List the registered versions, newest first, and which one is @champion.
+
+    \b
+    Examples:
+      supportml model list
+      MLFLOW_TRACKING_URI=http://mlflow:5000 supportml model list --json
+    """
+    from supportml.tracking import versions
+
+    found = versions(settings_of(ctx))
+    if as_json:
+        click.echo(json.dumps([v.to_dict() for v in found]))
+        return
+    table = Table(title=settings_of(ctx).registered_model, title_justify="left")
+    for column in ("version", "aliases", "registered", "card version", "last change"):
+        table.add_column(column)
+    for v in found:
+        change = v.tags.get("supportml.action")
+        table.add_row(
+            v.version,
+            " ".join(f"@{a}" for a in v.aliases),
+            f"{v.created:%Y-%m-%d %H:%M}",
+            v.card_version or "",
+            escape(f"{change} by {v.tags.get('supportml.by')}" if change else ""),
+        )
+    out.print(table)
+
+
+@model.command("show")
+@click.argument("version")
+@json_option
+@click.pass_context
+@clean_errors
+def show_version(ctx: click.Context, version: str, as_json: bool) -> None:
+    """Show one version: aliases, card version, training metrics and its change log.
+
+    \b
+    Examples:
+      supportml model show 3
+      supportml model show 3 --json
+    """
+    from supportml.tracking import version_detail
+
+    found = version_detail(settings_of(ctx), version)
+    if as_json:
+        click.echo(json.dumps(found.to_dict()))
+        return
+    rows = [
+        ("aliases", " ".join(f"@{a}" for a in found.aliases) or "-"),
+        ("registered", f"{found.created:%Y-%m-%d %H:%M} UTC"),
+        ("card version", found.card_version or "-"),
+        ("run", found.run_id or "-"),
+    ]
+    out.print(key_value_table(f"version {found.version}", rows))
+    if found.metrics:
+        out.print(key_value_table("training metrics", _metric_rows(found.metrics)))
+    if found.description:
+        out.print(escape(found.description), soft_wrap=True)
+
+
+def _who(by: str | None) -> str:
+    import getpass
+
+    return by or getpass.getuser()
+
+
+@model.command("promote")
+@click.argument("version")
+@reason_option
+@by_option
+@click.pass_context
+@clean_errors
+def promote_version(ctx: click.Context, version: str, reason: str, by: str | None) -> None:
+    """Make VERSION the @champion; `model rollback` undoes it.
+
+    \b
+    Examples:
+      supportml model promote 3 --reason "v4 mislabels access requests"
+      supportml model promote 5 --by alice --reason "retrained on the new taxonomy"
+    """
+    from supportml.tracking import promote
+
+    moved = promote(settings_of(ctx), version, _who(by), reason)
+    _print_move(moved)
+
+
+@model.command("rollback")
+@reason_option
+@by_option
+@click.pass_context
+@clean_errors
+def rollback_champion(ctx: click.Context, reason: str, by: str | None) -> None:
+    """Move @champion back to the version that held it before the last promotion.
+
+    \b
+    Examples:
+      supportml model rollback --reason "abstains on half the channel since 09:00"
+    """
+    from supportml.tracking import rollback
+
+    _print_move(rollback(settings_of(ctx), _who(by), reason))
+
+
+def _print_move(moved: AliasMove) -> None:
+    before = f"version {moved.previous}" if moved.previous else "no champion"
+    out.print(f"{moved.name}@{CHAMPION_ALIAS}: {before} -> version {moved.champion}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -15,6 +14,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from supportml import csvsafe
 from supportml.cli._common import (
     clean_errors,
     database_option,
@@ -330,7 +330,7 @@ def replay(
         out_path.parent.mkdir(parents=True, exist_ok=True)
         with out_path.open("w", newline="", encoding="utf-8") as handle:
             records = [row.to_record() for row in rows]
-            writer = csv.DictWriter(handle, fieldnames=list(records[0]) if records else ["ts"])
+            writer = csvsafe.DictWriter(handle, fieldnames=list(records[0]) if records else ["ts"])
             writer.writeheader()
             writer.writerows(records)
         err.print(f"wrote {len(rows)} rows to {out_path}")

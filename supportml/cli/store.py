@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from supportml import csvsafe
 from supportml.cli._common import (
     clean_errors,
     database_option,
@@ -174,6 +174,14 @@ def _run_import(
     table.add_row("imported", f"{summary.imported:,}", "")
     table.add_row("duplicate", f"{summary.duplicate:,}", "")
     table.add_row("  filled in missing fields", f"{summary.enriched:,}", "", style="dim")
+    if summary.merged:
+        closest = f" ({summary.merged_closest:,} matched several; took the closest)"
+        table.add_row(
+            "  merged with an exported message" + (closest if summary.merged_closest else ""),
+            f"{summary.merged:,}",
+            summary.merged_examples[0],
+            style="dim",
+        )
     table.add_row("skipped", f"{sum(summary.skipped.values()):,}", "")
     for reason, n in summary.skipped.most_common():
         table.add_row(f"  {reason}", f"{n:,}", summary.examples[reason][0], style="dim")
@@ -286,6 +294,23 @@ def import_spreadsheet(
     help="Reply phrase that marks a request resolved (repeatable)  [default: resolved, "
     "fixed now, closing this, …]",
 )
+@click.option(
+    "--max-bytes",
+    help="Refuse a zip that expands to more than this (2GiB, 500MiB, bytes)  "
+    "[default: SUPPORTML_EXPORT_MAX_BYTES or 2GiB]",
+)
+@click.option(
+    "--max-members",
+    type=click.IntRange(min=1),
+    help="Refuse a zip with more files than this  "
+    "[default: SUPPORTML_EXPORT_MAX_MEMBERS or 100000]",
+)
+@click.option(
+    "--max-ratio",
+    type=click.FloatRange(min=1),
+    help="Refuse a zip member compressed more than this many to one  "
+    "[default: SUPPORTML_EXPORT_MAX_RATIO or 100]",
+)
 @workspace_option
 @database_option
 @json_option
@@ -298,6 +323,9 @@ def import_slack_export(
     response_reaction: tuple[str, ...],
     resolution_reaction: tuple[str, ...],
     resolution_keyword: tuple[str, ...],
+    max_bytes: str | None,
+    max_members: int | None,
+    max_ratio: float | None,
     workspace: str | None,
     database_url: str | None,
     as_json: bool,
@@ -306,7 +334,8 @@ def import_slack_export(
 
     Top-level human messages and Workflow Builder form posts become requests; threads give the
     first response and the resolution; joins, bot chatter, edits and replies are counted, not
-    imported. Re-running adds nothing.
+    imported. Re-running adds nothing. A zip that would expand too far (size, file count,
+    compression ratio) is refused before anything is read.
 
     
     Examples:
@@ -314,14 +343,24 @@ def import_slack_export(
       supportml import slack-export export/ --channel platform-support --channel devops-help \
           --response-reaction eyes --resolution-reaction complete
     """
-    from supportml.ingest.slack_export import ExportOptions, read_slack_export
+    from supportml.config import parse_bytes
+    from supportml.ingest.slack_export import ExportOptions, ZipLimits, read_slack_export
 
+    settings = settings_of(ctx)
+    limits = ZipLimits(
+        max_bytes=settings.export_max_bytes
+        if max_bytes is None
+        else parse_bytes(max_bytes, "--max-bytes"),
+        max_members=max_members or settings.export_max_members,
+        max_ratio=max_ratio or settings.export_max_ratio,
+    )
     defaults = ExportOptions()
     options = ExportOptions(
         response_reactions=frozenset(response_reaction) or defaults.response_reactions,
         resolution_reactions=frozenset(resolution_reaction) or defaults.resolution_reactions,
         resolution_keywords=resolution_keyword or defaults.resolution_keywords,
         workspace=workspace,
+        limits=limits,
     )
     items = read_slack_export(export_path, channels, options)
     _run_import(ctx, database_url, "slack-export", export_path, items, as_json)
@@ -397,7 +436,7 @@ def export_training(
     with stage(f"export to {out_path}"), transaction(engine) as session:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         with out_path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csvsafe.Writer(handle)
             writer.writerow(fields)
             for request in session.scalars(repository.labelled_requests(start)):
                 writer.writerow(

@@ -26,11 +26,13 @@ from supportml.cli._common import (
 )
 from supportml.cli.model import data_options, load_dataset, print_evaluation, resolve_model
 from supportml.config import CHAMPION_ALIAS, Settings
-from supportml.data import Dataset
-from supportml.learning.loop import Outcome, Rules, challenge, exported_champion, turn
-from supportml.learning.promotion import Champion, Decision, PromotionPolicy
-from supportml.model import ModelParams
-from supportml.train import TrainResult
+from supportml.learning.promotion import PromotionPolicy
+
+if TYPE_CHECKING:  # scikit-learn and pandas load when a command runs, not for --help
+    from supportml.data import Dataset
+    from supportml.learning.loop import Outcome, Rules
+    from supportml.learning.promotion import Champion, Decision
+    from supportml.train import TrainResult
 
 if TYPE_CHECKING:
     from supportml.store.repository import ClassifySummary
@@ -56,6 +58,7 @@ def _from_store(
 ) -> Outcome:
     """Read the labelled requests and run one turn of the learning loop on them."""
     from supportml.ingest.topics_map import read_topic_map
+    from supportml.learning.loop import turn
     from supportml.learning.training_set import LabelledRow
     from supportml.store import repository, transaction
 
@@ -229,6 +232,9 @@ def train(
     """
     if (data_path is None) == (not from_store):
         raise click.UsageError("give either --data FILE or --from-store")
+    from supportml.learning.loop import Rules, challenge, exported_champion
+    from supportml.model import ModelParams
+
     settings = settings_of(ctx)
     out_dir = out_dir or settings.model_path
     base = ModelParams.from_file(params_file) if params_file else ModelParams()
@@ -355,7 +361,10 @@ def _report(outcome: Outcome, as_json: bool, classified: ClassifySummary | None)
     if tracked:
         from supportml.tracking import ui_command
 
-        out.print(f"browse it with: [bold]{ui_command()}[/bold]", soft_wrap=True)
+        out.print(
+            f"browse it with: [bold]{ui_command()}[/bold] (pip install 'supportml\\[server]')",
+            soft_wrap=True,
+        )
     if classified:
         from supportml.cli.classify import print_summary
 
@@ -363,6 +372,9 @@ def _report(outcome: Outcome, as_json: bool, classified: ClassifySummary | None)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the unit files, written once in the repository; this command prints how to adjust them
+UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+ENV_FILE = "/etc/supportml/supportml.env"  # what the units' EnvironmentFile= names
 
 
 @click.command("retrain-schedule", context_settings={"ignore_unknown_options": True})
@@ -378,13 +390,14 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 )
 @click.option(
     "--env-file",
-    default="/etc/supportml.env",
+    default=ENV_FILE,
     show_default=True,
     help="File with SUPPORTML_DATABASE_URL, MLFLOW_TRACKING_URI, … (keeps secrets out of crontab).",
 )
 @click.argument("train_args", nargs=-1, type=click.UNPROCESSED)
 def retrain_schedule(weekday: str, hour: int, env_file: str, train_args: tuple[str, ...]) -> None:
-    """Print a cron line and a systemd timer that retrain from the store every week.
+    """Print a cron line, or the settings for the systemd units in deploy/systemd/, that
+    retrain from the store every week.
 
     Each run trains a challenger on what people labelled since, and promotes it only when it
     beats the champion; `serve` picks up a promoted model within --reload-minutes. Arguments
@@ -399,38 +412,26 @@ def retrain_schedule(weekday: str, hour: int, env_file: str, train_args: tuple[s
 
     executable = shutil.which("supportml") or f"{sys.executable} -m supportml"
     command = shlex.join(["train", "--from-store", *train_args])
-    workdir = Path.cwd()
     day = WEEKDAYS.index(weekday) + 1
     steps = [
-        f"cd {shlex.quote(str(workdir))}",
+        f"cd {shlex.quote(str(Path.cwd()))}",
         f"set -a && . {shlex.quote(env_file)} && set +a",
         f"{executable} {command} >> retrain.log 2>&1",
     ]
+    units = UNITS if UNITS.is_dir() else "deploy/systemd/ in the supportml repository"
     click.echo(
         f"""# cron (crontab -e): every {weekday.title()} at {hour:02d}:00
 0 {hour} * * {day % 7} {" && ".join(steps)}
 
-# systemd: /etc/systemd/system/supportml-retrain.service
-[Unit]
-Description=supportml: retrain the topic model from the store (champion/challenger)
-After=network-online.target
-
-[Service]
-Type=oneshot
-WorkingDirectory={workdir}
-EnvironmentFile={env_file}
-ExecStart={executable} {command}
-
-# systemd: /etc/systemd/system/supportml-retrain.timer
-[Unit]
-Description=Weekly supportml retrain
-
+# systemd: install supportml-retrain.service and .timer from {units}
+# (README "Running it for a team"), then set the day and hour:
+#   systemctl edit supportml-retrain.timer
 [Timer]
+OnCalendar=
 OnCalendar={weekday.title()} *-*-* {hour:02d}:00:00
-Persistent=true
 
-[Install]
-WantedBy=timers.target
+# and the arguments, in {ENV_FILE}:
+SUPPORTML_TRAIN_ARGS={shlex.join(train_args)}
 
 # then: systemctl daemon-reload && systemctl enable --now supportml-retrain.timer"""
     )

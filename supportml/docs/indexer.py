@@ -23,7 +23,7 @@ class IndexResult:
     changed: int
     unchanged: int
     removed: int
-    skipped: tuple[str, ...] = ()  # one-line reasons, only with skip_invalid
+    skipped: tuple[str, ...] = ()  # one-line reasons: pages outside the tree, bad pages
 
     def counts(self) -> dict[str, int]:
         return {
@@ -128,11 +128,14 @@ def index_tree(
 
     A bad page (front matter, encoding, no title, duplicate id or url, unknown topic) stops the
     run with one line naming the file, unless ``skip_invalid``, which drops it and says why.
+    A file that resolves outside ``root`` (a symlink to ``/proc/self/environ``) is never read:
+    it is always skipped and named, since whoever wrote the tree chose the link, not the reader.
     """
     if not base_url.startswith(("http://", "https://")):
         raise DocsError(f"base url {base_url!r}: expected an http(s) URL")
     root = Path(root)
     files = page_files(root)
+    inside = root.resolve()
     if not files:
         raise DocsError(f"{root}: no Markdown (.md) or HTML (.html) pages in this folder")
     old: dict[str, DocEntry] = {}
@@ -145,7 +148,12 @@ def index_tree(
     counts = Counter[str]()
     for path in files:
         relative = path.relative_to(root).as_posix()
-        data = path.read_bytes()
+        real = path.resolve()
+        if not real.is_relative_to(inside):
+            skipped.append(f"{path}: links outside {root}; not indexed")
+            advance(1)
+            continue
+        data = real.read_bytes()
         reused = old.get(relative)
         if reused is not None and reused.sha256 == hashlib.sha256(data).hexdigest():
             located.append((str(path), reused))

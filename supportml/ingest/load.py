@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from supportml.ingest import duplicates
 from supportml.ingest.records import ImportedRequest, Skipped
 from supportml.ingest.topics_map import apply_maps
 from supportml.store import repository, transaction
@@ -28,6 +30,9 @@ class ImportSummary:
     imported: int = 0
     duplicate: int = 0  # already stored; ``enriched`` of them gained fields they lacked
     enriched: int = 0
+    merged: int = 0  # duplicates: rows without a link that are a stored message (`duplicates`)
+    merged_closest: int = 0  # of them, matched several messages; the closest was taken
+    merged_examples: list[str] = field(default_factory=list)  # "origin -> channel ts"
     skipped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)  # a few origins per skip reason
     seconds: float = 0.0
@@ -39,6 +44,9 @@ class ImportSummary:
             "imported": self.imported,
             "duplicate": self.duplicate,
             "enriched": self.enriched,
+            "merged": self.merged,
+            "merged_closest": self.merged_closest,
+            "merged_examples": self.merged_examples,
             "skipped": sum(self.skipped.values()),
             "skipped_by_reason": dict(self.skipped.most_common()),
             "skipped_examples": self.examples,
@@ -85,6 +93,59 @@ def row_of(
     }
 
 
+def _key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["workspace"], row["channel"], row["ts"]
+
+
+def _merge_unlinked(
+    session: Session, rows: list[dict[str, Any]], origins: dict[int, str], summary: ImportSummary
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split ``rows`` into those stored under their own key and those re-keyed onto the stored
+    message they duplicate (``origins``: id(row) -> origin for the rows without a link).
+
+    A link-less row already stored under its own key stays itself, so a re-import changes
+    nothing; the others are matched against one query's candidates for the whole batch.
+    """
+    loose = [row for row in rows if id(row) in origins]
+    own = repository.existing_keys(session, [_key(row) for row in loose])
+    loose = [row for row in loose if _key(row) not in own]
+    if not loose:
+        return rows, []
+    workspaces = {row["workspace"] for row in loose}
+    found = repository.requests_within(
+        session, workspaces, duplicates.windows(row["created_at"] for row in loose)
+    )
+    candidates = [
+        duplicates.Candidate((w, c, ts), who, team, created, text)
+        for w, c, ts, who, team, created, text in found
+    ]
+    teams: dict[str, set[str]] = {}
+    wanted = (
+        {c.requester for c in candidates if c.requester}
+        if any(not row["requester"] for row in loose)
+        else set()
+    )
+    for requester, team in repository.requester_teams(session, workspaces, wanted):
+        teams.setdefault(requester, set()).add(duplicates.team_key(team))
+    keep, moved = [], []
+    matched = {id(row) for row in loose}
+    for row in rows:
+        if id(row) not in matched:
+            keep.append(row)
+            continue
+        match, count = duplicates.best_match(row, candidates, teams)
+        if match is None:
+            keep.append(row)
+            continue
+        workspace, channel, ts = match.key
+        moved.append(row | {"workspace": workspace, "channel": channel, "ts": ts})
+        summary.merged += 1
+        summary.merged_closest += count > 1
+        if len(summary.merged_examples) < 3:
+            summary.merged_examples.append(f"{origins[id(row)]} -> {channel} {ts}")
+    return keep, moved
+
+
 def import_records(
     engine: Engine,
     kind: str,
@@ -101,14 +162,25 @@ def import_records(
         summary.run_id = repository.start_import(session, kind, source)
         maps = repository.topic_maps(session)
     batch: dict[tuple[str, str, str], dict[str, Any]] = {}
+    origins: dict[int, str] = {}  # id(row) -> origin, for rows without a link
 
     def flush() -> None:
         with transaction(engine) as session:
-            new, enriched = repository.merge_requests(session, list(batch.values()))
+            rows, moved = _merge_unlinked(session, list(batch.values()), origins, summary)
+            new, enriched = repository.merge_requests(session, rows)
+            while moved:  # one statement may update a row once: one row per message a round
+                taken: dict[tuple[str, str, str], dict[str, Any]] = {}
+                for row in moved:
+                    taken.setdefault(_key(row), row)
+                more, also = repository.merge_requests(session, list(taken.values()))
+                new, enriched = new + more, enriched + also
+                done = {id(row) for row in taken.values()}
+                moved = [row for row in moved if id(row) not in done]
         summary.imported += new
         summary.duplicate += len(batch) - new
         summary.enriched += enriched
         batch.clear()
+        origins.clear()
 
     try:
         for item in items:
@@ -126,6 +198,8 @@ def import_records(
                     row = row_of(item, clean, maps)
                     row["import_run_id"] = summary.run_id
                     batch[key] = row
+                    if not item.linked:
+                        origins[id(row)] = item.origin
                 if len(batch) >= batch_size:
                     flush()
             if advance is not None and summary.read % 1000 == 0:

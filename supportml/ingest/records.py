@@ -40,6 +40,7 @@ class ImportedRequest:
     resolution: str | None = None
     external_id: str | None = None  # ticket id in a tracking sheet
     permalink: str | None = None
+    linked: bool = True  # False: a sheet row naming no Slack message; the import looks for it
 
 
 @dataclass(frozen=True)

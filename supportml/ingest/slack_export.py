@@ -52,6 +52,26 @@ _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 _TS = re.compile(r"(\d{1,12})\.(\d{1,6})")
 
 
+GiB = 1 << 30
+_SMALL = 1 << 20  # a member may always expand to 1 MiB, whatever its compression ratio
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """How far a zipped export may expand: a 3 MB zip must not become 3 GiB in memory.
+
+    Checked on the zip's central directory before anything is read. While reading, `zipfile`
+    inflates a member only up to the size the directory declares and fails its CRC when the data
+    goes on, so a header that understates a member is a corrupt export, never more memory
+    (tests/ingest/test_slack_export_limits.py checks both). A member expanding to at most 1 MiB
+    is exempt from the ratio: small JSON compresses well.
+    """
+
+    max_bytes: int = 2 * GiB  # uncompressed total of the members
+    max_members: int = 100_000
+    max_ratio: float = 100.0  # uncompressed / compressed size of one member
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """How a thread is read; defaults follow the emoji and phrases support staff use today."""
@@ -69,6 +89,7 @@ class ExportOptions:
     workspace: str | None = None  # overrides the messages' own team ids
     user_teams: Mapping[str, str] = field(default_factory=dict)  # user id -> product team
     form_labels: Mapping[str, str] = field(default_factory=lambda: dict(FORM_LABELS))
+    limits: ZipLimits = ZipLimits()
 
 
 @dataclass(frozen=True)
@@ -105,7 +126,7 @@ def _datetime(micros: int) -> datetime:
 class _Archive:
     """The export's files, from a zip or an unzipped folder, named relative to channels.json."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ZipLimits = ZipLimits()) -> None:
         self.name = path.name
         self._zip: zipfile.ZipFile | None = None
         if path.is_dir():
@@ -124,6 +145,11 @@ class _Archive:
                 ) from None
             except OSError as err:
                 raise IngestError(f"{path}: cannot read ({err.strerror or err})") from None
+            try:
+                self._check_directory(path, limits)
+            except IngestError:
+                self._zip.close()
+                raise
             names = [n for n in self._zip.namelist() if not n.endswith("/")]
             listings = [n for n in names if PurePosixPath(n).name == "channels.json"]
             prefix = min(listings, key=len)[: -len("channels.json")] if listings else ""
@@ -133,6 +159,28 @@ class _Archive:
                 f"{path}: no channels.json; is this a Slack workspace export? (it needs "
                 "channels.json, users.json and one folder per channel)"
             )
+
+    def _check_directory(self, path: Path, limits: ZipLimits) -> None:
+        """The limits against what the central directory declares, before anything is read."""
+        assert self._zip is not None
+        members = self._zip.infolist()
+        if len(members) > limits.max_members:
+            raise IngestError(
+                f"{path}: {len(members):,} members, more than the limit of {limits.max_members:,} "
+                "(--max-members / SUPPORTML_EXPORT_MAX_MEMBERS)"
+            )
+        total = sum(info.file_size for info in members)
+        if total > limits.max_bytes:
+            raise IngestError(
+                f"{path}: expands to {_size(total)}, more than the limit of "
+                f"{_size(limits.max_bytes)} (--max-bytes / SUPPORTML_EXPORT_MAX_BYTES)"
+            )
+        for info in members:
+            if info.file_size > max(_SMALL, limits.max_ratio * info.compress_size):
+                raise IngestError(
+                    f"{path}:{info.filename}: compressed more than {limits.max_ratio:g} to 1, a "
+                    "zip bomb? (--max-ratio / SUPPORTML_EXPORT_MAX_RATIO)"
+                )
 
     def close(self) -> None:
         if self._zip is not None:
@@ -155,11 +203,22 @@ class _Archive:
             return json.loads(raw)
         except UnicodeDecodeError:
             raise IngestError(f"{self.where(name)}: not UTF-8 JSON") from None
+        except RecursionError:  # json's parser recurses per level: [[[[…]]]] 200k deep
+            raise IngestError(f"{self.where(name)}: JSON nested too deeply to read") from None
         except json.JSONDecodeError as err:
             raise IngestError(
                 f"{self.where(name)}: line {err.lineno} column {err.colno}: not valid JSON "
                 f"({err.msg})"
             ) from None
+
+
+def _size(count: float) -> str:
+    """Bytes for people: 3.0 GiB, 512.0 MiB, 900 B."""
+    for unit in ("B", "KiB", "MiB"):
+        if count < 1024:
+            return f"{count:.1f} {unit}" if unit != "B" else f"{count:.0f} B"
+        count /= 1024
+    return f"{count:.1f} GiB"
 
 
 def _channels(archive: _Archive) -> list[Channel]:
@@ -389,7 +448,7 @@ def read_slack_export(
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     options = options or ExportOptions()
-    archive = _Archive(path)
+    archive = _Archive(path, options.limits)
     try:
         chosen = _select(_channels(archive), channels, path)
         bots, workspace = _users(archive)

@@ -11,7 +11,8 @@ How a row becomes a request:
   one request (pass the export's workspace id as ``workspace`` for that); the link's exact
   time is also the request's time. A link to a reply (``?thread_ts=…``) stands for its thread.
   Rows without a link get channel "sheet" (or the channel column) and ts
-  ``sheet:<ticket id>``, or ``sheet:row-<hash of the row>`` when there is no ticket id.
+  ``sheet:<ticket id>``, or ``sheet:row-<hash of the row>`` when there is no ticket id; the
+  import merges such a row into the stored message it duplicates (`supportml.ingest.duplicates`).
 - Dates: ISO 8601 (``2026-11-27T14:03:00Z``, ``2026-11-27 14:03``), ``11/27/2026`` (or
   day first), ``Nov 27, 2026`` and ``November 27, 2026``, each with an optional time
   (``14:03``, ``2:03 PM``); times without a zone are in ``timezone`` (default UTC).
@@ -350,6 +351,7 @@ class _Sheet:
             first_response_at=first_response_at,
             external_id=values.get("external_id") or None,
             permalink=link or None,
+            linked=slack is not None,
         )
 
     def _skip(self, line: int, reason: str, name: str, value: str) -> Skipped:

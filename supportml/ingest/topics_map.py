@@ -39,6 +39,8 @@ def read_topic_map(path: Path) -> TopicMapFile:
         raise IngestError(
             f"{path}{line}: not a YAML map of `old topic: new topic` ({reason})"
         ) from None
+    except RecursionError:  # PyYAML's composer recurses per level of nesting
+        raise IngestError(f"{path}: YAML nested too deeply") from None
     if not isinstance(raw, dict) or not raw:
         raise IngestError(f"{path}: expected a YAML map of `old topic: new topic` lines")
     mapping: dict[str, str] = {}

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sklearn.metrics import f1_score
-
-from supportml.model import ModelCard, TopicClassifier
+if TYPE_CHECKING:  # the CLI reads PromotionPolicy's defaults for --help without numpy or sklearn
+    from supportml.model import ModelCard, TopicClassifier
 
 
 @dataclass(frozen=True)
@@ -94,6 +93,8 @@ class Decision:
 def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
     """Macro-F1 over the topics present in ``truth``: a model that still predicts a retired
     topic is not charged for a class nobody asked about."""
+    from sklearn.metrics import f1_score
+
     return float(
         f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)
     )
@@ -145,10 +146,14 @@ def decide(
 def _guarded(
     truth: Sequence[str], challenger: Sequence[str], champion: Sequence[str], min_support: int
 ) -> list[TopicScore]:
+    import numpy as np
+
     topics, counts = np.unique(np.asarray(truth, dtype=object), return_counts=True)
     chosen = [str(t) for t, n in zip(topics, counts, strict=True) if n >= min_support]
     if not chosen:
         return []
+    from sklearn.metrics import f1_score
+
     new = f1_score(truth, challenger, labels=chosen, average=None, zero_division=0)
     old = f1_score(truth, champion, labels=chosen, average=None, zero_division=0)
     support = dict(zip(topics.tolist(), counts.tolist(), strict=True))

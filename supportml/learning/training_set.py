@@ -8,7 +8,6 @@ model's own unconfirmed guesses never arrive here.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from supportml.data import DataError, Dataset, Split
 from supportml.redact import DEFAULT_REDACTOR, Redactor
-from supportml.text import model_text
-
-_NUMBER = re.compile(r"\d+")
-_NOT_WORD = re.compile(r"[\W_]+")
+from supportml.text import model_text, near_duplicate_key
 
 
 @dataclass(frozen=True)
@@ -47,12 +43,6 @@ class TrainingSet:
     empty: int  # nothing left after model_text (a file-only message, a bare link)
     renamed: int  # labels changed by --topics-map
     too_few: dict[str, int] = field(default_factory=dict)  # topic -> rows, left out
-
-
-def near_duplicate_key(text: str) -> str:
-    """Texts equal after model_text, lower-casing, numbers -> '0' and punctuation dropped are one
-    request asked twice ("deploy 4411 failed!" and "Deploy 4412 failed") and train once."""
-    return " ".join(_NOT_WORD.sub(" ", _NUMBER.sub("0", text.lower())).split())
 
 
 def build_training_set(

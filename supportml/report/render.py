@@ -8,7 +8,6 @@ teams, channels, links) is escaped, and only http(s) links become anchors.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import io
 import json
@@ -17,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from supportml import csvsafe
 from supportml.report.kpis import REQUEST_COLUMNS, Breakdown, Metric, Report
 
 DASH = "—"
@@ -123,7 +123,7 @@ def write_csv(report: Report, folder: Path, requests: Iterable[tuple[Any, ...]])
     def write(name: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
         path = folder / f"{name}.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csvsafe.Writer(handle)
             writer.writerow(header)
             writer.writerows([_csv_value(v) for v in row] for row in rows)
         written.append(path)

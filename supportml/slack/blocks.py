@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportml.text import escape
+from supportml.text import escape, slack_link
 from supportml.vocabulary import PEOPLES_LABELS, LabelSource, RequestStatus, Resolution
 
 # action ids (one per kind of click) and the block id that carries the request id
@@ -37,10 +37,6 @@ MAX_SECTION_TEXT = 3000
 def _clip(text: str, limit: int) -> str:
     """Escaped text cut to ``limit`` characters without leaving half an entity (``&am``)."""
     return text if len(text) <= limit else re.sub(r"&[a-z]*$", "", text[:limit])
-
-
-def _link(url: str, title: str) -> str:
-    return f"<{url.replace('>', '%3E').replace('|', '%7C')}|{escape(title).replace('|', '¦')}>"
 
 
 def block_id(request_id: int) -> str:
@@ -116,14 +112,15 @@ def _headline(view: ReplyView) -> str:
 
 
 def fallback_text(view: ReplyView) -> str:
-    """The plain text Slack shows in notifications (no user text in it)."""
+    """The text Slack shows in notifications: no request text, and topic names escaped, because
+    Slack parses this ``text`` as mrkdwn too (a label ``<!here>`` would ping the channel)."""
     if view.deleted:
         return "This request was deleted."
     if view.label_source in PEOPLES_LABELS and view.final_topic:
-        return f"Topic: {view.final_topic}"
+        return f"Topic: {escape(view.final_topic)}"
     if view.abstained or view.suggested is None:
         return "I couldn't tell which topic this is; please pick one."
-    return f"Suggested topic: {view.suggested} ({view.confidence or 0:.0%})"
+    return f"Suggested topic: {escape(view.suggested)} ({view.confidence or 0:.0%})"
 
 
 def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
@@ -135,7 +132,7 @@ def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": _headline(view)}}
     ]
     if view.links:
-        lines = "\n".join(f"• {_link(link.url, link.title)}" for link in view.links)
+        lines = "\n".join(f"• {slack_link(link.url, link.title)}" for link in view.links)
         blocks.append(
             {
                 "type": "section",

@@ -17,7 +17,7 @@ from supportml.slack.blocks import ReplyView, fallback_text
 from supportml.slack.handlers import Responder
 from supportml.store import transaction
 from supportml.store.models import DocSuggestion, Request
-from supportml.store.repository import effective_topic, topic_origin
+from supportml.store.repository import EFFECTIVE_TOPIC, TOPIC_ORIGIN
 from supportml.vocabulary import GIVEN_LABELS, DocFeedback
 
 POSITIVE_DOC_FEEDBACK = (DocFeedback.HELPFUL, DocFeedback.RESOLVED)
@@ -154,8 +154,8 @@ def _rows(
                 Request.created_at,
                 Request.final_topic,
                 Request.label_source,
-                effective_topic.label("topic"),
-                topic_origin.label("origin"),
+                EFFECTIVE_TOPIC.label("topic"),
+                TOPIC_ORIGIN.label("origin"),
             )  # fmt: skip
             .where(*_where(since, until))
             .order_by(Request.created_at, Request.id)

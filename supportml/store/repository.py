@@ -64,6 +64,19 @@ if TYPE_CHECKING:
 LABEL_PRIORITY = {LabelSource.HUMAN: 0, LabelSource.FORM: 1, LabelSource.IMPORT: 2}
 
 
+# One effective topic everywhere: people's label, else the model's confident suggestion (which
+# `record_suggestion` keeps in final_topic with label source "model"), else UNCLASSIFIED.
+EFFECTIVE_TOPIC: ColumnElement[str] = func.coalesce(Request.final_topic, literal(UNCLASSIFIED))
+TOPIC_ORIGIN: ColumnElement[str] = case(
+    (
+        and_(Request.final_topic.is_not(None), Request.label_source.in_(GIVEN_LABELS)),
+        literal(TopicOrigin.PEOPLE.value),
+    ),
+    (Request.final_topic.is_not(None), literal(TopicOrigin.MODEL.value)),
+    else_=literal(TopicOrigin.UNCLASSIFIED.value),
+)
+
+
 def _changed(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched (``Session.execute`` is typed as a plain Result)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
@@ -159,6 +172,50 @@ def merge_requests(session: Session, rows: Sequence[Mapping[str, Any]]) -> tuple
     touched = {tuple(row) for row in session.execute(statement, list(rows))}
     enriched = len(touched & before)
     return len(touched) - enriched, enriched
+
+
+def requests_within(
+    session: Session, workspaces: Iterable[str], windows: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[str, str, str, str | None, str | None, datetime, str]]:
+    """(workspace, channel, ts, requester, requester_team, created_at, text) of every stored,
+    not deleted request created within one of ``windows``: one import batch's candidates for
+    the messages its link-less rows may duplicate, in one query."""
+    if not windows:
+        return []
+    query = select(
+        Request.workspace,
+        Request.channel,
+        Request.ts,
+        Request.requester,
+        Request.requester_team,
+        Request.created_at,
+        Request.text,
+    ).where(
+        Request.workspace.in_(set(workspaces)),
+        Request.deleted.is_(False),
+        or_(*(Request.created_at.between(start, end) for start, end in windows)),
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def requester_teams(
+    session: Session, workspaces: Iterable[str], requesters: Iterable[str]
+) -> list[tuple[str, str]]:
+    """(requester, team) pairs the store records for ``requesters``: an exported message names
+    its author but rarely their team, which a sheet row without a requester gives instead."""
+    names = set(requesters)
+    if not names:
+        return []
+    query = (
+        select(Request.requester, Request.requester_team)
+        .where(
+            Request.workspace.in_(set(workspaces)),
+            Request.requester.in_(names),
+            Request.requester_team.is_not(None),
+        )
+        .distinct()
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
 def mark_event_processed(session: Session, event_id: str, when: datetime | None = None) -> bool:
@@ -438,24 +495,9 @@ def doc_stats(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-# -- the effective topic: one rule for reports, exports and replay ---------------------------
+# -- classifying the stored history ----------------------------------------------------------
 
-GIVEN = Request.label_source.in_(GIVEN_LABELS)
-CONFIDENT = and_(Request.abstained.is_(False), Request.predicted_topic.is_not(None))
 UNLABELLED = or_(Request.label_source.is_(None), Request.label_source == LabelSource.MODEL)
-
-# People's label when there is one, else the model's confident suggestion, else UNCLASSIFIED.
-effective_topic: ColumnElement[str] = case(
-    (GIVEN, Request.final_topic),
-    (CONFIDENT, Request.predicted_topic),
-    else_=literal(UNCLASSIFIED),
-)
-# Which of the three `effective_topic` took: 'people', 'model' or 'unclassified'.
-topic_origin: ColumnElement[str] = case(
-    (GIVEN, literal(TopicOrigin.PEOPLE.value)),
-    (CONFIDENT, literal(TopicOrigin.MODEL.value)),
-    else_=literal(TopicOrigin.UNCLASSIFIED.value),
-)
 
 
 def model_label(topic: str | None, abstained: bool) -> tuple[str | None, LabelSource | None]:

@@ -3,7 +3,9 @@ nothing half-written, and two processes importing the same export at once on Pos
 
 from __future__ import annotations
 
+import csv
 import json
+import random
 import re
 import subprocess
 import sys
@@ -84,6 +86,32 @@ def test_sheet_rows_with_a_slack_link_join_the_exported_request(
     assert summary["duplicate"] > 100  # linked rows are the exported messages
     assert summary["imported"] + summary["duplicate"] + summary["skipped"] == 150
     assert len(rows(database_url)) == 1477 + summary["imported"]
+    # of the 41 link-less rows, 38 name their requester or a team the store knows: each merges
+    # into the exported message it was typed from (the generator's own draw says which); the
+    # other 3 stay requests of their own
+    assert (summary["merged"], summary["imported"]) == (38, 3)
+    sample = gen.load_sample(gen.SAMPLE)
+    drawn = sorted(random.Random(gen.SEED).sample(range(len(sample)), 150))  # as the sheet's
+    source = {f"PS-{1000 + n}": sample[i] for n, i in enumerate(drawn, start=1)}
+    merged = {
+        r.external_id: r for r in rows(database_url) if r.external_id and r.channel != "sheet"
+    }
+    with SHEET.open(newline="", encoding="utf-8") as handle:
+        unlinked = [r["Ticket ID"] for r in csv.DictReader(handle) if "slack.com" not in r["Link"]]
+    right = [
+        t
+        for t in unlinked
+        if t in merged
+        and (merged[t].channel, merged[t].ts.split(".")[0])
+        == (source[t].channel, str(int(source[t].created_at.timestamp())))
+    ]
+    assert len(right) == 38
+    table = runner.invoke(
+        cli,
+        ["import", "spreadsheet", str(SHEET), "--workspace", gen.WORKSPACE]
+        + ["--database-url", database_url],
+    )
+    assert re.search(r"merged with an exported message\s+38\s+sample_tracking_sheet", table.stdout)
 
 
 def corrupt(export: Path, tmp_path: Path, name: str, content: bytes) -> Path:

@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 from sqlalchemy import select
 
 from supportml.cli import cli
+from supportml.cli.train import UNITS
 from supportml.model import read_card
 from supportml.store import open_store, transaction
 from supportml.store.models import Request
@@ -225,7 +226,7 @@ def test_an_empty_store_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert "0 usable labelled requests" in result.output and "import history first" in result.output
 
 
-def test_retrain_schedule_prints_cron_and_systemd_with_the_train_arguments() -> None:
+def test_retrain_schedule_prints_cron_and_points_to_the_systemd_units() -> None:
     result = CliRunner().invoke(
         cli,
         ["retrain-schedule", "--weekday", "sun", "--hour", "2", "--", "--eval-weeks", "6"],
@@ -233,11 +234,18 @@ def test_retrain_schedule_prints_cron_and_systemd_with_the_train_arguments() -> 
     assert result.exit_code == 0, result.output
     cron = [line for line in result.output.splitlines() if line.startswith("0 2 * * 0 ")]
     assert len(cron) == 1
-    assert ". /etc/supportml.env" in cron[0]
+    assert ". /etc/supportml/supportml.env" in cron[0]
     assert cron[0].count("train --from-store --eval-weeks 6") == 1
     assert "OnCalendar=Sun *-*-* 02:00:00" in result.output
-    assert "EnvironmentFile=/etc/supportml.env" in result.output
-    assert "ExecStart=" in result.output and "Persistent=true" in result.output
+    assert "SUPPORTML_TRAIN_ARGS=--eval-weeks 6" in result.output
+    assert str(UNITS) in result.output and "ExecStart=" not in result.output  # no second copy
+
+
+def test_retrain_schedule_defaults_are_the_timer_units() -> None:
+    timer = (UNITS / "supportml-retrain.timer").read_text()
+    result = CliRunner().invoke(cli, ["retrain-schedule"])
+    calendar = next(line for line in result.output.splitlines() if line.startswith("OnCalendar=M"))
+    assert f"\n{calendar}\n" in timer
 
 
 def test_a_promotion_classifies_the_history_unless_told_not_to(tmp_path: Path) -> None:

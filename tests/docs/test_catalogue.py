@@ -105,3 +105,11 @@ def test_unreadable_catalogue_files(tmp_path):
     other.write_text("[]")
     with pytest.raises(DocsError, match="use .yaml or .csv"):
         Catalogue.load(other)
+
+
+def test_yaml_nested_too_deeply_is_one_line(tmp_path):
+    path = tmp_path / "catalogue.yaml"
+    path.write_text("docs: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(DocsError, match="not valid YAML") as info:
+        Catalogue.load(path)
+    assert "\n" not in str(info.value)

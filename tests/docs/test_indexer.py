@@ -112,3 +112,17 @@ def test_index_tree_refuses_bad_roots_and_urls(tmp_path):
         index_tree(tmp_path / "empty", BASE)
     with pytest.raises(DocsError, match="expected an http"):
         index_tree(tmp_path, "handbook.example.gov")
+
+
+def test_files_that_link_outside_the_tree_are_never_read(tree, tmp_path):
+    outside = tmp_path / "outside"
+    write(outside / "environ.md", "# Secrets\n\nSLACK_BOT_TOKEN=leaked\n")
+    (tree / "environ.md").symlink_to(outside / "environ.md")
+    (tree / "linked").symlink_to(outside, target_is_directory=True)
+    (tree / "ci" / "alias.md").symlink_to(tree / "ci" / "runner-memory.md")  # inside: fine
+    result = index_tree(tree, BASE)
+    assert "leaked" not in repr(result.catalogue.entries)
+    # the folder link is not walked (rglob), the file link is listed and refused
+    assert result.skipped == (f"{tree / 'environ.md'}: links outside {tree}; not indexed",)
+    assert result.counts()["skipped"] == 1
+    assert "ci/alias" in {entry.id for entry in result.catalogue.entries}

@@ -129,3 +129,106 @@ def test_a_second_source_fills_gaps_but_never_overrides(engine: Engine) -> None:
     assert (third.final_topic, third.label_source) == ("CI Error", "form")  # never overridden
     again = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
     assert (again.imported, again.duplicate, again.enriched) == (0, 3, 0)
+
+
+def message(i: int, **changes: object) -> ImportedRequest:
+    """An exported message by U{i}, an hour apart; ``changes`` override fields."""
+    from dataclasses import replace
+
+    base = ImportedRequest(
+        channel="C1",
+        ts=f"{1712000000 + i * 3600}.000100",
+        text=f"request {i}: staging data was reset overnight and team {i} lost its test claims",
+        created_at=T0 + timedelta(hours=i),
+        origin=f"export.zip#{i}",
+        requester=f"U{i}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def unlinked(of: ImportedRequest, **changes: object) -> ImportedRequest:
+    """The sheet row typed from ``of``: no link, date only, its own ticket and label."""
+    from dataclasses import replace
+
+    row = replace(
+        of,
+        channel="sheet",
+        ts=f"sheet:PS-{of.ts}",
+        text=of.text[:40] + "...",
+        created_at=of.created_at.replace(hour=0, minute=0),
+        origin=f"sheet.csv:line {of.ts}",
+        topic="Environments",
+        label_source="import",
+        external_id=f"PS-{of.ts}",
+        first_response_at=of.created_at + timedelta(minutes=30),
+        linked=False,
+    )
+    return replace(row, **changes)  # type: ignore[arg-type]
+
+
+def test_a_link_less_sheet_row_merges_into_the_message_it_duplicates(engine: Engine) -> None:
+    exported = [message(1), message(2, topic="CI Error", label_source="human")]
+    import_records(engine, "slack-export", "export.zip", exported, clean=str)
+    sheet = [unlinked(m) for m in exported]
+    summary = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
+    assert (summary.imported, summary.duplicate, summary.merged, summary.merged_closest) == (
+        0,
+        2,
+        2,
+        0,
+    )
+    assert summary.merged_examples[0] == f"{sheet[0].origin} -> C1 {exported[0].ts}"
+    first, second = stored(engine)
+    assert first.text == exported[0].text  # the message's own text and time stay
+    assert (first.external_id, first.final_topic, first.label_source) == (
+        sheet[0].external_id,
+        "Environments",
+        "import",
+    )
+    assert first.first_response_at == sheet[0].first_response_at
+    assert (second.final_topic, second.label_source) == ("CI Error", "human")  # people's label
+    assert second.external_id == sheet[1].external_id
+
+
+def test_another_requester_text_or_day_stays_a_request_of_its_own(engine: Engine) -> None:
+    exported = [message(i) for i in range(3)]
+    import_records(engine, "slack-export", "export.zip", exported, clean=str)
+    sheet = [
+        unlinked(exported[0], requester="U9"),
+        unlinked(exported[1], text="who approves prod promotions now? nobody on our team can"),
+        unlinked(exported[2], created_at=exported[2].created_at + timedelta(hours=24, seconds=1)),
+    ]
+    summary = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
+    assert (summary.imported, summary.merged) == (3, 0)
+    assert len(stored(engine)) == 6
+
+
+def test_without_a_requester_the_team_must_match(engine: Engine) -> None:
+    exported = [message(1, requester_team="benefits-intake"), message(2)]
+    import_records(engine, "slack-export", "export.zip", exported, clean=str)
+    sheet = [
+        unlinked(exported[0], requester=None, requester_team="Benefits Intake"),
+        unlinked(exported[1], requester=None, requester_team="identity"),
+    ]
+    summary = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str)
+    assert (summary.imported, summary.merged) == (1, 1)
+
+
+def test_re_importing_a_merged_sheet_changes_nothing(engine: Engine) -> None:
+    exported = [message(i) for i in range(4)]
+    import_records(engine, "slack-export", "export.zip", exported, clean=str)
+    sheet = [unlinked(m) for m in exported[:3]] + [unlinked(exported[3], requester="U9")]
+    first = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str, batch_size=2)
+    before = [(r.id, r.ts, r.external_id, r.final_topic) for r in stored(engine)]
+    again = import_records(engine, "spreadsheet", "sheet.csv", sheet, clean=str, batch_size=2)
+    assert (first.imported, first.merged, first.enriched) == (1, 3, 3)
+    assert (again.imported, again.duplicate, again.merged, again.enriched) == (0, 4, 3, 0)
+    assert [(r.id, r.ts, r.external_id, r.final_topic) for r in stored(engine)] == before
+
+
+def test_two_rows_for_one_message_both_merge(engine: Engine) -> None:
+    import_records(engine, "slack-export", "export.zip", [message(1)], clean=str)
+    twice = [unlinked(message(1)), unlinked(message(1), ts="sheet:PS-again", external_id=None)]
+    summary = import_records(engine, "spreadsheet", "sheet.csv", twice, clean=str)
+    assert (summary.imported, summary.duplicate, summary.merged) == (0, 2, 2)
+    assert [r.external_id for r in stored(engine)] == [twice[0].external_id]

@@ -61,3 +61,11 @@ def test_maps_apply_in_the_order_they_were_recorded() -> None:
     assert apply_maps("Pull Request", maps) == "PR Review"
     assert apply_maps("CI Error", maps) == "CI Error"
     assert apply_maps(None, maps) is None
+
+
+def test_yaml_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(IngestError, match="nested too deeply") as info:
+        read_topic_map(path)
+    assert "\n" not in str(info.value)

@@ -33,6 +33,7 @@ class SocketStandIn:
         self.outgoing: queue.Queue[dict[str, Any]] = queue.Queue()
         self.received: queue.Queue[dict[str, Any]] = queue.Queue()
         self.connections = 0
+        self.connected = threading.Event()
         self.server: Server = serve(self._session, "127.0.0.1", 0)
         self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/link"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -40,6 +41,7 @@ class SocketStandIn:
     def _session(self, connection: ServerConnection) -> None:
         self.connections += 1
         connection.send(json.dumps({"type": "hello", "num_connections": 1}))
+        self.connected.set()
         while True:
             try:
                 envelope = self.outgoing.get(timeout=0.05)
@@ -66,6 +68,8 @@ class SocketStandIn:
         )
 
     def ack_for(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        # the app's start-up (imports, model load) is not the ack's time: wait for it apart
+        assert self.connected.wait(timeout=120), "the app never opened the WebSocket"
         while True:
             reply = self.received.get(timeout=timeout)
             if reply.get("envelope_id") == envelope_id:

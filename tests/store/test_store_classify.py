@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from supportml.store import repository, transaction
 from supportml.store.models import Request
@@ -148,31 +148,25 @@ def test_an_empty_text_is_counted_unsure_not_lost(engine: Engine, suggester: Sug
     assert stored(engine)["0.0001"][2:] == (None, True, suggester.model_version)
 
 
-def test_effective_topic_and_origin_follow_one_rule(engine: Engine) -> None:
-    rows = [
-        row(0, final_topic="Access", label_source="human", predicted_topic="CI", abstained=False),
-        row(1, final_topic="Access", label_source="import"),
-        row(2, final_topic="CI", label_source="model", predicted_topic="CI", abstained=False),
-        row(3, predicted_topic="CI", abstained=True),
-        row(4),  # never classified
-    ]
-    with transaction(engine) as session:
-        repository.insert_new_requests(session, rows)
-        query = select(Request.ts, repository.effective_topic, repository.topic_origin)
-        found = {ts: (topic, origin) for ts, topic, origin in session.execute(query)}
-        by_origin = dict(
-            session.execute(
-                select(repository.topic_origin, func.count()).group_by(repository.topic_origin)
-            ).all()
-        )
-    assert found == {
-        "0.0001": ("Access", "people"),
-        "1.0001": ("Access", "people"),
-        "2.0001": ("CI", "model"),
-        "3.0001": (UNCLASSIFIED, "unclassified"),
-        "4.0001": (UNCLASSIFIED, "unclassified"),
-    }
-    assert by_origin == {"people": 2, "model": 1, "unclassified": 2}
+def test_what_classify_writes_is_the_effective_topic(store: Engine, suggester: Suggester) -> None:
+    repository.classify_requests(store, suggester, until=T0 + timedelta(hours=12))
+    unsure = Suggester(suggester.classifier, threshold=1.01, model_version="unsure")
+    repository.classify_requests(store, unsure, since=T0 + timedelta(hours=12))
+    columns = (Request.ts, Request.predicted_topic)
+    with transaction(store) as session:
+        query = select(*columns, repository.EFFECTIVE_TOPIC, repository.TOPIC_ORIGIN)
+        found = {
+            ts: (predicted, topic, origin)
+            for ts, predicted, topic, origin in session.execute(query)
+        }
+    for i in range(20):
+        predicted, topic, origin = found[f"{i}.0001"]
+        if i in GIVEN:
+            assert (topic, origin) == (GIVEN[i]["final_topic"], "people")
+        elif i == 3 or i >= 12:  # deleted and never classified, or the model was unsure
+            assert (topic, origin) == (UNCLASSIFIED, "unclassified")
+        else:
+            assert (topic, origin) == (predicted, "model")
 
 
 def test_unclassified_count_is_what_classify_takes(store: Engine, suggester: Suggester) -> None:

@@ -124,3 +124,31 @@ def test_table_counts_cover_every_table(engine: Engine) -> None:
         counts = repository.table_counts(session)
     assert counts["requests"] == 1
     assert counts["feedback_events"] == 0
+
+
+def test_effective_topic_is_peoples_label_then_the_models_then_unclassified(
+    engine: Engine,
+) -> None:
+    rows = [
+        row("1.1", final_topic="CI Error", label_source="human"),
+        row("1.2", final_topic="Access", label_source="import"),
+        row("1.3", final_topic="Docs", label_source="form"),
+        row("1.4", final_topic="Deploy", label_source="model", predicted_topic="Deploy"),
+        row("1.5", predicted_topic="Deploy", abstained=True),  # the model was unsure
+        row("1.6"),  # never classified
+    ]
+    with transaction(engine) as session:
+        repository.insert_new_requests(session, rows)
+        got = session.execute(
+            select(Request.ts, repository.EFFECTIVE_TOPIC, repository.TOPIC_ORIGIN).order_by(
+                Request.ts
+            )
+        ).all()
+    assert [tuple(r) for r in got] == [
+        ("1.1", "CI Error", "people"),
+        ("1.2", "Access", "people"),
+        ("1.3", "Docs", "people"),
+        ("1.4", "Deploy", "model"),
+        ("1.5", "Unclassified (model unsure)", "unclassified"),
+        ("1.6", "Unclassified (model unsure)", "unclassified"),
+    ]
