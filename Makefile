@@ -39,6 +39,7 @@ demo: install
 	$(SUPPORTML) import topics-map datasets/topics_map.example.yaml
 	$(SUPPORTML) db status
 	$(SUPPORTML) train --from-store --eval-weeks 4
+	$(SUPPORTML) classify
 	$(SUPPORTML) replay --out reports/replay.csv
 	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html
 	@echo

@@ -386,9 +386,7 @@ def versions(settings: Settings) -> list[VersionSummary]:
         name = settings.registered_model
         aliases = _aliases(client, name)
         found = client.search_model_versions(f"name = '{name}'")
-        return sorted(
-            (_summary(v, aliases, {}) for v in found), key=lambda v: -int(v.version)
-        )
+        return sorted((_summary(v, aliases, {}) for v in found), key=lambda v: -int(v.version))
 
 
 def version_detail(settings: Settings, version: str) -> VersionSummary:

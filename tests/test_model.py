@@ -26,6 +26,25 @@ def test_fast_path_matches_the_pipeline(trained, words):
     assert np.allclose(clf.predict_proba_one(text), clf.predict_proba([text])[0], atol=1e-4)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from([*WORDS, "zzz", "日本語", "!!", "a", "thanks", "please", "\n", "A-b"]),
+            max_size=12,
+        ).map(" ".join),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_batch_path_is_the_pipeline_to_the_bit(trained, texts):
+    # decision() builds the n-gram counts itself (a backlog is several times faster that way):
+    # the logits must be exactly sklearn's, empty texts, stop words and repeats included
+    clf = trained.classifier
+    expected = clf.pipeline.decision_function([t[: clf.max_chars] for t in texts])
+    assert np.array_equal(clf.decision(texts), expected.reshape(len(texts), -1))
+
+
 def test_text_with_no_known_ngram_gets_the_prior(trained):
     clf = trained.classifier
     probs = clf.predict_proba_one("ЖЖЖ")

@@ -22,6 +22,7 @@ COMMANDS = {
     "docs": "supportml.cli.docs:docs",
     "db": "supportml.cli.store:db",
     "import": "supportml.cli.store:import_",
+    "classify": "supportml.cli.classify:classify",
     "export": "supportml.cli.store:export",
     "report": "supportml.cli.report:report",
     "serve": "supportml.cli.serve:serve",
@@ -55,6 +56,7 @@ def cli() -> None:
       supportml train --data datasets/sample_requests.csv
       supportml predict "my deploy to staging failed with exit code 137"
       supportml import slack-export export.zip --channel platform-support
+      supportml classify
       supportml report --format html --out reports/report.html
       supportml serve --channel platform-support      (needs the Slack app: see README)
     """

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -140,6 +141,7 @@ def _run_import(
     as_json: bool,
 ) -> None:
     from supportml.ingest.load import import_records
+    from supportml.store import repository, transaction
 
     settings = settings_of(ctx)
     clean = _cleaner(settings)
@@ -155,7 +157,9 @@ def _run_import(
         summary = import_records(
             engine, kind, str(source), items, clean, advance=lambda n: progress.advance(task, n)
         )
-    payload = summary.to_dict()
+    with transaction(engine) as session:
+        unclassified = repository.unclassified_count(session)
+    payload = summary.to_dict() | {"unclassified": unclassified}
     if as_json:
         click.echo(json.dumps(payload))
         return
@@ -182,6 +186,15 @@ def _run_import(
     for reason, n in summary.skipped.most_common():
         table.add_row(f"  {reason}", f"{n:,}", summary.examples[reason][0], style="dim")
     out.print(table)
+    if unclassified:
+        command = "supportml classify"
+        if database_url:
+            command += f" --database-url {engine.url.render_as_string(hide_password=True)}"
+        out.print(
+            f"{unclassified:,} stored requests have no topic yet; next, run: "
+            f"[bold]{escape(command)}[/bold]",
+            soft_wrap=True,
+        )
 
 
 workspace_option = click.option(

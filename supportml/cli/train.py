@@ -24,7 +24,7 @@ from supportml.cli._common import (
     stage,
     store_engine,
 )
-from supportml.cli.model import data_options, load_dataset, print_evaluation
+from supportml.cli.model import data_options, load_dataset, print_evaluation, resolve_model
 from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.learning.promotion import PromotionPolicy
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # scikit-learn and pandas load when a command runs, not for -
     from supportml.learning.loop import Outcome, Rules
     from supportml.learning.promotion import Champion, Decision
     from supportml.train import TrainResult
+
+if TYPE_CHECKING:
+    from supportml.store.repository import ClassifySummary
 
 
 def _registry_champion(settings: Settings) -> Champion | None:
@@ -173,6 +176,14 @@ def _with_columns(func: Any) -> Any:
     "(without: compare with the model at --out).",
 )
 @click.option("--promote", is_flag=True, help="Make this model the champion whatever it scores.")
+@click.option(
+    "--classify/--no-classify",
+    "classify",
+    default=True,
+    show_default=True,
+    help="--from-store: after a promotion, give the stored requests nobody labelled the new "
+    "champion's topics (`supportml classify`), so reports follow the champion.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.pass_context
 @clean_errors
@@ -198,6 +209,7 @@ def train(
     out_dir: Path | None,
     track: bool,
     promote: bool,
+    classify: bool,
     as_json: bool,
     **columns: Any,
 ) -> None:
@@ -215,6 +227,7 @@ def train(
       supportml train --data history.jsonl --text-col message --label-col category --cv 5
       supportml train --from-store --since 2026-01-01 --eval-weeks 4
       supportml train --from-store --topics-map taxonomy-2027.yaml --min-gain 0.01
+      supportml train --from-store --no-classify
       MLFLOW_TRACKING_URI=http://mlflow:5000 supportml train --data history.csv --promote
     """
     if (data_path is None) == (not from_store):
@@ -252,7 +265,22 @@ def train(
         outcome = _from_store(
             ctx, database_url, since, topics_map, min_examples, eval_weeks, rules, **wiring
         )
-    _report(outcome, as_json)
+    classified = None
+    if data_path is None and classify and outcome.decision.promote:
+        classified = _classify_history(ctx, database_url, outcome.kept, settings)
+    _report(outcome, as_json, classified)
+
+
+def _classify_history(
+    ctx: click.Context, database_url: str | None, champion: Path, settings: Settings
+) -> ClassifySummary:
+    """The new champion classifies the stored history, so reports follow the promotion."""
+    from supportml.cli.classify import classify_store
+    from supportml.suggest import Suggester
+
+    classifier, card = resolve_model(str(champion), settings)
+    suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
+    return classify_store(store_engine(ctx, database_url), suggester)
 
 
 def _track(
@@ -285,7 +313,7 @@ def _mlflow_errors() -> Iterator[None]:
         sys.exit(1)
 
 
-def _report(outcome: Outcome, as_json: bool) -> None:
+def _report(outcome: Outcome, as_json: bool, classified: ClassifySummary | None) -> None:
     result, decision, changes = outcome.result, outcome.decision, outcome.changes
     current, kept, tracked = outcome.champion, outcome.kept, outcome.tracked
     if as_json:
@@ -311,6 +339,7 @@ def _report(outcome: Outcome, as_json: bool) -> None:
                 "promoted": tracked.promoted,
                 "reason": tracked.reason,
             }
+        payload["classify"] = classified.to_dict() if classified else None
         click.echo(json.dumps(payload))
         return
     print_evaluation(result.evaluation, result.metrics(), f"test metrics ({result.evaluation.n:,})")
@@ -336,6 +365,10 @@ def _report(outcome: Outcome, as_json: bool) -> None:
             f"browse it with: [bold]{ui_command()}[/bold] (pip install 'supportml\\[server]')",
             soft_wrap=True,
         )
+    if classified:
+        from supportml.cli.classify import print_summary
+
+        print_summary(classified)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -30,9 +30,9 @@ class ReplayRow:
     channel: str
     ts: str
     created_at: datetime
-    topic: str  # the stored effective topic, as reports show it
+    known_topic: str | None  # a given label (never the model's own past guess): the truth here
+    topic: str  # the stored effective topic: people's, else the stored model's, else unclassified
     topic_origin: str  # people / model / unclassified
-    known_topic: str | None  # a topic someone gave: the model's own past guesses are no truth
     suggested: str | None
     confidence: float | None
     abstained: bool
@@ -51,9 +51,9 @@ class ReplayRow:
             "channel": self.channel,
             "ts": self.ts,
             "created_at": self.created_at.isoformat(),
+            "known_topic": self.known_topic or "",
             "topic": self.topic,
             "topic_origin": self.topic_origin,
-            "known_topic": self.known_topic or "",
             "suggested_topic": self.suggested or "",
             "confidence": "" if self.confidence is None else round(self.confidence, 4),
             "abstained": self.abstained,
@@ -154,16 +154,16 @@ def _rows(
                 Request.created_at,
                 Request.final_topic,
                 Request.label_source,
-                EFFECTIVE_TOPIC,
-                TOPIC_ORIGIN,
+                EFFECTIVE_TOPIC.label("topic"),
+                TOPIC_ORIGIN.label("origin"),
             )  # fmt: skip
             .where(*_where(since, until))
             .order_by(Request.created_at, Request.id)
             .execution_options(yield_per=2000)
         )
-        rows = session.execute(query)
-        for rid, workspace, channel, ts, text, created, topic, source, effective, origin in rows:
-            composed = responder.compose(text, workspace, channel, ts)
+        for row in session.execute(query):
+            rid = row.id
+            composed = responder.compose(row.text, row.workspace, row.channel, row.ts)
             suggestion = composed.suggestion
             links = tuple(doc for doc, _ in composed.links)
             view = ReplyView(
@@ -176,12 +176,12 @@ def _rows(
                 label_source=None,
             )
             yield ReplayRow(
-                channel=channel,
-                ts=ts,
-                created_at=created,
-                topic=effective,
-                topic_origin=origin,
-                known_topic=topic if source in GIVEN_LABELS else None,
+                channel=row.channel,
+                ts=row.ts,
+                created_at=row.created_at,
+                known_topic=row.final_topic if row.label_source in GIVEN_LABELS else None,
+                topic=row.topic,
+                topic_origin=row.origin,
                 suggested=view.suggested,
                 confidence=view.confidence,
                 abstained=view.abstained,

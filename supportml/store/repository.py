@@ -6,17 +6,22 @@ Writes that may race (an import in two processes, Slack retrying an event) use t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Engine,
     Integer,
     Result,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -28,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from supportml.store.db import transaction
 from supportml.store.models import (
     Base,
     Channel,
@@ -42,6 +48,7 @@ from supportml.store.models import (
 )
 from supportml.vocabulary import (
     GIVEN_LABELS,
+    PEOPLES_LABELS,
     UNCLASSIFIED,
     DocFeedback,
     ImportStatus,
@@ -50,6 +57,9 @@ from supportml.vocabulary import (
     Resolution,
     TopicOrigin,
 )
+
+if TYPE_CHECKING:
+    from supportml.suggest import Suggester
 
 # the model's own guesses never train it
 LABEL_PRIORITY = {LabelSource.HUMAN: 0, LabelSource.FORM: 1, LabelSource.IMPORT: 2}
@@ -435,11 +445,8 @@ def record_suggestion(
     request.abstained = abstained
     request.model_version = model_version
     request.docs_holdout = holdout
-    if request.final_topic is None and not abstained:
-        request.final_topic, request.label_source = topic, LabelSource.MODEL
-    elif request.label_source == LabelSource.MODEL:
-        request.final_topic = None if abstained else topic
-        request.label_source = None if abstained else LabelSource.MODEL
+    if request.label_source not in GIVEN_LABELS:
+        request.final_topic, request.label_source = model_label(topic, abstained)
     session.execute(
         delete(DocSuggestion).where(
             DocSuggestion.request_id == request.id, DocSuggestion.feedback.is_(None)
@@ -500,3 +507,164 @@ def doc_stats(session: Session) -> list[dict[str, Any]]:
         {key: (value or 0) if key != "doc_id" else value for key, value in row._mapping.items()}
         for row in session.execute(query)
     ]
+
+
+# -- classifying the stored history ----------------------------------------------------------
+
+UNLABELLED = or_(Request.label_source.is_(None), Request.label_source == LabelSource.MODEL)
+
+
+def model_label(topic: str | None, abstained: bool) -> tuple[str | None, LabelSource | None]:
+    """(final_topic, label_source) of a request nobody labelled, after the model's suggestion:
+    its topic when confident, no label when unsure (an unsure guess is nobody's label)."""
+    return (None, None) if abstained or not topic else (topic, LabelSource.MODEL)
+
+
+def unclassified_count(session: Session) -> int:
+    """Live requests with neither a given label nor any model suggestion: what `classify` is for."""
+    query = select(func.count()).where(
+        Request.deleted.is_(False), UNLABELLED, Request.model_version.is_(None)
+    )
+    return int(session.scalar(query) or 0)
+
+
+@dataclass
+class ClassifySummary:
+    """What one `classify_requests` run did (or, dry, would do)."""
+
+    model_version: str
+    dry_run: bool = False
+    classified: int = 0  # given the model's confident topic
+    abstained: int = 0  # the model was unsure, or the request has no text to read
+    unchanged: int = 0  # already classified by this model version
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> requests
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "dry_run": self.dry_run,
+            "classified": self.classified,
+            "abstained": self.abstained,
+            "unchanged": self.unchanged,
+            "skipped": dict(self.skipped),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+SKIP_REASONS = {
+    "labelled by a person": Request.label_source.in_(PEOPLES_LABELS),
+    "imported label": Request.label_source == LabelSource.IMPORT,
+}
+
+
+def classify_requests(
+    engine: Engine,
+    suggester: Suggester,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch_size: int = 5000,
+    dry_run: bool = False,
+    total: Callable[[int], None] | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> ClassifySummary:
+    """Give every live request in [since, until) that nobody labelled the suggester's topic,
+    confidence, abstention and model version; return what was done.
+
+    Requests are read in id order ``batch_size`` at a time, predicted in one vectorised call and
+    written in one statement per batch, each batch its own transaction: a killed run keeps the
+    batches it finished, and the next run skips them because they carry this model's version (so
+    a second run with the same model changes nothing). The UPDATE re-checks that the row is still
+    unlabelled, so a person labelling a request meanwhile is never overwritten. ``total(n)`` is
+    told how many requests need the model, ``advance(n)`` each batch written.
+    """
+    start = time.perf_counter()
+    version = suggester.model_version
+    summary = ClassifySummary(version, dry_run)
+    window: list[ColumnElement[bool]] = []
+    if since is not None:
+        window.append(Request.created_at >= since)
+    if until is not None:
+        window.append(Request.created_at < until)
+    live = and_(Request.deleted.is_(False), UNLABELLED)
+    unchanged = and_(live, Request.model_version == version)
+    todo_condition = and_(live, func.coalesce(Request.model_version, "") != version)
+    with transaction(engine) as session:
+        summary.skipped, summary.unchanged, todo = _classify_counts(
+            session, window, unchanged, todo_condition
+        )
+    (total or (lambda _: None))(todo)
+    last_id = None
+    while todo:
+        with transaction(engine) as session:
+            query = select(Request.id, Request.text).where(*window, todo_condition)
+            if last_id is not None:
+                query = query.where(Request.id > last_id)
+            batch = session.execute(query.order_by(Request.id).limit(batch_size)).all()
+            if not batch:
+                break
+            last_id = batch[-1][0]
+            backlog = suggester.suggest_backlog([text or "" for _, text in batch], chunk=batch_size)
+            rows = []
+            for (rid, _), topic, confidence, abstained in zip(
+                batch, backlog.topics, backlog.confidence, backlog.abstained, strict=True
+            ):
+                unsure = bool(abstained) or not topic
+                final, source = model_label(topic, unsure)
+                rows.append(
+                    {
+                        "b_id": rid,
+                        "b_topic": topic or None,
+                        "b_confidence": None if math.isnan(confidence) else float(confidence),
+                        "b_abstained": unsure,
+                        "b_final": final,
+                        "b_source": source,
+                    }
+                )
+                summary.abstained += unsure
+                summary.classified += not unsure
+            if not dry_run:
+                _write_suggestions(session, rows, version)
+        (advance or (lambda _: None))(len(batch))
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _classify_counts(
+    session: Session,
+    window: list[ColumnElement[bool]],
+    unchanged: ColumnElement[bool],
+    todo: ColumnElement[bool],
+) -> tuple[dict[str, int], int, int]:
+    """(skipped per reason, unchanged, to do) in the window, in one pass over it."""
+
+    def n(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    reasons = {"deleted": Request.deleted.is_(True)} | {
+        reason: and_(Request.deleted.is_(False), condition)
+        for reason, condition in SKIP_REASONS.items()
+    }
+    query = select(*(n(c) for c in reasons.values()), n(unchanged), n(todo)).where(*window)
+    *skipped, same, to_do = session.execute(query).one()
+    counts = {reason: int(k) for reason, k in zip(reasons, skipped, strict=True) if k}
+    return counts, int(same), int(to_do)
+
+
+def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: str) -> None:
+    """One executemany UPDATE for a batch; rows someone labelled since they were read are left."""
+    statement = (
+        update(Request)
+        .where(Request.id == bindparam("b_id"), UNLABELLED, Request.deleted.is_(False))
+        .values(
+            predicted_topic=bindparam("b_topic"),
+            confidence=bindparam("b_confidence"),
+            abstained=bindparam("b_abstained"),
+            model_version=version,
+            final_topic=bindparam("b_final"),
+            label_source=bindparam("b_source"),
+            updated_at=datetime.now(UTC),  # one value per batch, not a default called per row
+        )
+    )
+    session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path

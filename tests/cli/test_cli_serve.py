@@ -22,6 +22,7 @@ from supportml.store import open_store, transaction
 from supportml.store.models import DocSuggestion
 from supportml.store.repository import find_request, insert_new_requests
 from supportml.suggest import Suggester
+from supportml.vocabulary import UNCLASSIFIED
 from tests.learning.test_watcher import DROPPED, publish, train_without
 from tests.slack.conftest import CHANNEL, envelope, handbook, message, sign
 from tests.slack.fake_slack import TEAM, running
@@ -254,6 +255,9 @@ def test_replay_backtests_stored_history(runner, trained, catalogue, tmp_path):
     assert [(r["topic"], r["topic_origin"]) for r in table[3:6:2]] == [
         ("Test Failure", "model"), ("Unclassified (model unsure)", "unclassified"),
     ]  # fmt: skip
+    # the stored effective topic: people's label, else (nothing stored here) unclassified
+    assert (table[0]["topic"], table[0]["topic_origin"]) == (HISTORY[0][1], "people")
+    assert (table[-1]["topic"], table[-1]["topic_origin"]) == (UNCLASSIFIED, "unclassified")
     assert table[0]["helpful_docs"] == "access/okta"
     # the store is read, never written
     with transaction(engine) as session:

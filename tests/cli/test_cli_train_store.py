@@ -246,3 +246,29 @@ def test_retrain_schedule_defaults_are_the_timer_units() -> None:
     result = CliRunner().invoke(cli, ["retrain-schedule"])
     calendar = next(line for line in result.output.splitlines() if line.startswith("OnCalendar=M"))
     assert f"\n{calendar}\n" in timer
+
+
+def test_a_promotion_classifies_the_history_unless_told_not_to(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    seed_store(url, noisy_share=0.0)
+    runner = CliRunner()
+    skipped = train(runner, url, tmp_path / "a", "--no-track", "--no-classify")
+    assert skipped["decision"]["promote"] and skipped["classify"] is None
+    assert stored_versions(url) == {None}
+
+    promoted = train(runner, url, tmp_path / "b", "--no-track")
+    assert promoted["decision"]["promote"]
+    # the model's old guesses (8 rows) get the champion's suggestion; labelled rows stay as they are
+    classified = promoted["classify"]
+    assert classified["model_version"] == promoted["model_version"]
+    assert classified["classified"] + classified["abstained"] == 8
+    assert classified["skipped"] == {"imported label": 360, "deleted": 8}
+    assert stored_versions(url) == {None, promoted["model_version"]}
+
+
+def stored_versions(url: str) -> set[str | None]:
+    engine = open_store(url)
+    with transaction(engine) as session:
+        found = set(session.scalars(select(Request.model_version)))
+    engine.dispose()
+    return found
