@@ -7,7 +7,8 @@ connections where a thread per connection held a thread each. What is added here
 - a cap on the body (``Content-Length`` over ``MAX_BODY`` is refused with 413 before reading;
   a chunked body is counted while it is read), a deadline for reading it (408) and one for
   the request line and headers of a new connection (it is closed);
-- the signature is checked on the raw bytes before anything is decoded or parsed (401);
+- the signature is checked before anything is parsed (401; a body that is not UTF-8 cannot
+  be Slack's and is 400 before that);
 - a body that is not UTF-8, JSON or a form is one 400 and one log line, never a traceback;
 - at most ``MAX_CONNECTIONS`` connections and requests at once (uvicorn answers 503 beyond);
 - error logs rate-limited per message, so a flood of bad requests cannot flood the log.
@@ -136,14 +137,19 @@ def asgi_app(
             return _error(408, "body_timeout")
         except ClientDisconnect:
             return _error(400, "disconnected")
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        try:  # Slack signs UTF-8 text (and the verifier decodes the body to check it)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("refused a body that is not UTF-8 (400)")
+            return _error(400, "not_utf8")
+        if not verifier.is_valid_request(text, dict(request.headers)):
             log.warning("refused a request with a missing or invalid signature (401)")
             return _error(401, "invalid_signature")
         try:
             bolt_request = to_bolt_request(request, body)
             if not isinstance(bolt_request.body, dict):
                 raise ValueError("not an object")
-        except (ValueError, TypeError, AttributeError) as exc:  # UnicodeDecodeError, bad JSON
+        except (ValueError, TypeError, AttributeError) as exc:  # bad JSON or form
             log.warning("refused a malformed signed body (400): %s", type(exc).__name__)
             return _error(400, "malformed_body")
         return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
