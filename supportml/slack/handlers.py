@@ -39,7 +39,7 @@ from supportml.messages import Kind, judge
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
 from supportml.store import transaction
-from supportml.store.models import InboxEvent, Request
+from supportml.store.models import Request
 from supportml.store.repository import (
     InboxItem,
     claim_reply,
@@ -60,6 +60,7 @@ from supportml.store.repository import (
     record_suggestion,
     release_inbox,
     release_reply,
+    renew_inbox,
     set_reply,
     unanswered_requests,
 )
@@ -350,10 +351,9 @@ class Responder:
     def handle_stored(self, inbox_id: int) -> Outcome:
         """Handle an inbox row this process leased at `receive`, then forget it."""
         with transaction(self.engine) as session:
-            row = session.get(InboxEvent, inbox_id)
-            if row is None or row.lease_owner != self.owner:
-                return Outcome("dropped: handled elsewhere")
-            item = InboxItem(row.id, row.event_id, row.team, row.payload, row.attempts)
+            item = renew_inbox(session, inbox_id, self.owner, self.now(), self.config.lease)
+        if item is None:
+            return Outcome("dropped: handled elsewhere")
         try:
             return self._handle_item(item)
         except Exception:

@@ -325,6 +325,20 @@ def put_inbox(
     ).scalar_one_or_none()
 
 
+def renew_inbox(
+    session: Session, inbox_id: int, owner: str, now: datetime, lease: timedelta
+) -> InboxItem | None:
+    """Extend a lease still held by ``owner`` as its handling starts (it may have waited in a
+    queue); None if the row is gone or a drain took it after the lease expired."""
+    row = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == inbox_id, InboxEvent.lease_owner == owner)
+        .values(lease_until=now + lease)
+        .returning(InboxEvent.event_id, InboxEvent.team, InboxEvent.payload, InboxEvent.attempts)
+    ).first()
+    return None if row is None else InboxItem(inbox_id, *row)
+
+
 def release_inbox(session: Session, inbox_id: int, owner: str) -> None:
     """Give up a lease after a failed attempt: the next drain or delivery retries the row."""
     session.execute(
