@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,7 @@ def serve(
         f"model {responder.suggester.model_version} ({reload}), {len(watched)} channel(s), {mode}"
     )
     signal.signal(signal.SIGTERM, _interrupt)
+    run: Callable[[], Any]
     if http_mode:
         assert secret is not None
         server = http_server(app, responder, secret, host, port)

@@ -341,7 +341,7 @@ class Responder:
         event, event_id = body.get("event") or {}, body.get("event_id")
         if event.get("type") not in INBOX_EVENTS or not event_id:
             return None
-        with transaction(self.engine) as session:
+        with transaction(self.engine, urgent=True) as session:  # Slack waits for the ack
             return put_inbox(
                 session, str(event_id), body.get("team_id"),
                 inbox_payload(event, self.config.redactor), self.owner, self.now(),

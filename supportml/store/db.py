@@ -56,14 +56,44 @@ def connect(url: str) -> Engine:
         raise StoreError(f"database URL {_redacted(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        _SQLITE_WRITERS[engine] = threading.Lock()
+        _SQLITE_WRITERS[engine] = _Turns()
     return engine
 
 
-# SQLite takes one writer at a time and makes the others poll (busy_timeout sleeps up to 100 ms
-# between tries): threads of one process queue on a lock instead, which wakes the next at once.
-# That keeps the responder's inbox write, made before each ack, at a few milliseconds.
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+class _Turns:
+    """One transaction at a time, urgent ones first.
+
+    SQLite takes one writer at a time and makes the others poll (busy_timeout sleeps up to
+    100 ms between tries): threads of one process take turns here instead, woken at once, and
+    an urgent transaction (the responder's inbox write, made before each ack) goes before the
+    ones queued behind it, so an ack waits for one transaction, not for the whole backlog.
+    """
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._holder: int | None = None  # the thread whose turn it is (a nested one passes)
+        self._urgent = 0
+
+    @contextmanager
+    def turn(self, urgent: bool) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:
+            yield
+            return
+        with self._free:
+            self._urgent += urgent
+            self._free.wait_for(lambda: self._holder is None and (urgent or not self._urgent))
+            self._urgent -= urgent
+            self._holder = me
+        try:
+            yield
+        finally:
+            with self._free:
+                self._holder = None
+                self._free.notify_all()
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, _Turns] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -172,10 +202,12 @@ def _reachable(engine: Engine) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits together or not at all."""
+def transaction(engine: Engine, urgent: bool = False) -> Iterator[Session]:
+    """A session whose work commits together or not at all; ``urgent`` ones (someone is waiting
+    for them) go first where the database takes one writer at a time."""
+    turns = _SQLITE_WRITERS.get(engine)
     with (
-        _SQLITE_WRITERS.get(engine) or nullcontext(),
+        turns.turn(urgent) if turns is not None else nullcontext(),
         sessionmaker(engine, expire_on_commit=False).begin() as session,
     ):
         yield session

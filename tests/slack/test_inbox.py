@@ -223,3 +223,38 @@ def test_error_logs_are_rate_limited():
         if limited.filter(record):
             records.append(record)
     assert len(records) == 3
+
+
+class _Envelopes:
+    """What Bolt's Socket Mode handler acks through (records the acks)."""
+
+    logger = logging.getLogger("tests.socket_mode")
+
+    def __init__(self) -> None:
+        self.acked: list[str] = []
+
+    def send_socket_mode_response(self, response: Any) -> None:
+        self.acked.append(response.envelope_id)
+
+
+def test_socket_mode_does_not_ack_an_envelope_the_store_refused(harness):
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    event = message(CLEAR)
+    payload = json.loads(envelope(event, "Ev0SOCKET9"))
+    envelopes, engine = _Envelopes(), harness.responder.engine
+
+    def deliver(envelope_id: str) -> None:
+        request = SocketModeRequest("events_api", envelope_id, payload)
+        send_response(envelopes, request, run_bolt_app(harness.app, request), time.time())  # type: ignore[arg-type]
+
+    harness.responder.engine = create_engine("postgresql+psycopg://x@127.0.0.1:9/none")
+    try:
+        deliver("env-refused")
+    finally:
+        harness.responder.engine = engine
+    assert envelopes.acked == [] and requests(engine) == []  # Slack redelivers it
+    deliver("env-again")
+    harness.settle()
+    assert envelopes.acked == ["env-again"] and len(thread(harness, event["ts"])) == 1
