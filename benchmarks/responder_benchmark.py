@@ -195,9 +195,7 @@ def store_counts(url: str) -> tuple[int, int]:
         with engine.connect() as connection:
             rows = connection.scalar(select(func.count()).select_from(Request))
             replied = connection.scalar(
-                select(func.count())
-                .select_from(Request)
-                .where(Request.reply_ts.is_not(None))
+                select(func.count()).select_from(Request).where(Request.reply_ts.is_not(None))
             )
     finally:
         engine.dispose()

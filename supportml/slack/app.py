@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
@@ -38,22 +39,30 @@ class SlackSetupError(UserError):
     """Missing credentials, an unknown channel, a Slack that refuses the token: one line."""
 
 
+class _RefusedRetryHandler(ConnectionErrorRetryHandler):
+    """Retries a connection that was refused (nothing was sent), never one reset or timed out
+    after the request went out: that post may have reached Slack."""
+
+    def _can_retry(self, *, error: Exception | None = None, **_: Any) -> bool:
+        return isinstance(error, URLError) and isinstance(error.reason, ConnectionRefusedError)
+
+
 @dataclass
 class WebPort:
     """`handlers.SlackPort` over a WebClient."""
 
     client: WebClient
-    # Posts never retry a reset connection themselves: the request may have reached Slack, and
-    # the claim's expiry plus the look in the thread (`find_reply`) decide instead.
+    # Posts retry only what certainly was not sent; after an ambiguous failure the claim's
+    # expiry and the look in the thread (`find_reply`) decide instead.
     poster: WebClient = field(init=False)
 
     def __post_init__(self) -> None:
+        handlers = [
+            h for h in self.client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)
+        ]
         self.poster = WebClient(
             token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout,
-            retry_handlers=[
-                h for h in self.client.retry_handlers
-                if not isinstance(h, ConnectionErrorRetryHandler)
-            ],
+            retry_handlers=[_RefusedRetryHandler(), *handlers],
         )  # fmt: skip
 
     def post(
