@@ -7,8 +7,9 @@ tests/slack/fake_slack.py. Slack's delivery is simulated: an event that gets no 
 X-Slack-Retry-Num, up to 3 retries, after 1, 5 and 15 s (Slack waits ~0, 1 and 5 minutes; the
 gaps are shortened so that a run takes a minute, not an hour). Runs, each on a fresh store:
   none      no fault: the ack latency (p50/p99 of first deliveries);
-  kill      SIGKILL the server after 500 acks and start it again on the same port;
-  db-down   the database unreachable for 10 s mid-burst (PostgreSQL: a TCP proxy run here
+  kill      SIGKILL the server after 500 acks (--quick: a quarter of the events) and start it
+            again on the same port;
+  db-down   the database unreachable for 10 s from the same moment (PostgreSQL: a TCP proxy run here
             between the app and PostgreSQL is stopped and started; SQLite: an exclusive lock held
             on the file for 10 s);
   late      the Web API posts but answers after the client's timeout for 5% of chat.postMessage.
@@ -315,33 +316,31 @@ def one_run(
         deliveries = [Delivery(n, body, ts) for n, (body, ts) in enumerate(events)]
         slack = Slack(f"http://127.0.0.1:{port}", clients, deliveries)
         child = start(command, env, log)
-        killed, kill_lock = threading.Event(), threading.Lock()
+        struck, strike_lock = threading.Event(), threading.Lock()
+        outage = threading.Thread(target=db_fault, args=(10.0,), daemon=True)
 
         def on_ack(count: int) -> None:
+            """The fault strikes mid-burst: once a quarter of the events (at most 500) are in."""
             nonlocal child
-            if fault != "kill" or count < min(500, len(events) // 4) or killed.is_set():
+            if fault not in ("kill", "db-down") or count < min(500, len(events) // 4):
                 return
-            with kill_lock:
-                if killed.is_set():
+            with strike_lock:
+                if struck.is_set():
                     return
-                killed.set()
+                struck.set()
+                if fault == "db-down":
+                    outage.start()
+                    return
                 child.kill()  # SIGKILL: nothing finishes
                 child.wait()
                 child = start(command, env, log)
 
-        def outage() -> None:
-            time.sleep(1.0)
-            db_fault(10.0)
-
         slack.on_ack = on_ack
-        background = threading.Thread(target=outage, daemon=True)
-        if fault == "db-down":
-            background.start()
         began = time.perf_counter()
         slack.run()
         sent = time.perf_counter() - began
-        if fault == "db-down":
-            background.join()
+        if outage.is_alive():
+            outage.join()
         counts, waited = outcome(fake, url, deliveries, idle=20.0)
         finish(child)
     acks = np.array([d.first_ack for d in deliveries if d.first_ack is not None]) * 1000

@@ -64,15 +64,17 @@ class _Turns:
     """One transaction at a time, urgent ones first.
 
     SQLite takes one writer at a time and makes the others poll (busy_timeout sleeps up to
-    100 ms between tries): threads of one process take turns here instead, woken at once, and
-    an urgent transaction (the responder's inbox write, made before each ack) goes before the
-    ones queued behind it, so an ack waits for one transaction, not for the whole backlog.
+    100 ms between tries): threads of one process take turns here instead, woken at once. An
+    urgent transaction (the responder's inbox write, made before each ack) goes before the
+    others, but never twice in a row while others wait: an ack waits for about one transaction,
+    not for the whole backlog, and a stream of acks cannot starve the handlers.
     """
 
     def __init__(self) -> None:
         self._free = threading.Condition()
         self._holder: int | None = None  # the thread whose turn it is (a nested one passes)
-        self._urgent = 0
+        self._urgent = 0  # urgent ones waiting
+        self._last_urgent = False
 
     @contextmanager
     def turn(self, urgent: bool) -> Iterator[None]:
@@ -82,9 +84,11 @@ class _Turns:
             return
         with self._free:
             self._urgent += urgent
-            self._free.wait_for(lambda: self._holder is None and (urgent or not self._urgent))
+            self._free.wait_for(
+                lambda: self._holder is None and (urgent or not self._urgent or self._last_urgent)
+            )
             self._urgent -= urgent
-            self._holder = me
+            self._holder, self._last_urgent = me, urgent
         try:
             yield
         finally:
