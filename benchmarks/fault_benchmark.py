@@ -13,10 +13,11 @@ gaps are shortened so that a run takes a minute, not an hour). Runs, each on a f
             between the app and PostgreSQL is stopped and started; SQLite: an exclusive lock held
             on the file for 10 s);
   late      the Web API posts but answers after the client's timeout for 5% of chat.postMessage.
-Each run ends when every stored request has its reply recorded, or after a grace period. Counted
-from the stand-in and the store: lost (an event Slack got a 200 for, not stored), gave up (no 200
-in 4 deliveries), unanswered (stored, no reply in its thread), duplicate replies (a thread with more
-than one). Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
+Each run ends when every stored request has its reply recorded, or after 20 s without progress.
+Counted from the stand-in and the store: lost (an event Slack got a 200 for, not stored), gave up
+(no 200 in 4 deliveries), unanswered (stored, no reply in its thread), duplicate replies (a thread
+with more than one), and replies in a thread the store does not know were posted (today's
+catch-up, every 5 minutes, would post those again: duplicates deferred past the run). Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
 
 "today" is main before the inbox change (commit 38b2b52, checked out with `git worktree add
 --detach`), run with this venv; its Slack client timeout is patched down like ours. Short leases
@@ -277,6 +278,7 @@ def outcome(
     engine = connect(url)
     with engine.connect() as connection:
         stored = set(connection.scalars(select(Request.ts)))
+        unrecorded = set(connection.scalars(select(Request.ts).where(Request.reply_ts.is_(None))))
     engine.dispose()
     threads = replies_in_threads(fake)
     return {
@@ -287,6 +289,8 @@ def outcome(
         "stored": len(stored),
         "unanswered": sum(threads[ts] == 0 for ts in stored),
         "duplicate_replies": sum(n - 1 for n in threads.values() if n > 1),
+        # posted but not recorded as posted: the next catch-up would post these again
+        "reply_in_thread_not_recorded": sum(threads[ts] > 0 for ts in unrecorded),
     }, time.perf_counter() - start_wait
 
 
