@@ -17,7 +17,8 @@ Each run ends when every stored request has its reply recorded, or after 20 s wi
 Counted from the stand-in and the store: lost (an event Slack got a 200 for, not stored), gave up
 (no 200 in 4 deliveries), unanswered (stored, no reply in its thread), duplicate replies (a thread
 with more than one), and replies in a thread the store does not know were posted (today's
-catch-up, every 5 minutes, would post those again: duplicates deferred past the run). Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
+catch-up, every 5 minutes, would post those again: duplicates deferred past the run).
+Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
 
 "today" is main before the inbox change (commit 38b2b52, checked out with `git worktree add
 --detach`), run with this venv; its Slack client timeout is patched down like ours. Short leases
