@@ -62,6 +62,7 @@ bench: install
 	$(PY) benchmarks/store_benchmark.py
 	$(PY) benchmarks/report_benchmark.py
 	$(PY) benchmarks/responder_benchmark.py
+	$(PY) benchmarks/fault_benchmark.py
 	$(PY) benchmarks/learning_loop.py
 
 lint: install

@@ -50,7 +50,6 @@ from sqlalchemy import func, select
 
 from supportml.store import connect
 from supportml.store.models import Request
-from supportml.store.repository import PENDING_REPLY
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "datasets" / "sample_requests.csv"
@@ -196,9 +195,7 @@ def store_counts(url: str) -> tuple[int, int]:
         with engine.connect() as connection:
             rows = connection.scalar(select(func.count()).select_from(Request))
             replied = connection.scalar(
-                select(func.count())
-                .select_from(Request)
-                .where(Request.reply_ts.is_not(None), Request.reply_ts != PENDING_REPLY)
+                select(func.count()).select_from(Request).where(Request.reply_ts.is_not(None))
             )
     finally:
         engine.dispose()
@@ -358,7 +355,7 @@ def serve_baseline(model: str, database_url: str) -> None:
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         responder.handle_event(event, body.get("team_id"), body.get("event_id"))
 
-    http = http_server(app, responder, "127.0.0.1", 0)
+    http = http_server(app, responder, os.environ["SLACK_SIGNING_SECRET"], "127.0.0.1", 0)
     print(json.dumps({"listening": f"http://127.0.0.1:{http.server_address[1]}"}), flush=True)
     http.serve_forever()  # until the benchmark kills it
 

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from supportml.cli.model import docs_option, load_docs, model_option, resolve_mo
 from supportml.config import ConfigError, Settings
 
 CATCH_UP_SECONDS = 300
+DRAIN_SECONDS = 5  # how often stored events nobody holds are looked for
 
 
 def _required(name: str, why: str) -> str:
@@ -97,8 +99,11 @@ def _logging(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for name in ("slack_sdk", "slack_bolt", "urllib3", "alembic"):
+    from supportml.slack.server import rate_limit_errors
+
+    for name in ("slack_sdk", "slack_bolt", "urllib3", "alembic", "uvicorn"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    rate_limit_errors("supportml.slack", "supportml.slack.server", "uvicorn.error")
     # Bolt warns that SLACK_BOT_TOKEN is unused because we hand it a configured client
     logging.getLogger("supportml.slack.bolt").setLevel(logging.ERROR)
 
@@ -151,6 +156,11 @@ def _interrupt(*_: Any) -> None:
     "the directory, the registry alias moved); swap to it between events once it loads and its "
     "sha256 checks out, else keep the current one. 0 turns it off.",
 )
+# Timings the fault benchmark shortens (benchmarks/fault_benchmark.py); not for operators.
+@click.option("--lease-seconds", type=click.FloatRange(min=1), default=120, hidden=True)
+@click.option("--catch-up-seconds", type=click.FloatRange(min=0.1), default=CATCH_UP_SECONDS,
+              hidden=True)  # fmt: skip
+@click.option("--slack-timeout", type=click.IntRange(min=1), default=30, hidden=True)
 @model_option
 @docs_option
 @database_option
@@ -167,6 +177,9 @@ def serve(
     slack_api_url: str | None,
     catch_up_minutes: int,
     reload_minutes: float,
+    lease_seconds: float,
+    catch_up_seconds: float,
+    slack_timeout: int,
     model_ref: str | None,
     docs_ref: str | None,
     database_url: str | None,
@@ -177,8 +190,10 @@ def serve(
 
     Credentials come from the environment only: SLACK_BOT_TOKEN always, SLACK_APP_TOKEN for
     Socket Mode (the default; no public URL needed), SLACK_SIGNING_SECRET for --http, where
-    Slack's requests go to POST /slack/events and GET /healthz answers probes (with the model
-    version answering now: a model published later is swapped in without a restart).
+    Slack's requests go to POST /slack/events, GET /livez (or /healthz) says the process is up
+    (with the model version answering now: a model published later is swapped in without a
+    restart) and GET /readyz whether the store answers. Every event is stored before it is
+    acknowledged; when the store is down, events are refused so that Slack delivers them again.
 
     \b
     Examples:
@@ -189,17 +204,18 @@ def serve(
     from slack_sdk.errors import SlackApiError
 
     from supportml.slack.app import (
-        EVENTS_PATH,
         SlackSetupError,
         WebPort,
         build_app,
         catch_up_every,
         describe,
+        drain_every,
         http_server,
         own_ids,
         resolve_channels,
     )
     from supportml.slack.client import web_client
+    from supportml.slack.server import EVENTS_PATH
 
     _logging(verbose)
     settings = settings_of(ctx)
@@ -213,7 +229,7 @@ def serve(
         "SLACK_APP_TOKEN", "Socket Mode needs an app-level token (xapp-…) with connections:write; "
         "or run with --http"
     )  # fmt: skip
-    client = web_client(token, slack_api_url or settings.slack_api_url)
+    client = web_client(token, slack_api_url or settings.slack_api_url, slack_timeout)
     with stage("connect to Slack"):
         ids, team = own_ids(client)
         watched = resolve_channels(client, channels or settings.channels)
@@ -221,10 +237,12 @@ def serve(
         ctx, settings, model_ref, docs_ref, database_url, slack=WebPort(client), own_ids=ids,
         channels=frozenset(watched), intake_channel=watched[0], shadow=shadow,
         workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
+        lease=timedelta(seconds=lease_seconds),
     )  # fmt: skip
     app = build_app(responder, client, secret)
     stop = threading.Event()
-    catch_up_every(responder, CATCH_UP_SECONDS, stop)
+    drain_every(responder, min(DRAIN_SECONDS, lease_seconds / 4), stop)
+    catch_up_every(responder, catch_up_seconds, stop)
     watcher = _watcher(responder, model_ref, settings) if reload_minutes else None
     if watcher is not None:
         watcher.start(reload_minutes * 60, stop)
@@ -236,8 +254,10 @@ def serve(
         f"model {responder.suggester.model_version} ({reload}), {len(watched)} channel(s), {mode}"
     )
     signal.signal(signal.SIGTERM, _interrupt)
+    run: Callable[[], Any]
     if http_mode:
-        server = http_server(app, responder, host, port)
+        assert secret is not None
+        server = http_server(app, responder, secret, host, port)
         bound = server.server_address[1]
         err.print(
             f"supportml serving on http://{host}:{bound}{EVENTS_PATH} ({summary}); Ctrl-C stops",

@@ -1,37 +1,37 @@
 """Bolt wiring: the App, its listeners, the WebClient adapter and the two ways to run it.
 
-Listeners only translate between Bolt and `handlers.Responder`. Every listener acks first
-(events are acked by Bolt before the listener runs, as ``process_before_response=False`` does),
-so classification and posting never count against Slack's 3-second limit. A failure while
-handling one payload is logged with its event id and the process carries on.
+Listeners only translate between Bolt and `handlers.Responder`. An Events API delivery is
+stored in the inbox by a middleware before Bolt acks it; when the store cannot take it the answer
+is 503 (in Socket Mode: no ack), so Slack delivers it again. Listeners then run after the ack
+(``process_before_response=False``), so classification and posting never count against Slack's
+3-second limit. A failure while handling one payload is logged with its event id and the
+process carries on; a stored event it leaves behind is drained later.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.error import URLError
 
-from slack_bolt import Ack, App, BoltRequest
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import text as sql
 
 from supportml.errors import UserError
 from supportml.slack import blocks
-from supportml.slack.handlers import Responder, intake_errors
+from supportml.slack.handlers import NotPosted, Responder, intake_errors
+from supportml.slack.server import HttpServer, asgi_app
 
 log = logging.getLogger("supportml.slack")
 
-EVENTS_PATH = "/slack/events"  # Bolt's default path for events, interactivity and commands
-HEALTH_PATH = "/healthz"
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 
 
@@ -39,19 +39,57 @@ class SlackSetupError(UserError):
     """Missing credentials, an unknown channel, a Slack that refuses the token: one line."""
 
 
+class _RefusedRetryHandler(ConnectionErrorRetryHandler):
+    """Retries a connection that was refused (nothing was sent), never one reset or timed out
+    after the request went out: that post may have reached Slack."""
+
+    def _can_retry(self, *, error: Exception | None = None, **_: Any) -> bool:
+        return isinstance(error, URLError) and isinstance(error.reason, ConnectionRefusedError)
+
+
 @dataclass
 class WebPort:
     """`handlers.SlackPort` over a WebClient."""
 
     client: WebClient
+    # Posts retry only what certainly was not sent; after an ambiguous failure the claim's
+    # expiry and the look in the thread (`find_reply`) decide instead.
+    poster: WebClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        handlers = [
+            h for h in self.client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)
+        ]
+        self.poster = WebClient(
+            token=self.client.token, base_url=self.client.base_url, timeout=self.client.timeout,
+            retry_handlers=[_RefusedRetryHandler(), *handlers],
+        )  # fmt: skip
 
     def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> str:
-        response = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
-        )
+        try:
+            response = self.poster.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
+                unfurl_links=False, metadata=metadata,
+            )  # fmt: skip
+        except SlackApiError as exc:  # Slack answered: nothing was posted
+            raise NotPosted(describe(exc)) from exc
         return str(response["ts"])
+
+    def find_reply(self, channel: str, thread_ts: str, request_id: int) -> str | None:
+        response = self.client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+        )
+        for message in response.get("messages") or ():
+            if blocks.is_reply_to(message, request_id):
+                return str(message["ts"])
+        return None
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
@@ -67,6 +105,8 @@ def describe(exc: BaseException) -> str:
     """An error in one short line without message text or tokens (for logs)."""
     if isinstance(exc, SlackApiError):
         return f"Slack API error {exc.response.get('error')!r}"
+    if isinstance(exc, NotPosted):
+        return str(exc)
     return type(exc).__name__
 
 
@@ -119,12 +159,26 @@ def build_app(
         logger=logging.getLogger("supportml.slack.bolt"),
     )
 
-    def on_event(body: Mapping[str, Any], event: Mapping[str, Any]) -> None:
-        event_id = body.get("event_id")
+    def store_first(body: Mapping[str, Any], context: BoltContext, next: Callable[[], Any]) -> Any:
+        """Events are stored before Bolt acks them; a store that fails refuses the event."""
+        if body.get("type") == "event_callback":
+            try:
+                context["inbox_id"] = responder.receive(body)
+            except Exception as exc:
+                log.error("event %s refused, not stored: %s", body.get("event_id"), describe(exc))
+                return BoltResponse(status=503, body='{"ok":false,"error":"store_unavailable"}')
+        return next()
+
+    app.use(store_first)
+
+    def on_event(body: Mapping[str, Any], context: BoltContext) -> None:
+        event_id, inbox_id = body.get("event_id"), context.get("inbox_id")
+        if inbox_id is None:  # a retry of a stored event: its first delivery is handled
+            return
         try:
-            outcome = responder.handle_event(event, body.get("team_id"), event_id)
+            outcome = responder.handle_stored(inbox_id)
             log.debug("event %s: %s", event_id, outcome.done)
-        except Exception as exc:  # one bad event must not stop the others
+        except Exception as exc:  # one bad event must not stop the others; drained later
             log.error("event %s failed: %s", event_id, describe(exc))
 
     app.event("message")(on_event)
@@ -172,68 +226,48 @@ def build_app(
     return app
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the listen backlog; the default 5 resets connections in a burst
-    app: App
-    healthy: Any
+def http_server(
+    app: App, responder: Responder, signing_secret: str, host: str, port: int
+) -> HttpServer:
+    """Events API, interactivity and /support on POST /slack/events; GET /livez (or /healthz)
+    and /readyz for probes. Port 0 picks a free port (``server.server_address[1]``).
 
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:  # access logs would be per-event noise
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        if urlsplit(self.path).path != HEALTH_PATH:
-            self._send(404, b'{"ok":false}')
-            return
-        status, payload = self.server.healthy()
-        self._send(status, json.dumps(payload).encode())
-
-    def do_POST(self) -> None:  # noqa: N802
-        parts = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if parts.path != EVENTS_PATH:
-            self._send(404, b'{"ok":false}')
-            return
-        headers: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
-            headers.setdefault(name.lower(), []).append(value)
-        response = self.server.app.dispatch(
-            BoltRequest(body=raw.decode("utf-8"), query=parts.query, headers=headers)
-        )
-        kind = response.headers.get("content-type", ["text/plain;charset=utf-8"])[0]
-        self._send(response.status, (response.body or "").encode("utf-8"), kind)
-
-    def _send(self, status: int, payload: bytes, kind: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def http_server(app: App, responder: Responder, host: str, port: int) -> ThreadingHTTPServer:
-    """Events API, interactivity and /support on POST /slack/events; GET /healthz for probes.
-
-    Port 0 picks a free port (``server.server_address[1]``). Call ``serve_forever()`` to run.
+    Ready means the store answers: when it does not, events are refused (503) anyway, and the
+    load balancer can send them to a replica that can store them.
     """
-    server = _Server((host, port), _Handler)
-    server.app = app
 
-    def healthy() -> tuple[int, dict[str, Any]]:
+    def ready() -> tuple[int, dict[str, Any]]:
         try:
             with responder.engine.connect() as connection:
                 connection.execute(sql("SELECT 1"))
         except Exception as exc:
             return 503, {"ok": False, "store": describe(exc)}
-        return 200, {"ok": True, "model_version": responder.suggester.model_version}
+        return 200, {"ok": True}
 
-    server.healthy = healthy
-    return server
+    def live() -> dict[str, Any]:
+        return {"model_version": responder.suggester.model_version}
+
+    return HttpServer(asgi_app(app, signing_secret, ready, live), host, port)
+
+
+def drain_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
+    """Handle stored events nobody holds (a dead process's, a failed attempt's) now and then
+    every ``seconds`` until ``stop`` is set."""
+
+    def loop() -> None:
+        while True:
+            try:
+                drained = responder.drain()
+                if drained:
+                    log.info("handled %d stored event(s) left behind", drained)
+            except Exception as exc:
+                log.error("draining stored events failed: %s", describe(exc))
+            if stop.wait(seconds):
+                return
+
+    thread = threading.Thread(target=loop, name="supportml-drain", daemon=True)
+    thread.start()
+    return thread
 
 
 def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
@@ -259,11 +293,8 @@ def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) 
     return thread
 
 
-def serve_in_thread(server: ThreadingHTTPServer, poll_interval: float = 0.05) -> threading.Thread:
-    """Run an http_server in a daemon thread (tests and benchmarks); ``shutdown()`` waits up to
-    ``poll_interval`` (the standard library's 0.5 s added that much to every test)."""
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
-    )
+def serve_in_thread(server: HttpServer) -> threading.Thread:
+    """Run an http_server in a daemon thread (tests and benchmarks); ``shutdown()`` stops it."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return thread

@@ -51,6 +51,22 @@ def request_id_of(block: str | None) -> int | None:
     return int(tail) if tail.isascii() and tail.isdigit() else None
 
 
+REPLY_EVENT = "supportml_reply"  # message metadata marking the responder's reply in a thread
+
+
+def reply_metadata(request_id: int) -> dict[str, Any]:
+    """chat.postMessage ``metadata`` naming the request a reply answers: after a timeout the
+    responder finds its own reply in the thread by it instead of posting a second one."""
+    return {"event_type": REPLY_EVENT, "event_payload": {"request_id": request_id}}
+
+
+def is_reply_to(message: dict[str, Any], request_id: int) -> bool:
+    """Whether a thread message (conversations.replies with metadata) is the reply to a request."""
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == REPLY_EVENT and payload.get("request_id") == request_id
+
+
 def _option(topic: str) -> dict[str, Any]:
     return {
         "text": {"type": "plain_text", "text": topic[:MAX_OPTION_TEXT], "emoji": True},

@@ -10,7 +10,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 
-def web_client(token: str, base_url: str | None = None) -> WebClient:
+def web_client(token: str, base_url: str | None = None, timeout: int = 30) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries Slack's 5xx answers.
 
     slack_sdk's default handlers retry connection errors only. ``base_url`` (GovSlack, a proxy,
@@ -18,7 +18,7 @@ def web_client(token: str, base_url: str | None = None) -> WebClient:
     """
     if base_url and not base_url.endswith("/"):
         base_url += "/"
-    client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL)
+    client = WebClient(token=token, base_url=base_url or WebClient.BASE_URL, timeout=timeout)
     client.retry_handlers.extend(
         [RateLimitErrorRetryHandler(max_retry_count=3), ServerErrorRetryHandler(max_retry_count=2)]
     )

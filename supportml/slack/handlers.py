@@ -3,10 +3,16 @@
 No Bolt here: `app.py` wires these methods to Bolt listeners, `replay` runs `compose` over
 history, and tests can call them directly. Slack itself is reached only through `SlackPort`.
 
+Nothing acknowledged is lost: an event is stored in the inbox (`receive`) before Slack gets its
+200, handled from there, and deleted once handled; rows a dead process leased are drained by
+`drain` once the lease expires.
+
 Idempotency comes from the store, not from timing: a request row is keyed by (workspace,
-channel, ts), the right to post its reply is a compare-and-set on ``reply_ts``, and event ids are
-remembered after an event was handled, so a retry of an event whose first delivery failed is
-handled again while one that succeeded is dropped.
+channel, ts), the right to post its reply is a claim with an owner and an expiry (a
+compare-and-set), and event ids are remembered after an event was handled, so a retry of an
+event whose first delivery failed is handled again while one that succeeded is dropped. A claim
+that expired unfinished may have posted (a timeout after Slack did): its reply is looked for in
+the thread, by the metadata it carries, before anything is posted again.
 
 The model can be swapped while events are handled (`supportml.learning.watcher`): everything
 taken from it sits in one immutable `LoadedModel`, which each payload reads once, so an event in
@@ -16,6 +22,9 @@ flight is answered wholly by the model it started with.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,20 +41,26 @@ from supportml.slack import blocks
 from supportml.store import transaction
 from supportml.store.models import Request
 from supportml.store.repository import (
-    PENDING_REPLY,
+    InboxItem,
     claim_reply,
+    done_inbox,
     feedback_history,
     find_request,
     first_nudge_today,
     insert_new_requests,
     is_event_processed,
+    lease_inbox,
     log_feedback,
     mark_event_processed,
     prune_events,
+    put_inbox,
     record_doc_feedback,
     record_first_response,
     record_seen,
     record_suggestion,
+    release_inbox,
+    release_reply,
+    renew_inbox,
     set_reply,
     unanswered_requests,
 )
@@ -56,12 +71,25 @@ from supportml.vocabulary import DocFeedback, LabelSource, RequestStatus, Resolu
 log = logging.getLogger("supportml.slack")
 
 
+class NotPosted(Exception):
+    """Slack answered that it posted nothing (an API error): the claim can be released.
+
+    Any other failure of a post (a timeout, a reset connection) may have posted."""
+
+
 class SlackPort(Protocol):
     """The Web API calls the responder makes (a WebClient adapter in app.py)."""
 
     def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> str: ...
+
+    def find_reply(self, channel: str, thread_ts: str, request_id: int) -> str | None: ...
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None: ...
 
@@ -83,6 +111,8 @@ class ResponderConfig:
     catch_up: timedelta = timedelta(hours=1)  # how old a request may be to get a late reply
     workspace: str = "default"  # when a payload carries no team id
     redactor: Redactor = DEFAULT_REDACTOR
+    lease: timedelta = timedelta(minutes=2)  # inbox rows and reply claims; > a post's timeout
+    max_attempts: int = 5  # an inbox row that failed this often is dropped (logged), not retried
 
 
 @dataclass(frozen=True)
@@ -141,6 +171,43 @@ def read_message(
     if judged.kind == Kind.REQUEST:
         return Message("request", channel, judged.ts, judged.text, judged.user)
     return _ignore(judged.reason)
+
+
+INBOX_EVENTS = ("message", "reaction_added")  # what the responder handles; nothing else is stored
+_KEPT = ("type", "subtype", "channel", "ts", "thread_ts", "event_ts", "user", "bot_id",
+         "deleted_ts", "reaction", "item", "hidden")  # fmt: skip
+_TEXTS = ("text", "value", "title", "name")
+
+
+def inbox_payload(event: Mapping[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """The part of an event the responder reads, texts redacted: what the inbox keeps.
+
+    Section blocks and attachment fields stay (a workflow form's fields are read from them);
+    rich-text blocks repeat the text, the previous version of an edit is never read."""
+    kept: dict[str, Any] = {key: event[key] for key in _KEPT if key in event}
+    for key in ("text", "files", "attachments"):
+        if key in event:
+            kept[key] = _redacted(event[key], redactor)
+    sections = [
+        {k: b[k] for k in ("type", "text", "fields") if k in b}
+        for b in event.get("blocks") or ()
+        if isinstance(b, dict) and b.get("type") in ("section", "header")
+    ]
+    if sections:
+        kept["blocks"] = _redacted(sections, redactor)
+    if isinstance(event.get("message"), Mapping):
+        kept["message"] = inbox_payload(event["message"], redactor)
+    return kept
+
+
+def _redacted(value: Any, redactor: Redactor, key: str = "text") -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value) if key in _TEXTS else value
+    if isinstance(value, Mapping):
+        return {k: _redacted(v, redactor, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, redactor, key) for v in value]
+    return value
 
 
 def ts_datetime(ts: str) -> datetime:
@@ -207,6 +274,8 @@ class Responder:
         self.own_ids = own_ids
         self.now = now
         self.model = LoadedModel.of(suggester)
+        # who holds a lease: unique per process, readable in the store when one is left behind
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
     def install(self, suggester: Suggester) -> None:
         """Answer with another model from the next payload on: one reference assignment, atomic
@@ -261,6 +330,64 @@ class Responder:
             deleted=request.deleted,
             history=history,
         )
+
+    # -- the inbox -------------------------------------------------------------------------------
+    def receive(self, body: Mapping[str, Any]) -> int | None:
+        """Store an Events API delivery before it is acknowledged, leased to this process.
+
+        Returns the inbox row to handle now, or None: not an event the responder handles, or a
+        retry of one already stored. Raises when the store cannot take it: do not ack then.
+        """
+        event, event_id = body.get("event") or {}, body.get("event_id")
+        if event.get("type") not in INBOX_EVENTS or not event_id:
+            return None
+        with transaction(self.engine, urgent=True) as session:  # Slack waits for the ack
+            return put_inbox(
+                session, str(event_id), body.get("team_id"),
+                inbox_payload(event, self.config.redactor), self.owner, self.now(),
+                self.config.lease,
+            )  # fmt: skip
+
+    def handle_stored(self, inbox_id: int) -> Outcome:
+        """Handle an inbox row this process leased at `receive`, then forget it."""
+        with transaction(self.engine) as session:
+            item = renew_inbox(session, inbox_id, self.owner, self.now(), self.config.lease)
+        if item is None:
+            return Outcome("dropped: handled elsewhere")
+        try:
+            return self._handle_item(item)
+        except Exception:
+            with transaction(self.engine) as session:  # retried by the next drain or delivery
+                release_inbox(session, inbox_id, self.owner)
+            raise
+
+    def drain(self) -> int:
+        """Handle the inbox rows nobody holds: left by a dead process, or by a failure here.
+
+        Returns how many were handled (or dropped after ``max_attempts``)."""
+        handled = 0
+        while True:
+            with transaction(self.engine) as session:
+                items = lease_inbox(session, self.owner, self.now(), self.config.lease)
+            if not items:
+                return handled
+            for item in items:
+                try:
+                    self._handle_item(item)
+                except Exception as exc:  # left leased: retried when the lease expires
+                    log.error("stored event %s failed: %s", item.event_id, type(exc).__name__)
+                    continue
+                handled += 1
+
+    def _handle_item(self, item: InboxItem) -> Outcome:
+        if item.attempts > self.config.max_attempts:
+            log.error("stored event %s dropped after %d attempts", item.event_id, item.attempts - 1)
+            outcome = Outcome("dropped: too many attempts")
+        else:
+            outcome = self.handle_event(item.payload, item.team, item.event_id)
+        with transaction(self.engine) as session:
+            done_inbox(session, item.id)
+        return outcome
 
     # -- events ----------------------------------------------------------------------------------
     def handle_event(
@@ -353,23 +480,34 @@ class Responder:
         session.refresh(request)
 
     def _post_reply(self, request_id: int, model: LoadedModel) -> bool:
-        """Post the reply unless another delivery has (or is); release the claim on failure."""
+        """Post the reply unless it is posted or someone's live claim is posting it.
+
+        A claim taken over from an expired one first looks for the reply in the thread (the
+        earlier post may have reached Slack) and adopts it. A failure Slack says posted nothing
+        releases the claim; any other failure keeps it until it expires, for the catch-up.
+        """
         assert self.slack is not None
         with transaction(self.engine) as session:
-            if not claim_reply(session, request_id):
+            claim = claim_reply(session, request_id, self.owner, self.now(), self.config.lease)
+            if claim is None:
                 return False
             request = session.get(Request, request_id)
             assert request is not None
             text, content = blocks.reply(self.view(session, request, model))
             channel, ts = request.channel, request.ts
+        found = self.slack.find_reply(channel, ts, request_id) if claim.taken_over else None
         try:
-            reply_ts = self.slack.post(channel, text, content, thread_ts=ts)
-        except Exception:
+            reply_ts = found or self.slack.post(
+                channel, text, content, thread_ts=ts, metadata=blocks.reply_metadata(request_id)
+            )
+        except NotPosted:
             with transaction(self.engine) as session:
-                set_reply(session, request_id, None)
+                release_reply(session, request_id, self.owner)
             raise
         with transaction(self.engine) as session:
             set_reply(session, request_id, reply_ts)
+        if found:
+            log.info("request %s: adopted the reply already in its thread", request_id)
         return True
 
     def _nudge(self, channel: str, user: str | None) -> None:
@@ -396,14 +534,15 @@ class Responder:
         retries, or a process stopped between storing a request and answering it.
 
         Only live requests (not imported ones) in the watched channels, not deleted, created
-        within ``config.catch_up`` and with no reply claimed, so nothing is answered twice and
-        nothing old is answered late. Returns how many replies were posted.
+        within ``config.catch_up`` and with no live claim (an expired one is retried), so
+        nothing is answered twice and nothing old is answered late. Returns how many replies
+        were posted (or found in their thread).
         """
         if self.slack is None or self.config.shadow or not self.config.catch_up:
             return 0
         since, model = self.now() - self.config.catch_up, self.model
         with transaction(self.engine) as session:
-            waiting = unanswered_requests(session, self.config.channels, since)
+            waiting = unanswered_requests(session, self.config.channels, since, self.now())
         return sum(self._post_reply(request_id, model) for request_id in waiting)
 
     def _response(self, message: Message, workspace: str) -> Outcome:
@@ -491,7 +630,7 @@ class Responder:
             return
         with transaction(self.engine) as session:
             request = session.get(Request, request_id)
-            if request is None or request.reply_ts in (None, PENDING_REPLY):
+            if request is None or request.reply_ts is None:
                 return
             text, content = blocks.reply(self.view(session, request, model))
             channel, reply_ts = request.channel, request.reply_ts

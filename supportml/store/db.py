@@ -7,8 +7,10 @@ empty database and refuses to run against one whose schema is older than this co
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,48 @@ def connect(url: str) -> Engine:
         raise StoreError(f"database URL {_redacted(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        _SQLITE_WRITERS[engine] = _Turns()
     return engine
+
+
+class _Turns:
+    """One transaction at a time, urgent ones first.
+
+    SQLite takes one writer at a time and makes the others poll (busy_timeout sleeps up to
+    100 ms between tries): threads of one process take turns here instead, woken at once. An
+    urgent transaction (the responder's inbox write, made before each ack) goes before the
+    others, but never twice in a row while others wait: an ack waits for about one transaction,
+    not for the whole backlog, and a stream of acks cannot starve the handlers.
+    """
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._holder: int | None = None  # the thread whose turn it is (a nested one passes)
+        self._urgent = 0  # urgent ones waiting
+        self._last_urgent = False
+
+    @contextmanager
+    def turn(self, urgent: bool) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:
+            yield
+            return
+        with self._free:
+            self._urgent += urgent
+            self._free.wait_for(
+                lambda: self._holder is None and (urgent or not self._urgent or self._last_urgent)
+            )
+            self._urgent -= urgent
+            self._holder, self._last_urgent = me, urgent
+        try:
+            yield
+        finally:
+            with self._free:
+                self._holder = None
+                self._free.notify_all()
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, _Turns] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -163,7 +206,12 @@ def _reachable(engine: Engine) -> Engine:
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work commits together or not at all."""
-    with sessionmaker(engine, expire_on_commit=False).begin() as session:
+def transaction(engine: Engine, urgent: bool = False) -> Iterator[Session]:
+    """A session whose work commits together or not at all; ``urgent`` ones (someone is waiting
+    for them) go first where the database takes one writer at a time."""
+    turns = _SQLITE_WRITERS.get(engine)
+    with (
+        turns.turn(urgent) if turns is not None else nullcontext(),
+        sessionmaker(engine, expire_on_commit=False).begin() as session,
+    ):
         yield session

@@ -120,6 +120,9 @@ class Request(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     reply_ts: Mapped[str | None] = mapped_column(String)  # the responder's reply in the thread
+    # who is posting the reply and until when: an expired claim is someone's crash or timeout
+    reply_claimed_by: Mapped[str | None] = mapped_column(String)
+    reply_claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     suggestions: Mapped[list[DocSuggestion]] = relationship(
@@ -170,6 +173,27 @@ class ProcessedEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class InboxEvent(Base):
+    """An Events API delivery stored before it is acknowledged, deleted once handled.
+
+    Slack never redelivers an event that got a 200, so the ack waits for this row. The payload
+    is the few fields the responder reads, texts redacted. Whoever holds the lease (owner and
+    expiry) handles the row; an expired lease is a dead or stuck process's row, drained by others.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_lease_until", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String, unique=True)
+    team: Mapped[str | None] = mapped_column(String)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SeenMessage(Base):

@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -40,6 +40,7 @@ from supportml.store.models import (
     DocSuggestion,
     FeedbackEvent,
     ImportRun,
+    InboxEvent,
     Nudge,
     ProcessedEvent,
     Request,
@@ -243,26 +244,59 @@ def record_seen(session: Session, workspace: str, channel: str, ts: str) -> None
     )
 
 
-PENDING_REPLY = "pending"  # reply_ts while one process is posting the reply
+@dataclass(frozen=True)
+class ReplyClaim:
+    """The right to post a request's reply until ``until``; ``taken_over`` when an earlier
+    claim expired unfinished (a crash or a timeout: the reply may be in the thread already)."""
+
+    owner: str
+    until: datetime
+    taken_over: bool
 
 
-def claim_reply(session: Session, request_id: int) -> bool:
-    """Take the right to post a request's reply; False if it is posted or being posted.
+def claim_reply(
+    session: Session, request_id: int, owner: str, now: datetime, lease: timedelta
+) -> ReplyClaim | None:
+    """Take the right to post a request's reply; None if it is posted or someone's live claim.
 
-    A compare-and-set on ``reply_ts``, so two deliveries of one message (a retry, or a duplicate
-    with a new event id) handled at once by two threads or two replicas post one reply.
+    A compare-and-set on the claim columns, so two deliveries of one message (a retry, or a
+    duplicate with a new event id) handled at once by two threads or two replicas post one reply.
     """
+    previous = session.execute(
+        select(Request.reply_claimed_by).where(Request.id == request_id)
+    ).scalar_one_or_none()
+    free = or_(Request.reply_claim_until.is_(None), Request.reply_claim_until < now)
+    same = (
+        Request.reply_claimed_by.is_(None)
+        if previous is None
+        else Request.reply_claimed_by == previous
+    )
     result = session.execute(
         update(Request)
-        .where(Request.id == request_id, Request.reply_ts.is_(None))
-        .values(reply_ts=PENDING_REPLY)
+        .where(Request.id == request_id, Request.reply_ts.is_(None), free, same)
+        .values(reply_claimed_by=owner, reply_claim_until=now + lease)
     )
-    return bool(_changed(result))
+    if not _changed(result):
+        return None
+    return ReplyClaim(owner, now + lease, taken_over=previous is not None)
 
 
-def set_reply(session: Session, request_id: int, ts: str | None) -> None:
-    """Record the posted reply's ts, or release the claim (None) so a retry can post it."""
-    session.execute(update(Request).where(Request.id == request_id).values(reply_ts=ts))
+def set_reply(session: Session, request_id: int, ts: str) -> None:
+    """Record the posted (or found) reply's ts; the claim is done."""
+    session.execute(
+        update(Request)
+        .where(Request.id == request_id)
+        .values(reply_ts=ts, reply_claimed_by=None, reply_claim_until=None)
+    )
+
+
+def release_reply(session: Session, request_id: int, owner: str) -> None:
+    """Give a claim back after a failure Slack says posted nothing, so a retry posts at once."""
+    session.execute(
+        update(Request)
+        .where(Request.id == request_id, Request.reply_claimed_by == owner)
+        .values(reply_claimed_by=None, reply_claim_until=None)
+    )
 
 
 def record_first_response(session: Session, request_id: int, user: str, when: datetime) -> bool:
@@ -286,14 +320,17 @@ def record_first_response(session: Session, request_id: int, user: str, when: da
     return bool(_changed(result))
 
 
-def unanswered_requests(session: Session, channels: Iterable[str], since: datetime) -> list[int]:
+def unanswered_requests(
+    session: Session, channels: Iterable[str], since: datetime, now: datetime
+) -> list[int]:
     """Ids of live requests (not imported, not deleted) in ``channels`` created since ``since``
-    whose reply was never posted nor claimed, oldest first."""
+    whose reply was never posted and is not claimed now (an expired claim counts), oldest first."""
     query = (
         select(Request.id)
         .where(
             Request.channel.in_(list(channels)),
             Request.reply_ts.is_(None),
+            or_(Request.reply_claim_until.is_(None), Request.reply_claim_until < now),
             Request.deleted.is_(False),
             Request.import_run_id.is_(None),
             Request.created_at >= since,
@@ -301,6 +338,115 @@ def unanswered_requests(session: Session, channels: Iterable[str], since: dateti
         .order_by(Request.created_at)
     )
     return list(session.scalars(query))
+
+
+def put_inbox(
+    session: Session,
+    event_id: str,
+    team: str | None,
+    payload: Mapping[str, Any],
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> int | None:
+    """Store a received event, leased to its receiver. A retry of an event id still in the inbox
+    takes that row if nobody holds it (its handling failed); None if someone does."""
+    statement = (
+        _insert(session, InboxEvent)
+        .values(
+            event_id=event_id,
+            team=team,
+            payload=dict(payload),
+            received_at=now,
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=1,
+        )  # fmt: skip
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(InboxEvent.id)
+    )
+    inserted = session.execute(statement).scalar_one_or_none()
+    if inserted is not None:
+        return inserted
+    return session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.event_id == event_id,
+            or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now),
+        )
+        .values(lease_owner=owner, lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+        .returning(InboxEvent.id)
+    ).scalar_one_or_none()
+
+
+def renew_inbox(
+    session: Session, inbox_id: int, owner: str, now: datetime, lease: timedelta
+) -> InboxItem | None:
+    """Extend a lease still held by ``owner`` as its handling starts (it may have waited in a
+    queue); None if the row is gone or a drain took it after the lease expired."""
+    row = session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == inbox_id, InboxEvent.lease_owner == owner)
+        .values(lease_until=now + lease)
+        .returning(InboxEvent.event_id, InboxEvent.team, InboxEvent.payload, InboxEvent.attempts)
+    ).first()
+    return None if row is None else InboxItem(inbox_id, *row)
+
+
+def release_inbox(session: Session, inbox_id: int, owner: str) -> None:
+    """Give up a lease after a failed attempt: the next drain or delivery retries the row."""
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == inbox_id, InboxEvent.lease_owner == owner)
+        .values(lease_until=None)
+    )
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A stored event to handle: what `Responder.handle_event` takes, and how often it was tried."""
+
+    id: int
+    event_id: str
+    team: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def lease_inbox(
+    session: Session, owner: str, now: datetime, lease: timedelta, limit: int = 100
+) -> list[InboxItem]:
+    """Lease up to ``limit`` stored events nobody holds (never leased, or the lease expired),
+    oldest first. Each is a compare-and-set on its lease, so two replicas never take one row."""
+    candidates = session.execute(
+        select(InboxEvent.id, InboxEvent.lease_until)
+        .where(or_(InboxEvent.lease_until.is_(None), InboxEvent.lease_until < now))
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()
+    taken = []
+    for inbox_id, seen_until in candidates:
+        same = (
+            InboxEvent.lease_until.is_(None)
+            if seen_until is None
+            else InboxEvent.lease_until == seen_until
+        )
+        result = session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.id == inbox_id, same)
+            .values(lease_owner=owner, lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+            .returning(
+                InboxEvent.event_id, InboxEvent.team, InboxEvent.payload, InboxEvent.attempts
+            )
+        ).first()
+        if result is not None:
+            taken.append(InboxItem(inbox_id, *result))
+    return taken
+
+
+def done_inbox(session: Session, inbox_id: int) -> None:
+    """Forget a handled (or given up) event."""
+    session.execute(delete(InboxEvent).where(InboxEvent.id == inbox_id))
 
 
 def first_nudge_today(session: Session, user: str, day: str) -> bool:

@@ -175,7 +175,7 @@ def make_harness(
     )  # fmt: skip
     executor = TrackingExecutor()
     app = build_app(responder, client, SECRET, executor)
-    server = http_server(app, responder, "127.0.0.1", 0)
+    server = http_server(app, responder, SECRET, "127.0.0.1", 0)
     serve_in_thread(server)
     harness = Harness(
         slack_api, responder, app, f"http://127.0.0.1:{server.server_address[1]}/slack/events",

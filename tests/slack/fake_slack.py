@@ -3,7 +3,10 @@
 It binds port 0 on 127.0.0.1, records every call's method and body (JSON or form), answers the
 methods supportml uses with Slack-shaped responses, and can be told to fail the next calls with
 429 + Retry-After or 500, or to answer them with a Slack error (``error_next``), or to keep one
-waiting until the test releases it (``hold_next``: an event in flight). Point a
+waiting until the test releases it (``hold_next``: an event in flight), or to post and then
+answer only after the client gave up (``late_next`` / ``late_every``: the ambiguous timeout).
+Posted messages are kept with their metadata and ``conversations.replies`` answers from them.
+Point a
 ``WebClient(base_url=server.base_url)`` or ``SLACK_API_URL`` at it.
 Also used by benchmarks/responder_benchmark.py, so it is plain standard library.
 """
@@ -15,7 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +61,10 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.channels: list[dict[str, str]] = []  # what conversations.list answers: {id, name}
         self.socket_url = ""  # what apps.connections.open answers (a local WebSocket server)
+        self.messages: list[dict[str, Any]] = []  # what chat.postMessage posted, as Slack keeps it
+        self._late: dict[str, list[float]] = {}
+        self._late_every: dict[str, tuple[int, float]] = {}
+        self._late_count: dict[str, int] = {}
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._errors: dict[str, list[str]] = {}
         self._holds: dict[str, list[Hold]] = {}
@@ -98,6 +105,25 @@ class FakeSlack:
             self._holds.setdefault(method, []).append(hold)
         return hold
 
+    def late_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` but answer only after ``seconds``
+        (longer than the client's timeout: the call worked, the client thinks it failed)."""
+        with self._lock:
+            self._late.setdefault(method, []).extend([seconds] * times)
+
+    def late_every(self, method: str, every: int, seconds: float) -> None:
+        """Answer every ``every``-th call of ``method`` after ``seconds`` (a steady share)."""
+        with self._lock:
+            self._late_every[method] = (every, seconds)
+
+    def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The posted messages in a thread."""
+        with self._lock:
+            return [
+                m for m in self.messages
+                if m["channel"] == channel and m.get("thread_ts") == thread_ts
+            ]  # fmt: skip
+
     def clear_failures(self) -> None:
         """Answer normally again (an outage is over)."""
         with self._lock:
@@ -123,6 +149,15 @@ class FakeSlack:
         raise AssertionError(f"expected {count} {method} call(s), got {len(self.of(method))}")
 
     # -- called by the handler -------------------------------------------------------------------
+    def _delay(self, method: str) -> float:
+        with self._lock:
+            queue = self._late.get(method)
+            if queue:
+                return queue.pop(0)
+            every, seconds = self._late_every.get(method, (0, 0.0))
+            count = self._late_count[method] = self._late_count.get(method, 0) + 1
+            return seconds if every and count % every == 0 else 0.0
+
     def _wait_if_held(self, method: str) -> None:
         with self._lock:
             queue = self._holds.get(method)
@@ -158,6 +193,13 @@ class FakeSlack:
             }
         if method in ("chat.postMessage", "chat.update"):
             ts = body.get("ts") or f"{1_800_000_000 + next(self._ts)}.000100"
+            if method == "chat.postMessage":
+                with self._lock:
+                    self.messages.append({
+                        "type": "message", "ts": ts, "bot_id": BOT_ID, "user": BOT_USER,
+                        "channel": body.get("channel"), "thread_ts": body.get("thread_ts"),
+                        "text": body.get("text"), "metadata": body.get("metadata"),
+                    })  # fmt: skip
             return {
                 "ok": True,
                 "channel": body.get("channel"),
@@ -182,6 +224,11 @@ class FakeSlack:
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
+        if method == "conversations.replies":
+            thread = self.replies(str(body.get("channel")), str(body.get("ts")))
+            keep = str(body.get("include_all_metadata")).lower() in ("1", "true")
+            shown = [m if keep else {k: v for k, v in m.items() if k != "metadata"} for m in thread]
+            return {"ok": True, "messages": shown, "has_more": False}
         if method == "conversations.list":
             return {"ok": True, "channels": self.channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": True}
@@ -193,6 +240,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:  # quiet: the tests assert on recorded calls
         pass
+
+    def do_GET(self) -> None:  # noqa: N802 (WebClient sends some methods as GET with a query)
+        path, _, query = self.path.partition("?")
+        self._call(path.rsplit("/", 1)[1], dict(parse_qsl(query)))
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -208,6 +259,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"multipart_bytes": len(raw)}
         else:
             body = dict(parse_qsl(raw.decode("utf-8")))
+        self._call(method, body)
+
+    def _call(self, method: str, body: dict[str, Any]) -> None:
         self.fake._wait_if_held(method)
         status, retry_after = self.fake._record(method, body, dict(self.headers))
         if status == 429:
@@ -218,7 +272,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, b'{"ok":false,"error":"internal_error"}')
         else:
             host = self.headers.get("Host", f"127.0.0.1:{self.fake.port}")
-            self._send(200, json.dumps(self.fake._answer(method, body, host)).encode())
+            answer = json.dumps(self.fake._answer(method, body, host)).encode()
+            delay = self.fake._delay(method)
+            if delay:
+                time.sleep(delay)
+            with suppress(OSError):  # the client gave up waiting: it was done all the same
+                self._send(200, answer)
 
     def _send(
         self,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from supportml.slack import blocks
-from supportml.slack.app import EVENTS_PATH
+from supportml.slack.server import EVENTS_PATH
 from supportml.store import transaction
 from supportml.store.repository import find_request
 from tests.slack.conftest import CHANNEL, HELPER, REQUESTER, envelope, interaction, message
