@@ -216,6 +216,7 @@ def serve(
     )
     from supportml.slack.client import web_client
     from supportml.slack.server import EVENTS_PATH
+    from supportml.store import repository, transaction
 
     _logging(verbose)
     settings = settings_of(ctx)
@@ -235,10 +236,13 @@ def serve(
         watched = resolve_channels(client, channels or settings.channels)
     responder = _responder(
         ctx, settings, model_ref, docs_ref, database_url, slack=WebPort(client), own_ids=ids,
-        channels=frozenset(watched), intake_channel=watched[0], shadow=shadow,
+        channels=frozenset(watched), intake_channel=next(iter(watched)), shadow=shadow,
         workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
         lease=timedelta(seconds=lease_seconds),
     )  # fmt: skip
+    named = {(team or "default", cid): name for cid, name in watched.items() if name}
+    with transaction(responder.engine) as session:
+        repository.save_channel_names(session, named)  # reports show channels by name
     app = build_app(responder, client, secret)
     stop = threading.Event()
     drain_every(responder, min(DRAIN_SECONDS, lease_seconds / 4), stop)

@@ -110,9 +110,10 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def resolve_channels(client: WebClient, names: Iterable[str]) -> tuple[str, ...]:
-    """Channel ids for configured ids or names, in the configured order (the first one is where
-    /support posts); names are looked up with conversations.list."""
+def resolve_channels(client: WebClient, names: Iterable[str]) -> dict[str, str | None]:
+    """Channel id -> name (None when configured by id) for configured ids or names, in the
+    configured order (the first one is where /support posts); names are looked up with
+    conversations.list, and kept so reports show channels by name."""
     wanted = list(dict.fromkeys(name.lstrip("#") for name in names))
     missing = [name for name in wanted if not CHANNEL_ID.match(name)]
     found: dict[str, str] = {}
@@ -128,7 +129,7 @@ def resolve_channels(client: WebClient, names: Iterable[str]) -> tuple[str, ...]
             )
     if not wanted:
         raise SlackSetupError("no support channels: set SUPPORTML_CHANNELS or pass --channel")
-    return tuple(dict.fromkeys(found.get(name, name) for name in wanted))
+    return {found.get(name, name): (name if name in found else None) for name in wanted}
 
 
 def own_ids(client: WebClient) -> tuple[frozenset[str], str | None]:

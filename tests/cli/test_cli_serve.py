@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from supportml.cli import cli
 from supportml.docs import Catalogue
 from supportml.store import open_store, transaction
-from supportml.store.models import DocSuggestion
+from supportml.store.models import Channel, DocSuggestion
 from supportml.store.repository import find_request, insert_new_requests
 from supportml.suggest import Suggester
 from supportml.vocabulary import UNCLASSIFIED
@@ -125,6 +126,11 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
         assert process.returncode == 0 and "stopped" in stderr
         assert "xoxb-secret" not in stderr and "helm rollback" not in stderr
     assert len(fake.of("chat.postMessage")) == 1
+    # the name it resolved is kept, so reports show #platform-support rather than the id
+    with transaction(open_store(f"sqlite:///{tmp_path / 'store.db'}")) as session:
+        assert session.execute(select(Channel.channel_id, Channel.name)).all() == [
+            (CHANNEL, "platform-support")
+        ]
 
 
 def _post_signed(url: str, body: str) -> int:
