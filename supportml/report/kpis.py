@@ -49,7 +49,7 @@ from supportml import shares
 from supportml.report.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
 from supportml.store.models import Channel, DocSuggestion, Request, SeenMessage
-from supportml.store.repository import EFFECTIVE_TOPIC, TOPIC_ORIGIN
+from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, TOPIC_ORIGIN
 from supportml.vocabulary import (
     GIVEN_LABELS,
     PEOPLES_LABELS,
@@ -257,6 +257,8 @@ def thread_link(permalink: str | None, channel: str, ts: str, domain: str | None
     return None
 
 
+# what the responder suggested in the thread: the holdout and link KPIs are about what people saw
+SHOWN = and_(Request.predicted_topic.is_not(None), LIVE)
 UNANSWERED = and_(Request.first_response_at.is_(None), Request.first_responder.is_(None))
 UNRESOLVED = and_(Request.resolved_at.is_(None), Request.resolution.is_(None))
 JUDGED = and_(
@@ -419,7 +421,7 @@ class _Builder:
             "source": Request.source,
             "channel": Request.channel,
             "holdout": cast(Request.docs_holdout, Integer),
-            "suggested": case((Request.predicted_topic.is_not(None), 1), else_=0),
+            "suggested": case((SHOWN, 1), else_=0),
         }
         sums = {
             "requests": func.count(),
@@ -649,7 +651,7 @@ class _Builder:
             _epoch(Request.resolved_at, d),
             cast(Request.docs_holdout, Integer),
             case((UNANSWERED, 1), else_=0),
-            case((Request.predicted_topic.is_not(None), 1), else_=0),
+            case((SHOWN, 1), else_=0),
         ).where(*self.where)
         # Plain DBAPI tuples, not Rows: numpy converts 1M of them in a fraction of a second, and
         # every column is already a float or int (None becomes NaN).
@@ -734,7 +736,8 @@ class _Builder:
         self.table(
             "holdout",
             "Holdout comparison: with vs without suggested links",
-            "Only requests the model made a suggestion for (imported history has none): those "
+            "Only requests the responder answered live with a suggestion (not imported "
+            "history): those "
             "outside the holdout (shown the links that passed the minimum score) vs the holdout "
             "share shown none on purpose: share resolved by documentation, share resolved by a "
             "person, median calendar hours to resolution.",
@@ -825,11 +828,11 @@ class _Builder:
             rows,
         )
         no_link = and_(
-            Request.predicted_topic.is_not(None),
+            SHOWN,
             Request.docs_holdout.is_(False),
             ~exists().where(DocSuggestion.request_id == Request.id),
         )
-        suggested = and_(Request.predicted_topic.is_not(None), Request.docs_holdout.is_(False))
+        suggested = and_(SHOWN, Request.docs_holdout.is_(False))
         count = select(_count(suggested), _count(no_link)).where(*self.where)
         shown_to, without = self.connection.execute(count).one()
         self.metric(
@@ -837,7 +840,7 @@ class _Builder:
             "Suggestions with no link",
             _share(without, shown_to),
             "share",
-            "Requests the model made a suggestion for, outside the holdout, where no "
+            "Requests the responder answered live with a suggestion, outside the holdout, where no "
             "documentation link passed the minimum score / all such suggested requests.",
         )
         query = (

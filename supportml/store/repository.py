@@ -79,6 +79,11 @@ TOPIC_ORIGIN: ColumnElement[str] = case(
 )
 
 
+# A request the responder saw live (not imported history): only these were shown a reply, links
+# or a holdout; `supportml classify` gives imported ones a topic, but nobody saw it.
+LIVE: ColumnElement[bool] = Request.import_run_id.is_(None)
+
+
 def _changed(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE matched (``Session.execute`` is typed as a plain Result)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
@@ -332,7 +337,7 @@ def unanswered_requests(
             Request.reply_ts.is_(None),
             or_(Request.reply_claim_until.is_(None), Request.reply_claim_until < now),
             Request.deleted.is_(False),
-            Request.import_run_id.is_(None),
+            LIVE,
             Request.created_at >= since,
         )
         .order_by(Request.created_at)

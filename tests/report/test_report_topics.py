@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from supportml.report import Filters, build_report, request_rows
 from supportml.report.render import to_html, to_json, to_markdown, write_csv
-from supportml.store import open_store
+from supportml.store import open_store, repository, transaction
 from supportml.store.models import Request
 from supportml.vocabulary import UNCLASSIFIED
 from tests.report.conftest import SINCE, UNTIL, at, insert, row
@@ -163,3 +163,15 @@ def test_a_team_typed_two_ways_is_one_team_shown_with_its_common_spelling(databa
     shouted = build_report(engine, SINCE, UNTIL, Filters(team="IDENTITY"))
     assert shouted.metrics["requests"].value == 3
     engine.dispose()
+
+
+def test_classified_history_is_not_counted_as_shown_suggestions(database_url):
+    """`supportml classify` gives imported requests a topic, but nobody saw a reply or links:
+    the link and holdout KPIs count only what the responder answered live."""
+    engine = open_store(database_url)
+    with transaction(engine) as session:
+        run = repository.start_import(session, "slack-export", "export.zip")
+    insert(engine, [*by_model("A", 2), *[{**r, "import_run_id": run} for r in by_model("B", 3)]])
+    report = build_report(engine, SINCE, UNTIL)
+    assert report.metrics["suggested"].value == 5  # the model's suggestions, all of them
+    assert len(report.breakdowns["no_link_requests"].rows) == 2  # only the live ones were shown
