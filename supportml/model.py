@@ -458,7 +458,8 @@ class ModelCard:
     target_precision: float
     metrics: dict[str, float]
     data_hash: str
-    n_train: int
+    n_train: int  # rows the exported model was fitted on
+    metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))

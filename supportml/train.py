@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,12 @@ from supportml.suggest import abstention_score
 
 Stage = Callable[[str], AbstractContextManager[object]]
 
+#: ModelCard.metrics_from: which model the card's metrics describe.
+REFITTED = (
+    "held-out test rows of a model fitted without them; the exported model is refitted on all rows"
+)
+EVALUATED = "held-out test rows; the exported model is the one evaluated"
+
 
 def quiet(_: str) -> AbstractContextManager[object]:
     """No progress shown: the default outside the CLI."""
@@ -35,11 +41,15 @@ def quiet(_: str) -> AbstractContextManager[object]:
 
 @dataclass
 class TrainResult:
+    """``classifier`` is the exported model; ``test_predictions`` are the evaluated model's
+    topics for the test rows (the same model unless it was refitted on all rows)."""
+
     classifier: TopicClassifier
     card: ModelCard
     evaluation: Evaluation
     split: Split
     model_dir: Path
+    test_predictions: list[str]
 
     def metrics(self) -> dict[str, float]:
         return {**self.card.metrics, "temperature": self.card.temperature}
@@ -114,12 +124,16 @@ def train(
     target_precision: float = 0.90,
     cv: int | None = None,
     parts: Split | None = None,
+    refit_all: bool = False,
     stage: Stage = quiet,
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card.
 
     ``parts`` fixes which rows train, calibrate and test (`train --from-store` tests on the
-    newest weeks); by default a stratified random split.
+    newest weeks); by default a stratified random split. With ``refit_all`` (`train --data`)
+    the exported model is then fitted again on every row with the same parameters, temperature
+    and threshold: a fifth more data is worth more than exporting exactly the model the metrics
+    describe. The learning loop leaves it off, so the model it promotes is the one it judged.
     """
     texts, labels = dataset.texts, dataset.topics
     if cv is not None:
@@ -138,17 +152,34 @@ def train(
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
         answered = abstention_score(probs, classifier.temperature) >= threshold
         evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
+    exported = _refitted(dataset, classifier, params, stage) if refit_all else classifier
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     card = ModelCard(
-        labels=classifier.labels,
+        labels=exported.labels,
         params=asdict(params),
         temperature=classifier.temperature,
         threshold=threshold,
         target_precision=target_precision,
         metrics={**evaluation.metrics(), "threshold": threshold, **calibration, **cv_scores},
         data_hash=dataset.fingerprint,
-        n_train=len(parts.train),
+        n_train=len(dataset) if refit_all else len(parts.train),
+        metrics_from=REFITTED if refit_all else EVALUATED,
     )
     with stage(f"export to {model_dir}"):
-        save(classifier, card, model_dir)
-    return TrainResult(classifier, card, evaluation, parts, Path(model_dir))
+        save(exported, card, model_dir)
+    return TrainResult(exported, card, evaluation, parts, Path(model_dir), list(predicted))
+
+
+def _refitted(
+    dataset: Dataset, evaluated: TopicClassifier, params: ModelParams, stage: Stage
+) -> TopicClassifier:
+    """``evaluated`` fitted again from scratch on every row, as many epochs as it had in all
+    (``max_iter`` plus ``refit_epochs``), keeping its temperature. The classes must be the same:
+    the threshold and temperature were chosen for those."""
+    with stage(f"refit on all {len(dataset):,} requests"):
+        epochs = params.max_iter + params.refit_epochs
+        full = TopicClassifier.fit(dataset.texts, dataset.topics, replace(params, max_iter=epochs))
+    full.temperature = evaluated.temperature
+    if full.labels != evaluated.labels:  # a topic only in the test rows: keep the evaluated one
+        return evaluated
+    return full

@@ -60,3 +60,32 @@ def test_cv_folds_must_fit_the_smallest_topic(tiny_csv, fast_params, tmp_path, f
         DataError, match=f"--cv {folds} needs 2 to 30 folds: topic 'Access Request'"
     ):
         train(load_requests(tiny_csv), fast_params, tmp_path / "m", cv=folds)
+
+
+def test_refit_all_exports_a_model_fitted_on_every_row_with_the_evaluated_metrics(
+    tiny_csv, fast_params, tmp_path, trained
+):
+    from supportml.model import load
+    from supportml.train import EVALUATED, REFITTED
+
+    data = load_requests(tiny_csv)
+    full = train(data, fast_params, tmp_path / "m", refit_all=True)
+    # the metrics, threshold and temperature are those of the model fitted without the test rows
+    assert full.card.metrics == trained.card.metrics
+    assert (full.card.threshold, full.card.temperature) == (
+        trained.card.threshold,
+        trained.card.temperature,
+    )
+    assert full.test_predictions == trained.test_predictions
+    assert full.card.metrics_from == REFITTED and trained.card.metrics_from == EVALUATED
+    assert full.card.n_train == len(data) and trained.card.n_train == len(trained.split.train)
+    test_texts = [data.texts[i] for i in full.split.test]
+    exported, card = load(tmp_path / "m")
+    assert card.temperature == trained.card.temperature
+    assert not np.allclose(exported.decision(test_texts), trained.classifier.decision(test_texts))
+
+
+def test_without_refit_the_exported_model_is_the_evaluated_one(tiny_csv, trained):
+    data = load_requests(tiny_csv)
+    predicted, _ = trained.classifier.predict([data.texts[i] for i in trained.split.test])
+    assert predicted == trained.test_predictions
