@@ -112,6 +112,10 @@ def test_batch_predict_keeps_every_row_and_column(runner, trained, tmp_path):
     [
         (["train", "--data", "missing.csv"], "missing.csv: no such file"),
         (["train", "--data", "{tiny}", "--label-col", "category"], "missing column 'category'"),
+        (
+            ["train", "--data", "{tiny}", "--id-col", "ticket"],
+            "missing column 'ticket' (columns: id, text, topic); choose another with --id-col",
+        ),
         (["evaluate", "--model", "nowhere", "--data", "{tiny}"], "nowhere: no model card"),
         (["predict", "--model", "nowhere", "hi"], "nowhere: no model card"),
         (["train", "--data", "{tiny}", "--params", "{params}"], "unknown parameter 'alpha'"),
