@@ -19,7 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -218,11 +218,12 @@ def unseen_scores(
     labels: Sequence[str],
     cal_labels: Sequence[str],
     params: ModelParams,
+    temperature: float = 1.0,
 ) -> np.ndarray:
-    """Top probabilities (temperature 1, the abstention score) of calibration rows about a topic
-    the model never saw: ``params.unseen_fits`` refits on the train rows (the first
-    ``len(labels)`` rows of ``matrix``) each leave a random ``params.unseen_share`` of the topics
-    out and score those topics' calibration rows (the rows after them).
+    """Top probabilities (at ``temperature``, the scale the threshold compares) of calibration
+    rows about a topic the model never saw: ``params.unseen_fits`` refits on the train rows (the
+    first ``len(labels)`` rows of ``matrix``) each leave a random ``params.unseen_share`` of the
+    topics out and score those topics' calibration rows (the rows after them).
 
     Requests about topics nobody labelled yet look like these, so the abstention threshold can
     be chosen to turn them away (evaluate.select_open_set_threshold); the known rows' scores
@@ -244,7 +245,7 @@ def unseen_scores(
         with _epoch_cap():
             partial.fit(matrix[: len(y_train)][keep], y_train[keep])
         logits = _logits(partial.decision_function(matrix[len(y_train) + rows]))
-        scores.append(softmax(logits, axis=1).max(axis=1))
+        scores.append(softmax(logits / temperature, axis=1).max(axis=1))
     return np.concatenate(scores) if scores else np.empty(0)
 
 
@@ -295,7 +296,7 @@ class TopicClassifier:
         classifier = cls(pipeline, max_chars=params.max_chars)
         logits = _logits(clf.decision_function(matrix[len(texts) :]))
         held_out = softmax(logits / classifier._fit_temperature(logits, cal_labels), axis=1)
-        unseen = unseen_scores(clf, matrix, labels, cal_labels, params)
+        unseen = unseen_scores(clf, matrix, labels, cal_labels, params, classifier.temperature)
         if params.refit_epochs and len(cal_texts):
             # a topic seen only in the calibration rows changes the classes: refit from scratch
             warm = set(cal_labels) <= set(classifier.labels)
@@ -306,6 +307,51 @@ class TopicClassifier:
                 clf.fit(matrix, [*labels, *cal_labels])
             clf.set_params(warm_start=False, max_iter=params.max_iter)
         return classifier, held_out, unseen
+
+    @classmethod
+    def fit_cross_calibrated(
+        cls, texts: Sequence[str], labels: Sequence[str], params: ModelParams, folds: int
+    ) -> tuple[TopicClassifier, np.ndarray, np.ndarray, list[str]]:
+        """Calibrate on out-of-fold predictions when a hold-out would be too thin to trust.
+
+        Each of ``folds`` stratified folds is scored by a model fitted on the others; the
+        temperature is fitted on all those out-of-fold logits at once, and the unseen-topic
+        scores come from each fold's fits (``unseen_scores``). The final model is fitted on every
+        row for as many epochs as ``fit_calibrated``'s gets in all. Returns the final
+        classifier, the out-of-fold probabilities, the unseen-topic scores and the labels of the
+        out-of-fold rows (rows whose topic a fold's model never saw are left out).
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        y = np.asarray(labels, dtype=object)
+        epochs = params.max_iter + params.refit_epochs
+        final = cls.fit(texts, labels, replace(params, max_iter=epochs))
+        index = {label: i for i, label in enumerate(final.labels)}
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+        parts, logits, kept = [], [], []
+        with warnings.catch_warnings():  # a topic smaller than the folds: fewer rows in some
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(splitter.split(y, y))
+        for fit_rows, out_rows in splits:
+            pipeline = params.build()
+            features, clf = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+            order = np.concatenate([fit_rows, out_rows])
+            with _vocabulary_errors(len(order)):
+                matrix = features.fit_transform([texts[i][: params.max_chars] for i in order])
+            with _epoch_cap():
+                clf.fit(matrix[: len(fit_rows)], y[fit_rows])
+            seen = np.isin(y[out_rows], clf.classes_)
+            aligned = np.full((len(out_rows), len(index)), -1e4)
+            columns = [index[str(c)] for c in clf.classes_]
+            aligned[:, columns] = _logits(clf.decision_function(matrix[len(fit_rows) :]))
+            logits.append(aligned[seen])
+            kept.extend(y[out_rows][seen])
+            parts.append((clf, matrix, y[fit_rows], y[out_rows]))
+        out_of_fold, out_labels = np.vstack(logits), [str(label) for label in kept]
+        temperature = final._fit_temperature(out_of_fold, out_labels)
+        unseen = [unseen_scores(*part[:2], *part[2:], params, temperature) for part in parts]
+        probs = softmax(out_of_fold / temperature, axis=1)
+        return final, probs, np.concatenate(unseen), out_labels
 
     @property
     def labels(self) -> list[str]:

@@ -23,9 +23,15 @@ from supportml.evaluate import (
     select_threshold,
 )
 from supportml.model import ModelCard, ModelParams, TopicClassifier, save
-from supportml.suggest import abstention_score
 
 Stage = Callable[[str], AbstractContextManager[object]]
+Say = Callable[[str], None]
+
+#: Fewer calibration rows than this for some topic: calibrate on out-of-fold predictions over
+#: train + calibration rows (CALIBRATION_FOLDS folds) instead; a thin hold-out picks a
+#: temperature and threshold from a handful of rows per topic.
+MIN_CALIBRATION_ROWS = 5
+CALIBRATION_FOLDS = 5
 
 #: ModelCard.metrics_from: which model the card's metrics describe.
 REFITTED = (
@@ -37,6 +43,10 @@ EVALUATED = "held-out test rows; the exported model is the one evaluated"
 def quiet(_: str) -> AbstractContextManager[object]:
     """No progress shown: the default outside the CLI."""
     return nullcontext()
+
+
+def _silent(_: str) -> None:
+    """No warnings shown: the default outside the CLI."""
 
 
 @dataclass
@@ -62,8 +72,10 @@ def fit_and_calibrate(
     params: ModelParams,
     target_precision: float,
     stage: Stage = quiet,
+    warn: Say = _silent,
 ) -> tuple[TopicClassifier, float, dict[str, float]]:
-    """Fit on the train rows, choose temperature and threshold on the calibration rows.
+    """Fit on the train rows, choose temperature and threshold on the calibration rows, or on
+    out-of-fold predictions when some topic has fewer than MIN_CALIBRATION_ROWS of them.
 
     Returns the classifier, its abstention threshold, and calibration metrics: the threshold
     the precision target alone would pick, and the shares of unseen-topic rows abstained on and
@@ -73,16 +85,37 @@ def fit_and_calibrate(
     def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
         return [texts[i] for i in index], [labels[i] for i in index]
 
-    with stage(f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"):
-        cal_texts, cal_labels = pick(parts.calibration)
-        classifier, probs, unseen = TopicClassifier.fit_calibrated(
-            *pick(parts.train), cal_texts, cal_labels, params
+    cal_texts, cal_labels = pick(parts.calibration)
+    counts = Counter(cal_labels)
+    topics = {labels[i] for i in (*parts.train, *parts.calibration)}
+    thinnest = min(topics, key=lambda topic: (counts[topic], topic))
+    rows = np.concatenate([parts.train, parts.calibration])
+    # as many folds as the largest topic can fill (sklearn's StratifiedKFold needs that)
+    folds = min(CALIBRATION_FOLDS, max(Counter(labels[i] for i in rows).values()))
+    cross = counts[thinnest] < MIN_CALIBRATION_ROWS and folds >= 2
+    if cross:
+        warn(
+            f"topic {thinnest!r} has {counts[thinnest]} calibration row(s) (fewer than "
+            f"{MIN_CALIBRATION_ROWS}): temperature and threshold come from out-of-fold "
+            f"predictions ({folds} folds) on the train and calibration rows instead"
         )
-        predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
-        correct = predicted == np.asarray(cal_labels, dtype=object)
-        score = abstention_score(probs, classifier.temperature)
-        threshold = select_open_set_threshold(score, correct, unseen, target_precision)
+        with stage(f"fit and cross-calibrate on {len(rows):,} requests"):
+            classifier, probs, unseen, cal_labels = TopicClassifier.fit_cross_calibrated(
+                *pick(rows), params, folds
+            )
+    else:
+        with stage(
+            f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"
+        ):
+            classifier, probs, unseen = TopicClassifier.fit_calibrated(
+                *pick(parts.train), cal_texts, cal_labels, params
+            )
+    predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
+    correct = predicted == np.asarray(cal_labels, dtype=object)
+    score = probs.max(axis=1)  # calibrated: the confidence shown is what is compared
+    threshold = select_open_set_threshold(score, correct, unseen, target_precision)
     calibration = {
+        "calibration_folds": float(folds if cross else 0),
         "precision_threshold": select_threshold(score, correct, target_precision),
         "calibration_coverage": float((score >= threshold).mean()) if score.size else 0.0,
     }
@@ -126,6 +159,7 @@ def train(
     parts: Split | None = None,
     refit_all: bool = False,
     stage: Stage = quiet,
+    warn: Say = _silent,
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card.
 
@@ -145,12 +179,12 @@ def train(
             )
     parts = parts if parts is not None else split(labels, seed=params.seed)
     classifier, threshold, calibration = fit_and_calibrate(
-        texts, labels, parts, params, target_precision, stage
+        texts, labels, parts, params, target_precision, stage, warn
     )
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
-        answered = abstention_score(probs, classifier.temperature) >= threshold
+        answered = probs.max(axis=1) >= threshold
         evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
     exported = _refitted(dataset, classifier, params, stage) if refit_all else classifier
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}

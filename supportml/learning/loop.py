@@ -149,6 +149,7 @@ def challenge(
             parts=parts,
             refit_all=refit_all,
             stage=stage,
+            warn=warn,
         )
         current = _lookup(champion, warn)
         decision = _judge(result, dataset, current, rules, stage)

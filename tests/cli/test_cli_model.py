@@ -219,3 +219,10 @@ def test_predict_applies_the_configured_extra_redaction(runner, trained, tmp_pat
     monkeypatch.setenv("SUPPORTML_REDACT_EXTRA", "cypress")
     assert predict(text) == predict(redacted)
     assert predict_file(text) == predict_file(redacted)
+
+
+def test_thin_calibration_is_a_warning_on_stderr(runner, tiny_csv, tmp_path):
+    result = train(runner, tiny_csv, tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    assert "calibration row(s) (fewer than 5)" in result.stderr
+    assert "out-of-fold" in result.stderr and "out-of-fold" not in result.stdout
