@@ -25,6 +25,8 @@ from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
 
 MIN_PER_CLASS = 2
+#: The option that chooses each column, for the hint when a column is missing.
+COLUMN_FLAGS = {"text_col": "--text-col", "label_col": "--label-col", "id_col": "--id-col"}
 
 
 class DataError(UserError):
@@ -162,6 +164,7 @@ def load_requests(
     text_col: str = "text",
     label_col: str | None = "topic",
     id_col: str | None = "id",
+    require_id: bool = False,
     encoding: str = "utf-8",
     skip_invalid: bool = False,
     min_per_class: int = MIN_PER_CLASS,
@@ -171,6 +174,8 @@ def load_requests(
     """Read and validate requests. ``label_col=None`` reads unlabelled data (for prediction).
     Optional ``extra_cols`` are kept as they are, unless the file has no value in them at all.
     Texts are prepared by `model_text` with ``redactor`` (the configured one: Settings.redactor).
+    A file without ``id_col`` (or ``id_col=None``) gets generated ids, ``row-<line>``, unless
+    ``require_id`` (the user named the column) makes that an error.
 
     Raises DataError naming the file, line and field for the first problem, unless
     ``skip_invalid`` is set, in which case skippable rows are dropped and counted by reason.
@@ -193,18 +198,20 @@ def load_requests(
 
     for location, record in records:
         if not checked_columns:
-            wanted = [c for c in (text_col, label_col, id_col) if c]
-            missing = [c for c in wanted if c not in record]
+            if id_col and id_col not in record and not require_id:
+                id_col = None
+            wanted = {"text_col": text_col, "label_col": label_col, "id_col": id_col}
+            missing = [(key, c) for key, c in wanted.items() if c and c not in record]
             if missing:
-                columns = ", ".join(record) or "none"
+                key, column = missing[0]
                 raise DataError(
-                    f"{name}: missing column {missing[0]!r} (columns: {columns}); "
-                    "choose others with --text-col / --label-col"
+                    f"{name}: missing column {column!r} (columns: {', '.join(record) or 'none'}); "
+                    f"choose another with {COLUMN_FLAGS[key]}"
                 )
             checked_columns = True
         text = model_text(record.get(text_col) or "", redactor)
         label = (record.get(label_col) or "").strip() if label_col else None
-        row_id = (record.get(id_col) or "").strip() if id_col else location
+        row_id = (record.get(id_col) or "").strip() if id_col else f"row-{location.split()[-1]}"
         if not text:
             problem(location, f"empty {text_col!r}", "empty text")
             continue

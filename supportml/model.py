@@ -13,12 +13,13 @@ import json
 import os
 import platform
 import shutil
+import stat
 import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -40,7 +41,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from supportml.errors import UserError
 
-CARD_FORMAT = 1
+CARD_FORMAT = 2  # 2: the card carries ``integrity`` (CHANGELOG.md)
 PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
 # overwrites a file that a reader may be opening
 CARD_FILE = "model_card.json"
@@ -318,11 +319,12 @@ def unseen_scores(
     labels: Sequence[str],
     cal_labels: Sequence[str],
     params: ModelParams,
+    temperature: float = 1.0,
 ) -> np.ndarray:
-    """Top probabilities (temperature 1, the abstention score) of calibration rows about a topic
-    the model never saw: ``params.unseen_fits`` refits on the train rows (the first
-    ``len(labels)`` rows of ``matrix``) each leave a random ``params.unseen_share`` of the topics
-    out and score those topics' calibration rows (the rows after them).
+    """Top probabilities (at ``temperature``, the scale the threshold compares) of calibration
+    rows about a topic the model never saw: ``params.unseen_fits`` refits on the train rows (the
+    first ``len(labels)`` rows of ``matrix``) each leave a random ``params.unseen_share`` of the
+    topics out and score those topics' calibration rows (the rows after them).
 
     Requests about topics nobody labelled yet look like these, so the abstention threshold can
     be chosen to turn them away (evaluate.select_open_set_threshold); the known rows' scores
@@ -344,7 +346,7 @@ def unseen_scores(
         with _epoch_cap():
             partial.fit(matrix[: len(y_train)][keep], y_train[keep])
         logits = _logits(partial.decision_function(matrix[len(y_train) + rows]))
-        scores.append(softmax(logits, axis=1).max(axis=1))
+        scores.append(softmax(logits / temperature, axis=1).max(axis=1))
     return np.concatenate(scores) if scores else np.empty(0)
 
 
@@ -396,7 +398,7 @@ class TopicClassifier:
         classifier = cls(pipeline, max_chars=params.max_chars)
         logits = _logits(clf.decision_function(matrix[len(texts) :]))
         held_out = softmax(logits / classifier._fit_temperature(logits, cal_labels), axis=1)
-        unseen = unseen_scores(clf, matrix, labels, cal_labels, params)
+        unseen = unseen_scores(clf, matrix, labels, cal_labels, params, classifier.temperature)
         if params.refit_epochs and len(cal_texts):
             # a topic seen only in the calibration rows changes the classes: refit from scratch
             warm = set(cal_labels) <= set(classifier.labels)
@@ -407,6 +409,51 @@ class TopicClassifier:
                 clf.fit(matrix, [*labels, *cal_labels])
             clf.set_params(warm_start=False, max_iter=params.max_iter)
         return classifier, held_out, unseen
+
+    @classmethod
+    def fit_cross_calibrated(
+        cls, texts: Sequence[str], labels: Sequence[str], params: ModelParams, folds: int
+    ) -> tuple[TopicClassifier, np.ndarray, np.ndarray, list[str]]:
+        """Calibrate on out-of-fold predictions when a hold-out would be too thin to trust.
+
+        Each of ``folds`` stratified folds is scored by a model fitted on the others; the
+        temperature is fitted on all those out-of-fold logits at once, and the unseen-topic
+        scores come from each fold's fits (``unseen_scores``). The final model is fitted on every
+        row for as many epochs as ``fit_calibrated``'s gets in all. Returns the final
+        classifier, the out-of-fold probabilities, the unseen-topic scores and the labels of the
+        out-of-fold rows (rows whose topic a fold's model never saw are left out).
+        """
+        from sklearn.model_selection import StratifiedKFold
+
+        y = np.asarray(labels, dtype=object)
+        epochs = params.max_iter + params.refit_epochs
+        final = cls.fit(texts, labels, replace(params, max_iter=epochs))
+        index = {label: i for i, label in enumerate(final.labels)}
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+        parts, logits, kept = [], [], []
+        with warnings.catch_warnings():  # a topic smaller than the folds: fewer rows in some
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(splitter.split(y, y))
+        for fit_rows, out_rows in splits:
+            pipeline = params.build()
+            features, clf = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+            order = np.concatenate([fit_rows, out_rows])
+            with _vocabulary_errors(len(order)):
+                matrix = features.fit_transform([texts[i][: params.max_chars] for i in order])
+            with _epoch_cap():
+                clf.fit(matrix[: len(fit_rows)], y[fit_rows])
+            seen = np.isin(y[out_rows], clf.classes_)
+            aligned = np.full((len(out_rows), len(index)), -1e4)
+            columns = [index[str(c)] for c in clf.classes_]
+            aligned[:, columns] = _logits(clf.decision_function(matrix[len(fit_rows) :]))
+            logits.append(aligned[seen])
+            kept.extend(y[out_rows][seen])
+            parts.append((clf, matrix, y[fit_rows], y[out_rows]))
+        out_of_fold, out_labels = np.vstack(logits), [str(label) for label in kept]
+        temperature = final._fit_temperature(out_of_fold, out_labels)
+        unseen = [unseen_scores(*part[:2], *part[2:], params, temperature) for part in parts]
+        probs = softmax(out_of_fold / temperature, axis=1)
+        return final, probs, np.concatenate(unseen), out_labels
 
     @property
     def labels(self) -> list[str]:
@@ -562,7 +609,9 @@ class TopicClassifier:
 # -- export ----------------------------------------------------------------------------------
 @dataclass
 class ModelCard:
-    """What a model is, how good it was, and the checksum that guards its artifact."""
+    """What a model is, how good it was, and the checksums that guard it: ``sha256`` of the
+    pipeline file, and ``integrity`` over every other field (``card_integrity``), that sha256
+    included, so neither the card nor the pipeline can change without the other noticing."""
 
     labels: list[str]
     params: dict[str, Any]
@@ -571,18 +620,34 @@ class ModelCard:
     target_precision: float
     metrics: dict[str, float]
     data_hash: str
-    n_train: int
+    n_train: int  # rows the exported model was fitted on
+    metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sklearn_version: str = sklearn.__version__
     python_version: str = platform.python_version()
     format: int = CARD_FORMAT
+    integrity: str = ""  # set by save() and publish()
 
     @property
     def version(self) -> str:
         """Short, content-derived id stored with every suggestion."""
         return self.sha256[:12]
+
+
+def card_integrity(card: Mapping[str, Any]) -> str:
+    """sha256 of the card's canonical JSON (sorted keys, no spaces), ``integrity`` left out.
+
+    Every field is covered, not a chosen few: a field added later is guarded without anyone
+    remembering to list it. It is a checksum, not a signature: it catches an edited card (a
+    threshold lowered by hand, an artifact pointed elsewhere) and a card paired with another
+    pipeline, while someone who can rewrite the whole card can recompute it; the registry's
+    tag (tracking.py), which the artifact store's writers cannot change, is the anchor there.
+    """
+    body = {name: value for name, value in card.items() if name != "integrity"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -623,15 +688,15 @@ def publish(source: str | Path, directory: str | Path) -> ModelCard:
     responder may be watching ``directory``); a copy that does not match the card's sha256 is
     not published."""
     card = read_card(source)
-    path = Path(source)
-    artifact = (path.parent if path.suffix == ".json" else path) / card.artifact
+    artifact = _artifact_path(_model_root(source), card)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = _temp_file(directory, ".joblib")
     try:
         try:
-            shutil.copyfile(artifact, tmp)
-        except (FileNotFoundError, IsADirectoryError):
+            with _open_artifact(artifact) as handle, tmp.open("wb") as out:
+                shutil.copyfileobj(handle, out)
+        except FileNotFoundError:
             raise ModelError(f"{artifact}: model artifact missing") from None
         if sha256_file(tmp) != card.sha256:
             raise ModelError(
@@ -649,6 +714,7 @@ def _install(pipeline: Path, card: ModelCard, directory: Path) -> None:
     swap the card in with one rename, then prune pipelines no card or reader needs."""
     previous = _card_artifact(directory / CARD_FILE)
     card.artifact = f"{PIPELINE_PREFIX}{card.version}.joblib"
+    card.integrity = card_integrity(json.loads(json.dumps(asdict(card))))
     tmp = pipeline
     try:
         tmp.replace(directory / card.artifact)
@@ -678,39 +744,90 @@ def _card_artifact(card_path: Path) -> str | None:
     return artifact if isinstance(artifact, str) else None
 
 
+def _model_root(directory: str | Path) -> Path:
+    """The model folder; ``directory`` may also be its card file."""
+    path = Path(directory)
+    return path.parent if path.suffix == ".json" else path
+
+
 def read_card(directory: str | Path) -> ModelCard:
-    """Parse and check a model card; ``directory`` may also be the card file itself."""
+    """Parse a model card and check its integrity; ``directory`` may also be the card file."""
     path = Path(directory)
     card_path = path if path.suffix == ".json" else path / CARD_FILE
     if not card_path.is_file():
         raise ModelError(f"{path}: no model card ({CARD_FILE}); train one with `supportml train`")
     try:
         raw = json.loads(card_path.read_text())
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
         if raw.get("format") != CARD_FORMAT:
             raise ModelError(
                 f"{card_path}: model card format {raw.get('format')!r}, this supportml reads "
-                f"{CARD_FORMAT}; retrain the model"
+                f"{CARD_FORMAT} (cards with an integrity checksum); retrain the model with "
+                "`supportml train`"
+            )
+        if raw.get("integrity") != card_integrity(raw):
+            raise ModelError(
+                f"{card_path}: the model card's integrity checksum does not match its content; "
+                "the card was edited or corrupted, refusing to load it (retrain or publish again)"
             )
         return ModelCard(**raw)
     except (json.JSONDecodeError, TypeError) as err:
         raise ModelError(f"{card_path}: unreadable model card ({err})") from None
 
 
-def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
-    """Load an exported model, refusing one whose checksum or scikit-learn version does not match.
+def _artifact_path(root: Path, card: ModelCard) -> Path:
+    """The pipeline file the card names, refused unless it is a name directly inside ``root``
+    (resolved, so neither '../x', an absolute path nor a symlink leads out of the folder)."""
+    artifact = root / card.artifact
+    name = Path(card.artifact).name
+    if (
+        not card.artifact
+        or name != card.artifact
+        or name in {".", ".."}
+        or artifact.resolve().parent != root.resolve()
+    ):
+        raise ModelError(
+            f"{root / CARD_FILE}: artifact {card.artifact!r} is not a file name inside the model "
+            "folder; refusing to load it"
+        )
+    return artifact
 
-    joblib runs code while loading, so the checksum is verified before a byte is unpickled, on
-    the very file handle that is then unpickled. A card that names a pipeline which is gone is
-    read again: a new model may have been published (and the old pipeline pruned) meanwhile.
+
+def _open_artifact(artifact: Path) -> BinaryIO:
+    """Open the pipeline file only if it is a regular file and not a symlink: O_NOFOLLOW
+    refuses a link, O_NONBLOCK keeps a FIFO from blocking the open, fstat checks what was
+    opened (not what was there a moment before). A missing file raises FileNotFoundError."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(artifact, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise ModelError(
+            f"{artifact}: model artifact is not a plain file ({err.strerror}); refusing to load it"
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ModelError(f"{artifact}: model artifact is not a plain file; refusing to load it")
+    return os.fdopen(fd, "rb")
+
+
+def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
+    """Load an exported model, refusing one whose checksums or scikit-learn version do not match.
+
+    joblib runs code while loading, so the card's integrity and then the pipeline's checksum are
+    verified before a byte is unpickled, on the very file handle that is then unpickled. A card
+    that names a pipeline which is gone is read again: a new model may have been published (and
+    the old pipeline pruned) meanwhile.
     """
-    path = Path(directory)
-    root = path.parent if path.suffix == ".json" else path
+    root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
-        artifact = root / card.artifact
+        artifact = _artifact_path(root, card)
         try:
-            handle = artifact.open("rb")
-        except (FileNotFoundError, IsADirectoryError):  # a card without artifact names the dir
+            handle = _open_artifact(artifact)
+        except FileNotFoundError:
             if read_card(directory).artifact == card.artifact:
                 raise ModelError(f"{artifact}: model artifact missing") from None
             continue

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import softmax
 
 from supportml.docs import DocIndex, DocLink
 from supportml.model import ModelCard, TopicClassifier
@@ -34,17 +33,6 @@ def in_holdout(key: str, share: float = DEFAULT_HOLDOUT) -> bool:
         raise ValueError(f"holdout share {share!r}: expected a number in [0, 1]")
     digest = hashlib.sha256(key.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < share
-
-
-def abstention_score(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """The model's own top probability (temperature 1), recovered from calibrated ``probs``.
-
-    Calibration sharpens probabilities so that they read right, but the unsharpened ones separate
-    out-of-scope requests from in-scope ones better (benchmarks/train_benchmark.py, open-set
-    check), so the abstention threshold applies to these.
-    """
-    with np.errstate(divide="ignore"):
-        return softmax(temperature * np.log(np.atleast_2d(probs)), axis=1).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -188,5 +176,7 @@ class Suggester:
             advance(len(rows))
         return result
 
-    def _score(self, probs: np.ndarray) -> np.ndarray:
-        return abstention_score(probs, self.classifier.temperature)
+    @staticmethod
+    def _score(probs: np.ndarray) -> np.ndarray:
+        """The calibrated top probability: the confidence shown, on the threshold's scale."""
+        return np.atleast_2d(probs).max(axis=1)

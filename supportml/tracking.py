@@ -4,7 +4,8 @@ A training run logs its parameters, a hash of its data, every metric, the per-cl
 confusion matrix, the champion/challenger decision (made by the caller, see learning/loop.py) and
 the model twice: as an MLflow sklearn model, for MLflow's own tools, and as supportml's
 checksummed export under ``supportml_model/``. It is registered as ``supportml-topic`` with its
-sha256 as a version tag, and the ``champion`` alias moves to it only when the decision says so.
+sha256 and its card's integrity checksum as version tags, and the ``champion`` alias moves to it
+only when the decision says so.
 
 supportml loads registry models from that export, never with mlflow.sklearn.load_model: pickles
 run code while loading, so the bytes are checked first against the card, and the card against
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 MODEL_DIR = "supportml_model"  # run artifacts: the export (card + pipeline) that supportml loads
 VERSION_TAG = "supportml.version"  # ModelCard.version, what the responder compares
 SHA256_TAG = "supportml.sha256"  # the artifact's sha256, on the run and on the registry version
+INTEGRITY_TAG = "supportml.integrity"  # ModelCard.integrity: the card's content, likewise
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 # on the registered model: the versions that were @champion before the current one, oldest
 # first, so `supportml model rollback` knows where to go back to
@@ -121,20 +123,21 @@ def _resolve(client: MlflowClient, uri: str) -> ModelVersion:
 def _load_version(
     client: MlflowClient, version: ModelVersion, uri: str
 ) -> tuple[TopicClassifier, ModelCard]:
-    expected = (version.tags or {}).get(SHA256_TAG)
-    if not version.run_id or not expected:
+    tags = version.tags or {}
+    if not version.run_id or not tags.get(SHA256_TAG) or not tags.get(INTEGRITY_TAG):
         raise ModelError(
-            f"{uri}: version {version.version} has no {SHA256_TAG} tag "
+            f"{uri}: version {version.version} has no {SHA256_TAG} or {INTEGRITY_TAG} tag "
             "(registered by an older supportml); retrain"
         )
-    return _load_run(client, version.run_id, expected, uri)
+    return _load_run(client, version.run_id, tags, uri)
 
 
 def _load_run(
-    client: MlflowClient, run_id: str, expected: str, uri: str
+    client: MlflowClient, run_id: str, tags: Mapping[str, str], uri: str
 ) -> tuple[TopicClassifier, ModelCard]:
-    """The run's exported model, refused unless its card carries the registry's sha256 (checked
-    before model.load, which checks the pipeline's bytes against the card before unpickling)."""
+    """The run's exported model, refused unless its card carries the registry's sha256 and
+    integrity checksum (checked before model.load, which checks the card's content and the
+    pipeline's bytes against the card before unpickling)."""
     if not client.list_artifacts(run_id, MODEL_DIR):
         raise ModelError(
             f"{uri}: run {run_id} has no {MODEL_DIR}/ artifacts "
@@ -144,11 +147,13 @@ def _load_run(
         local = client.download_artifacts(run_id, MODEL_DIR, tmp)
         try:
             card = read_card(local)
-            if card.sha256 != expected:
-                raise ModelError(
-                    f"{uri}: the model card's sha256 {card.sha256[:12]}… differs from the "
-                    f"{expected[:12]}… MLflow recorded when it was logged; refusing to load it"
-                )
+            for tag, value in ((SHA256_TAG, card.sha256), (INTEGRITY_TAG, card.integrity)):
+                if value != tags[tag]:
+                    name = tag.removeprefix("supportml.")
+                    raise ModelError(
+                        f"{uri}: the model card's {name} {value[:12]}… differs from the "
+                        f"{tags[tag][:12]}… MLflow recorded when it was logged; refusing to load it"
+                    )
             return load(local)
         except ModelError as err:  # name the URI, not the temporary download
             raise ModelError(str(err).replace(str(Path(local)), uri)) from None
@@ -180,12 +185,13 @@ def load_model(uri: str, settings: Settings | None = None) -> tuple[TopicClassif
         client = _client(settings)
         if uri.startswith(RUN):
             run_id = uri.removeprefix(RUN).strip("/").split("/")[0]
-            expected = client.get_run(run_id).data.tags.get(SHA256_TAG)
-            if not expected:
+            tags = client.get_run(run_id).data.tags
+            if not tags.get(SHA256_TAG) or not tags.get(INTEGRITY_TAG):
                 raise ModelError(
-                    f"{uri}: run has no {SHA256_TAG} tag (logged by an older supportml); retrain"
+                    f"{uri}: run has no {SHA256_TAG} or {INTEGRITY_TAG} tag "
+                    "(logged by an older supportml); retrain"
                 )
-            return _load_run(client, run_id, expected, uri)
+            return _load_run(client, run_id, tags, uri)
         return _load_version(client, _resolve(client, uri), uri)
     except MlflowException as err:
         raise ModelError(f"{uri}: {_first_line(err)}") from None
@@ -287,6 +293,7 @@ def _log_training(
                 "supportml.data_source": dataset.source,
                 VERSION_TAG: card.version,
                 SHA256_TAG: card.sha256,
+                INTEGRITY_TAG: card.integrity,
             }
         )
         mlflow.log_params(
@@ -332,7 +339,11 @@ def _log_training(
         registered = mlflow.register_model(
             info.model_uri,
             settings.registered_model,
-            tags={VERSION_TAG: card.version, SHA256_TAG: card.sha256},
+            tags={
+                VERSION_TAG: card.version,
+                SHA256_TAG: card.sha256,
+                INTEGRITY_TAG: card.integrity,
+            },
         )
         version = str(registered.version)
         if decision.promote:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,21 @@ from supportml.evaluate import (
     select_threshold,
 )
 from supportml.model import ModelCard, ModelParams, TopicClassifier, save
-from supportml.suggest import abstention_score
 
 Stage = Callable[[str], AbstractContextManager[object]]
+Say = Callable[[str], None]
+
+#: Fewer calibration rows than this for some topic: calibrate on out-of-fold predictions over
+#: train + calibration rows (CALIBRATION_FOLDS folds) instead; a thin hold-out picks a
+#: temperature and threshold from a handful of rows per topic.
+MIN_CALIBRATION_ROWS = 5
+CALIBRATION_FOLDS = 5
+
+#: ModelCard.metrics_from: which model the card's metrics describe.
+REFITTED = (
+    "held-out test rows of a model fitted without them; the exported model is refitted on all rows"
+)
+EVALUATED = "held-out test rows; the exported model is the one evaluated"
 
 
 def quiet(_: str) -> AbstractContextManager[object]:
@@ -33,13 +45,21 @@ def quiet(_: str) -> AbstractContextManager[object]:
     return nullcontext()
 
 
+def _silent(_: str) -> None:
+    """No warnings shown: the default outside the CLI."""
+
+
 @dataclass
 class TrainResult:
+    """``classifier`` is the exported model; ``test_predictions`` are the evaluated model's
+    topics for the test rows (the same model unless it was refitted on all rows)."""
+
     classifier: TopicClassifier
     card: ModelCard
     evaluation: Evaluation
     split: Split
     model_dir: Path
+    test_predictions: list[str]
 
     def metrics(self) -> dict[str, float]:
         return {**self.card.metrics, "temperature": self.card.temperature}
@@ -52,8 +72,10 @@ def fit_and_calibrate(
     params: ModelParams,
     target_precision: float,
     stage: Stage = quiet,
+    warn: Say = _silent,
 ) -> tuple[TopicClassifier, float, dict[str, float]]:
-    """Fit on the train rows, choose temperature and threshold on the calibration rows.
+    """Fit on the train rows, choose temperature and threshold on the calibration rows, or on
+    out-of-fold predictions when some topic has fewer than MIN_CALIBRATION_ROWS of them.
 
     Returns the classifier, its abstention threshold, and calibration metrics: the threshold
     the precision target alone would pick, and the shares of unseen-topic rows abstained on and
@@ -63,16 +85,37 @@ def fit_and_calibrate(
     def pick(index: np.ndarray) -> tuple[list[str], list[str]]:
         return [texts[i] for i in index], [labels[i] for i in index]
 
-    with stage(f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"):
-        cal_texts, cal_labels = pick(parts.calibration)
-        classifier, probs, unseen = TopicClassifier.fit_calibrated(
-            *pick(parts.train), cal_texts, cal_labels, params
+    cal_texts, cal_labels = pick(parts.calibration)
+    counts = Counter(cal_labels)
+    topics = {labels[i] for i in (*parts.train, *parts.calibration)}
+    thinnest = min(topics, key=lambda topic: (counts[topic], topic))
+    rows = np.concatenate([parts.train, parts.calibration])
+    # as many folds as the largest topic can fill (sklearn's StratifiedKFold needs that)
+    folds = min(CALIBRATION_FOLDS, max(Counter(labels[i] for i in rows).values()))
+    cross = counts[thinnest] < MIN_CALIBRATION_ROWS and folds >= 2
+    if cross:
+        warn(
+            f"topic {thinnest!r} has {counts[thinnest]} calibration row(s) (fewer than "
+            f"{MIN_CALIBRATION_ROWS}): temperature and threshold come from out-of-fold "
+            f"predictions ({folds} folds) on the train and calibration rows instead"
         )
-        predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
-        correct = predicted == np.asarray(cal_labels, dtype=object)
-        score = abstention_score(probs, classifier.temperature)
-        threshold = select_open_set_threshold(score, correct, unseen, target_precision)
+        with stage(f"fit and cross-calibrate on {len(rows):,} requests"):
+            classifier, probs, unseen, cal_labels = TopicClassifier.fit_cross_calibrated(
+                *pick(rows), params, folds
+            )
+    else:
+        with stage(
+            f"fit on {len(parts.train):,} requests, calibrate on {len(parts.calibration):,}"
+        ):
+            classifier, probs, unseen = TopicClassifier.fit_calibrated(
+                *pick(parts.train), cal_texts, cal_labels, params
+            )
+    predicted = np.asarray(classifier.labels, dtype=object)[probs.argmax(axis=1)]
+    correct = predicted == np.asarray(cal_labels, dtype=object)
+    score = probs.max(axis=1)  # calibrated: the confidence shown is what is compared
+    threshold = select_open_set_threshold(score, correct, unseen, target_precision)
     calibration = {
+        "calibration_folds": float(folds if cross else 0),
         "precision_threshold": select_threshold(score, correct, target_precision),
         "calibration_coverage": float((score >= threshold).mean()) if score.size else 0.0,
     }
@@ -114,12 +157,17 @@ def train(
     target_precision: float = 0.90,
     cv: int | None = None,
     parts: Split | None = None,
+    refit_all: bool = False,
     stage: Stage = quiet,
+    warn: Say = _silent,
 ) -> TrainResult:
     """Train, evaluate on untouched test rows, and export the model with its card.
 
     ``parts`` fixes which rows train, calibrate and test (`train --from-store` tests on the
-    newest weeks); by default a stratified random split.
+    newest weeks); by default a stratified random split. With ``refit_all`` (`train --data`)
+    the exported model is then fitted again on every row with the same parameters, temperature
+    and threshold: a fifth more data is worth more than exporting exactly the model the metrics
+    describe. The learning loop leaves it off, so the model it promotes is the one it judged.
     """
     texts, labels = dataset.texts, dataset.topics
     if cv is not None:
@@ -131,24 +179,41 @@ def train(
             )
     parts = parts if parts is not None else split(labels, seed=params.seed)
     classifier, threshold, calibration = fit_and_calibrate(
-        texts, labels, parts, params, target_precision, stage
+        texts, labels, parts, params, target_precision, stage, warn
     )
     with stage(f"evaluate on {len(parts.test):,} test requests"):
         test_labels = [labels[i] for i in parts.test]
         predicted, probs = classifier.predict([texts[i] for i in parts.test])
-        answered = abstention_score(probs, classifier.temperature) >= threshold
+        answered = probs.max(axis=1) >= threshold
         evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
+    exported = _refitted(dataset, classifier, params, stage) if refit_all else classifier
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     card = ModelCard(
-        labels=classifier.labels,
+        labels=exported.labels,
         params=asdict(params),
         temperature=classifier.temperature,
         threshold=threshold,
         target_precision=target_precision,
         metrics={**evaluation.metrics(), "threshold": threshold, **calibration, **cv_scores},
         data_hash=dataset.fingerprint,
-        n_train=len(parts.train),
+        n_train=len(dataset) if refit_all else len(parts.train),
+        metrics_from=REFITTED if refit_all else EVALUATED,
     )
     with stage(f"export to {model_dir}"):
-        save(classifier, card, model_dir)
-    return TrainResult(classifier, card, evaluation, parts, Path(model_dir))
+        save(exported, card, model_dir)
+    return TrainResult(exported, card, evaluation, parts, Path(model_dir), list(predicted))
+
+
+def _refitted(
+    dataset: Dataset, evaluated: TopicClassifier, params: ModelParams, stage: Stage
+) -> TopicClassifier:
+    """``evaluated`` fitted again from scratch on every row, as many epochs as it had in all
+    (``max_iter`` plus ``refit_epochs``), keeping its temperature. The classes must be the same:
+    the threshold and temperature were chosen for those."""
+    with stage(f"refit on all {len(dataset):,} requests"):
+        epochs = params.max_iter + params.refit_epochs
+        full = TopicClassifier.fit(dataset.texts, dataset.topics, replace(params, max_iter=epochs))
+    full.temperature = evaluated.temperature
+    if full.labels != evaluated.labels:  # a topic only in the test rows: keep the evaluated one
+        return evaluated
+    return full

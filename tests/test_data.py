@@ -86,6 +86,17 @@ def test_missing_file_and_column(tmp_path, tiny_csv):
         load_requests(tiny_csv, text_col="message")
 
 
+def test_a_file_without_an_id_column_gets_generated_ids(tmp_path):
+    rows = [{"text": r["text"], "topic": r["topic"]} for r in make_rows(3)]
+    path = write_csv(tmp_path / "d.csv", rows)
+    assert load_requests(path).ids[:2] == ["row-2", "row-3"]  # line 1 is the header
+    assert load_requests(path, id_col=None).ids == load_requests(path).ids
+    with pytest.raises(DataError, match=r"missing column 'id' .*choose another with --id-col"):
+        load_requests(path, require_id=True)
+    with pytest.raises(DataError, match=r"missing column 'topic' .*with --label-col"):
+        load_requests(write_csv(tmp_path / "e.csv", [{"text": "x"}]))
+
+
 def test_wrong_encoding_is_named(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("id,text,topic\n1,caf\xe9 build failed,CI\n".encode("cp1252"))

@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax
 
-from supportml.model import ModelError, ModelParams, TopicClassifier, load, read_card, save
+from supportml.model import (
+    ModelError,
+    ModelParams,
+    TopicClassifier,
+    card_integrity,
+    load,
+    read_card,
+    save,
+)
 from tests.conftest import VOCAB
 
 WORDS = sorted({w for words in VOCAB.values() for w in words})
@@ -144,14 +152,23 @@ def test_tampered_artifact_is_refused(trained, tmp_path):
         load(model)
 
 
+def _rewrite_card(model, sealed=True, **changes):
+    """Change card fields; ``sealed`` recomputes the integrity checksum as a forger would."""
+    card = {**json.loads((model / "model_card.json").read_text()), **changes}
+    if sealed:
+        card["integrity"] = card_integrity(card)
+    (model / "model_card.json").write_text(json.dumps(card))
+    return card
+
+
 def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
     model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
     card = json.loads((model / "model_card.json").read_text())
-    (model / "model_card.json").write_text(json.dumps({**card, "sklearn_version": "0.24.2"}))
+    _rewrite_card(model, sklearn_version="0.24.2")
     fix = "trained with scikit-learn 0.24.2.*make install.*constraints.txt.*retrain"
     with pytest.raises(ModelError, match=fix):
         load(model)
-    (model / "model_card.json").write_text(json.dumps({**card, "format": 99}))
+    _rewrite_card(model, format=99)
     with pytest.raises(ModelError, match="model card format 99"):
         load(model)
     (model / "model_card.json").write_text("{not json")
@@ -162,6 +179,63 @@ def test_incompatible_or_missing_models_are_refused(trained, tmp_path):
     (model / "model_card.json").write_text(json.dumps(card))
     artifact.unlink()
     with pytest.raises(ModelError, match="model artifact missing"):
+        load(model)
+
+
+def test_an_edited_card_is_refused_and_an_untouched_one_loads(trained, tmp_path):
+    model, _ = _copy_model(trained.model_dir, tmp_path / "m")
+    assert load(model)[1].integrity == trained.card.integrity != ""
+    for field, value in [("threshold", 0.0), ("temperature", 0.5), ("labels", ["a", "b"])]:
+        _copy_model(trained.model_dir, tmp_path / field)
+        _rewrite_card(tmp_path / field, sealed=False, **{field: value})
+        with pytest.raises(ModelError, match="integrity checksum does not match.*refusing"):
+            load(tmp_path / field)
+        with pytest.raises(ModelError, match="integrity checksum does not match"):
+            read_card(tmp_path / field)
+
+
+def test_a_card_from_before_the_integrity_checksum_names_the_fix(trained, tmp_path):
+    model, _ = _copy_model(trained.model_dir, tmp_path / "m")
+    card = json.loads((model / "model_card.json").read_text())
+    del card["integrity"]
+    (model / "model_card.json").write_text(json.dumps({**card, "format": 1}))
+    with pytest.raises(ModelError) as refused:
+        load(model)
+    message = str(refused.value)
+    assert "model card format 1" in message and "`supportml train`" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("artifact", ["../outside.joblib", "/dev/zero", "sub/x.joblib", ".", ""])
+def test_an_artifact_outside_the_model_folder_is_refused(trained, tmp_path, artifact):
+    pipeline = (trained.model_dir / trained.card.artifact).read_bytes()
+    (tmp_path / "outside.joblib").write_bytes(pipeline)
+    model, _ = _copy_model(trained.model_dir, tmp_path / "m")
+    _rewrite_card(model, artifact=artifact)  # even with a recomputed checksum
+    with pytest.raises(ModelError, match="not a file name inside the model folder"):
+        load(model)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "inside"])
+def test_an_artifact_that_is_a_symlink_or_a_device_is_refused(trained, tmp_path, target):
+    model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
+    real = model / "real.joblib"
+    artifact.rename(real)
+    artifact.symlink_to(real if target == "inside" else target)
+    with pytest.raises(ModelError, match="refusing to load it"):
+        load(model)
+    if target == "inside":
+        with pytest.raises(ModelError, match="not a plain file"):
+            load(model)
+
+
+def test_an_artifact_that_is_a_fifo_is_refused_without_blocking(trained, tmp_path):
+    import os
+
+    model, artifact = _copy_model(trained.model_dir, tmp_path / "m")
+    artifact.unlink()
+    os.mkfifo(artifact)
+    with pytest.raises(ModelError, match="not a plain file"):
         load(model)
 
 

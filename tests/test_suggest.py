@@ -3,19 +3,24 @@ import sys
 
 import numpy as np
 import pytest
-from scipy.special import softmax
 
-from supportml.suggest import Suggester, abstention_score, in_holdout
-from tests.conftest import ROOT
+from supportml.suggest import Suggester, in_holdout
+from tests.conftest import ROOT, make_rows
 
 
-def test_abstention_score_is_the_uncalibrated_top_probability():
-    logits = np.array([[2.0, 1.0, -1.0], [0.5, 0.4, 0.3]])
-    temperature = 0.6
-    calibrated = softmax(logits / temperature, axis=1)
-    assert np.allclose(abstention_score(calibrated, temperature), softmax(logits, axis=1).max(1))
-    assert np.allclose(abstention_score(calibrated[0], temperature), [softmax(logits[0]).max()])
-    assert np.allclose(abstention_score(np.array([[1.0, 0.0]]), 0.5), [1.0])
+def test_confidence_and_threshold_are_on_one_scale(trained):
+    """Abstained exactly when the confidence shown is below the threshold: never '0.77,
+    abstained' under a threshold of 0.64."""
+    clf = trained.classifier
+    texts = [r["text"] for r in make_rows(3)] + ["lunch?", "thanks all", "zzz"]
+    confidences = [Suggester(clf, 0.0, "v").suggest(t).confidence for t in texts]
+    for threshold in sorted(confidences):
+        suggester = Suggester(clf, threshold, "v")
+        for text in texts:
+            shown = suggester.suggest(text, explain=False)
+            assert shown.abstained == (shown.confidence < threshold)
+        _, confidence, abstained = suggester.suggest_many(texts)
+        assert list(abstained) == [c < threshold for c in confidence]
 
 
 def test_suggestion_ranks_explains_and_abstains(trained):

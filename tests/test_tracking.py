@@ -16,7 +16,7 @@ from supportml.cli import cli
 from supportml.config import Settings
 from supportml.data import Dataset, load_requests
 from supportml.learning.promotion import Decision, decide
-from supportml.model import CARD_FILE, ModelError, sha256_file
+from supportml.model import CARD_FILE, ModelError, card_integrity, sha256_file
 from supportml.tracking import (
     RegistrySource,
     TrackingError,
@@ -195,6 +195,7 @@ def test_a_tampered_registry_model_is_refused_before_it_is_unpickled(
     # 2. the card rewritten to match: the registry's tag still says otherwise
     card = json.loads((stored / CARD_FILE).read_text())
     card["sha256"] = sha256_file(stored / trained.card.artifact)
+    card["integrity"] = card_integrity(card)
     (stored / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ModelError) as refused:
         load_model(uri, settings)
@@ -204,7 +205,15 @@ def test_a_tampered_registry_model_is_refused_before_it_is_unpickled(
     with pytest.raises(ModelError, match="MLflow recorded when it was logged"):
         load_model(f"runs:/{run.run_id}", settings)
 
-    # 3. a version without the tag (registered by an older supportml) is not trusted either
+    # 3. the threshold edited in the card and its integrity recomputed: the registry's tag
+    card = {**json.loads((stored / CARD_FILE).read_text()), "sha256": trained.card.sha256}
+    card["threshold"] = 0.0
+    card["integrity"] = card_integrity(card)
+    (stored / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"model card's integrity .*MLflow recorded"):
+        load_model(uri, settings)
+
+    # 4. a version without the tag (registered by an older supportml) is not trusted either
     client.delete_model_version_tag("t-tamper", run.model_version, "supportml.sha256")
     with pytest.raises(ModelError, match="older supportml.*retrain"):
         load_model(uri, settings)

@@ -60,3 +60,61 @@ def test_cv_folds_must_fit_the_smallest_topic(tiny_csv, fast_params, tmp_path, f
         DataError, match=f"--cv {folds} needs 2 to 30 folds: topic 'Access Request'"
     ):
         train(load_requests(tiny_csv), fast_params, tmp_path / "m", cv=folds)
+
+
+def test_refit_all_exports_a_model_fitted_on_every_row_with_the_evaluated_metrics(
+    tiny_csv, fast_params, tmp_path, trained
+):
+    from supportml.model import load
+    from supportml.train import EVALUATED, REFITTED
+
+    data = load_requests(tiny_csv)
+    full = train(data, fast_params, tmp_path / "m", refit_all=True)
+    # the metrics, threshold and temperature are those of the model fitted without the test rows
+    assert full.card.metrics == trained.card.metrics
+    assert (full.card.threshold, full.card.temperature) == (
+        trained.card.threshold,
+        trained.card.temperature,
+    )
+    assert full.test_predictions == trained.test_predictions
+    assert full.card.metrics_from == REFITTED and trained.card.metrics_from == EVALUATED
+    assert full.card.n_train == len(data) and trained.card.n_train == len(trained.split.train)
+    test_texts = [data.texts[i] for i in full.split.test]
+    exported, card = load(tmp_path / "m")
+    assert card.temperature == trained.card.temperature
+    assert not np.allclose(exported.decision(test_texts), trained.classifier.decision(test_texts))
+
+
+def test_without_refit_the_exported_model_is_the_evaluated_one(tiny_csv, trained):
+    data = load_requests(tiny_csv)
+    predicted, _ = trained.classifier.predict([data.texts[i] for i in trained.split.test])
+    assert predicted == trained.test_predictions
+
+
+def test_thin_calibration_rows_switch_to_out_of_fold_calibration_with_a_warning(
+    tiny_csv, fast_params, tmp_path
+):
+    from collections import Counter
+
+    from supportml.train import MIN_CALIBRATION_ROWS
+
+    data = load_requests(tiny_csv)
+    said = []
+    result = train(data, fast_params, tmp_path / "m", warn=said.append)
+    counts = Counter(data.topics[i] for i in result.split.calibration)
+    assert min(counts.values()) < MIN_CALIBRATION_ROWS
+    [warning] = said
+    fewest = min(counts.values())
+    assert f"has {fewest} calibration row(s) (fewer than {MIN_CALIBRATION_ROWS})" in warning
+    metrics = result.card.metrics
+    assert metrics["calibration_folds"] == 5 and 0 <= metrics["calibration_unseen_abstained"] <= 1
+    assert result.card.temperature != 1.0 and 0 < result.card.threshold <= 1
+
+
+def test_enough_calibration_rows_keep_the_hold_out(fast_params, tmp_path):
+    from tests.conftest import make_rows, write_csv
+
+    data = load_requests(write_csv(tmp_path / "d.csv", make_rows(60)))
+    said = []
+    result = train(data, fast_params, tmp_path / "m", warn=said.append)
+    assert said == [] and result.card.metrics["calibration_folds"] == 0

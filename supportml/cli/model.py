@@ -130,9 +130,8 @@ data_options = [
     ),
     click.option(
         "--id-col",
-        default="id",
-        show_default=True,
-        help="Column with a unique id per row ('' for none).",
+        help="Column with a unique id per row  [default: id if the file has one, else "
+        "row-<line>; '' for none]",
     ),
     click.option(
         "--encoding", default="utf-8", show_default=True, help="Text encoding of the file."
@@ -155,7 +154,7 @@ def load_dataset(
     data_path: Path,
     text_col: str,
     label_col: str,
-    id_col: str,
+    id_col: str | None,
     encoding: str,
     skip_invalid: bool,
     extra_cols: tuple[str, ...] = (),
@@ -169,7 +168,8 @@ def load_dataset(
             data_path,
             text_col=text_col,
             label_col=label_col,
-            id_col=id_col or None,
+            id_col="id" if id_col is None else id_col or None,
+            require_id=bool(id_col),
             encoding=encoding,
             skip_invalid=skip_invalid,
             extra_cols=extra_cols,
@@ -202,7 +202,7 @@ def evaluate(
     data_path: Path,
     text_col: str,
     label_col: str,
-    id_col: str,
+    id_col: str | None,
     encoding: str,
     skip_invalid: bool,
     docs_ref: str | None,

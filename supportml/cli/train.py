@@ -260,7 +260,7 @@ def train(
     }
     if data_path is not None:
         dataset = load_dataset(data_path, **columns, redactor=settings.redactor)
-        outcome = challenge(dataset, rules, extra={"data": "file"}, **wiring)
+        outcome = challenge(dataset, rules, refit_all=True, extra={"data": "file"}, **wiring)
     else:
         outcome = _from_store(
             ctx, database_url, since, topics_map, min_examples, eval_weeks, rules, **wiring

@@ -128,6 +128,7 @@ def challenge(
     champion: ChampionLookup,
     *,
     parts: Split | None = None,
+    refit_all: bool = False,
     too_few: Mapping[str, int] | None = None,
     track: Tracker | None = None,
     extra: Mapping[str, object] | None = None,
@@ -135,8 +136,9 @@ def challenge(
     warn: Say = _silent,
 ) -> Outcome:
     """Train a challenger on ``dataset`` (``parts``: which rows train and test, by default a
-    stratified random split), judge it against the champion on its test rows, track it, and
-    publish it to ``rules.out_dir`` if it won, else keep it next to it."""
+    stratified random split; ``refit_all``: see train.train), judge it against the champion on
+    its test rows, track it, and publish it to ``rules.out_dir`` if it won, else keep it next
+    to it."""
     with tempfile.TemporaryDirectory(prefix="supportml-challenger-") as staging:
         result = train(
             dataset,
@@ -145,7 +147,9 @@ def challenge(
             target_precision=rules.target_precision,
             cv=rules.cv,
             parts=parts,
+            refit_all=refit_all,
             stage=stage,
+            warn=warn,
         )
         current = _lookup(champion, warn)
         decision = _judge(result, dataset, current, rules, stage)
@@ -187,16 +191,16 @@ def _lookup(champion: ChampionLookup, warn: Say) -> Champion | None:
 def _judge(
     result: TrainResult, dataset: Dataset, current: Champion | None, rules: Rules, stage: Stage
 ) -> Decision:
-    """Score challenger and champion on the same evaluation rows and apply the policy."""
+    """Score challenger (as evaluated, before any refit on all rows) and champion on the same
+    evaluation rows and apply the policy."""
     texts = [dataset.texts[i] for i in result.split.test]
     topics = dataset.topics
     truth = [topics[i] for i in result.split.test]
     with stage(f"compare with the champion on {len(texts):,} evaluation requests"):
-        challenger, _ = result.classifier.predict(texts)
         champion = current.classifier.predict(texts)[0] if current else None
         return decide(
             truth,
-            challenger,
+            result.test_predictions,
             champion,
             current.version if current else None,
             rules.policy,

@@ -112,6 +112,10 @@ def test_batch_predict_keeps_every_row_and_column(runner, trained, tmp_path):
     [
         (["train", "--data", "missing.csv"], "missing.csv: no such file"),
         (["train", "--data", "{tiny}", "--label-col", "category"], "missing column 'category'"),
+        (
+            ["train", "--data", "{tiny}", "--id-col", "ticket"],
+            "missing column 'ticket' (columns: id, text, topic); choose another with --id-col",
+        ),
         (["evaluate", "--model", "nowhere", "--data", "{tiny}"], "nowhere: no model card"),
         (["predict", "--model", "nowhere", "hi"], "nowhere: no model card"),
         (["train", "--data", "{tiny}", "--params", "{params}"], "unknown parameter 'alpha'"),
@@ -215,3 +219,10 @@ def test_predict_applies_the_configured_extra_redaction(runner, trained, tmp_pat
     monkeypatch.setenv("SUPPORTML_REDACT_EXTRA", "cypress")
     assert predict(text) == predict(redacted)
     assert predict_file(text) == predict_file(redacted)
+
+
+def test_thin_calibration_is_a_warning_on_stderr(runner, tiny_csv, tmp_path):
+    result = train(runner, tiny_csv, tmp_path / "m")
+    assert result.exit_code == 0, result.output
+    assert "calibration row(s) (fewer than 5)" in result.stderr
+    assert "out-of-fold" in result.stderr and "out-of-fold" not in result.stdout

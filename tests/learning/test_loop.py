@@ -102,7 +102,8 @@ def test_a_champion_that_cannot_be_loaded_is_replaced_with_a_warning(fast_params
     )
     assert outcome.decision.promote and outcome.decision.reason == "no champion yet"
     assert outcome.champion is None
-    assert warnings == ["the champion cannot be loaded: models/topic: sha256 mismatch"]
+    champion_warnings = [w for w in warnings if "calibration row(s)" not in w]  # thin data
+    assert champion_warnings == ["the champion cannot be loaded: models/topic: sha256 mismatch"]
 
 
 def test_topics_the_champion_never_knew_are_reported(fast_params, tmp_path):

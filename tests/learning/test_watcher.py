@@ -126,6 +126,19 @@ def test_a_card_naming_a_missing_artifact_is_refused(trained, other, tmp_path):
     assert installed.suggesters == [] and watcher.current == trained.card.version
 
 
+def test_a_tampered_card_is_not_swapped_in(trained, other, tmp_path):
+    import json
+
+    publish(trained, tmp_path)
+    watcher, source, installed = watcher_on(tmp_path, trained.card.version)
+    publish(other, tmp_path)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    (tmp_path / "model_card.json").write_text(json.dumps({**card, "threshold": 0.0}))
+    assert watcher.check() == "unchanged: nothing usable is published"
+    assert source.loads == 0 and installed.suggesters == []
+    assert watcher.current == trained.card.version
+
+
 def test_a_good_version_published_after_a_refused_one_is_picked_up(trained, other, tmp_path):
     publish(trained, tmp_path)
     watcher, source, installed = watcher_on(tmp_path, trained.card.version)
