@@ -56,7 +56,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def record_suggestions(store: Path, model: Path) -> int:
-    """What the responder does for each new request: suggest a topic and record it (batched)."""
+    """What the responder does for each new request: suggest a topic and record it (batched);
+    the requests become live ones, as only those were shown a reply and links."""
     suggester = Suggester.from_card(*load(model))
     engine = open_store(f"sqlite:///{store}")
     with transaction(engine) as session:
@@ -67,6 +68,7 @@ def record_suggestions(store: Path, model: Path) -> int:
             if not backlog.topics[i]:  # nothing left to classify: the responder skips it too
                 continue
             key = f"{request.workspace}/{request.channel}/{request.ts}"
+            request.import_run_id = None  # as if the responder had received it live
             record_suggestion(
                 session, request, topic=backlog.topics[i],
                 confidence=float(backlog.confidence[i]), abstained=bool(backlog.abstained[i]),
