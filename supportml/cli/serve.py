@@ -315,7 +315,12 @@ def serve(
             markup=False,
             soft_wrap=True,
         )
-        run, close = handler.start, handler.close
+
+        def run() -> None:  # handler.start() would also print Bolt's banner on stdout
+            handler.connect()
+            stop.wait()
+
+        close = handler.close
     try:
         run()
     except KeyboardInterrupt:

@@ -143,7 +143,9 @@ class _CountedRetry(RetryHandler):
     """A retry handler that counts the retries the one it wraps decides on."""
 
     def __init__(self, inner: RetryHandler, metrics: Metrics):
-        super().__init__(max_retry_count=inner.max_retry_count, interval_calculator=None)
+        super().__init__(
+            max_retry_count=inner.max_retry_count, interval_calculator=inner.interval_calculator
+        )
         self.inner, self.metrics = inner, metrics
 
     def can_retry(

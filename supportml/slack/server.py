@@ -24,7 +24,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -121,6 +121,14 @@ def _error(status: int, error: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
+def _metrics(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:
+    async def metrics(_: Request) -> Response:  # in the pool: the inbox gauges query the store
+        body = await run_in_threadpool(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
 def asgi_app(
     app: App, signing_secret: str, ready: Callable[[], tuple[int, dict[str, Any]]],
     live: Callable[[], dict[str, Any]], registry: CollectorRegistry | None = None,
@@ -164,16 +172,13 @@ def asgi_app(
         status, payload = await run_in_threadpool(ready)
         return JSONResponse(payload, status_code=status)
 
-    async def metrics(_: Request) -> Response:  # the inbox gauges query the store
-        body = await run_in_threadpool(generate_latest, registry)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
     routes = [
         Route(EVENTS_PATH, events, methods=["POST"]),
         Route(READY_PATH, readiness, methods=["GET"]),
         *(Route(path, liveness, methods=["GET"]) for path in LIVE_PATHS),
-        *([Route(METRICS_PATH, metrics, methods=["GET"])] if registry is not None else []),
     ]
+    if registry is not None:
+        routes.append(Route(METRICS_PATH, _metrics(registry), methods=["GET"]))
     return Starlette(routes=routes)
 
 
