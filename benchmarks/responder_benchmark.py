@@ -9,7 +9,9 @@ Trains on the bundled sample, starts tests/slack/fake_slack.py (the only fake: S
       Checked: exactly 2,000 rows in the store and 2,000 chat.postMessage calls with thread_ts,
       one per message. Then the same 2,000 again as Slack retries them (same event ids,
       X-Slack-Retry-Num: 1, X-Slack-Retry-Reason: http_timeout), and after a graceful stop
-      (SIGTERM lets in-flight events finish): zero new rows, zero new replies.
+      (SIGTERM lets in-flight events finish): zero new rows, zero new replies. GET /metrics is
+      scraped after the first delivery and after the retries: the responder's own counters
+      (received, acked, handled as replied, failed, reply latency count) must agree with these.
   (b) baseline: the naive Bolt app, `App(process_before_response=True)` with the same listener
       logic (store, classify, post the reply) run before the ack, served by the same HTTP front
       (the script re-runs itself as that server); only the moment of the ack differs.
@@ -42,10 +44,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.error import HTTPError
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 import numpy as np
 from _scratch import POSTGRES_URL, postgres_schema  # benchmarks/_scratch.py
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from supportml.store import connect
@@ -210,6 +215,46 @@ def wait_replied(url: str, count: int, timeout: float) -> None:
         time.sleep(0.2)
 
 
+COUNTERS = {  # what the benchmark counts itself -> the sample it is compared with
+    "received": ("supportml_events_received_total", {"kind": "message"}),
+    "acked": ("supportml_events_acked_total", {"kind": "message"}),
+    "replied": ("supportml_events_handled_total", {"kind": "message", "outcome": "replied"}),
+    "failed": ("supportml_events_failed_total", {}),
+    "reply_latency_count": ("supportml_reply_seconds_count", {}),
+    "slack_api_errors": ("supportml_slack_api_errors_total", {}),
+}
+
+
+def scrape(base: str) -> dict[str, float] | None:
+    """The responder's counters from GET /metrics, summed over the labels not asked for
+    (None: the baseline serves no metrics)."""
+    try:
+        with urlopen(f"{base}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except HTTPError:
+        return None
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    return {
+        key: sum(
+            s.value for s in samples
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        )
+        for key, (name, labels) in COUNTERS.items()
+    }  # fmt: skip
+
+
+def metrics_agree(base: str, expected: dict[str, float], label: str) -> dict[str, Any] | None:
+    """Scrape until the counters match ``expected`` (a reply is counted just after it is
+    recorded) or 10 s passed; the line to print, or None for the baseline."""
+    deadline = time.monotonic() + 10
+    while (scraped := scrape(base)) is not None:
+        agree = all(scraped[key] == value for key, value in expected.items())
+        if agree or time.monotonic() > deadline:
+            return {"run": label, "metrics": scraped, "benchmark": expected, "agree": agree}
+        time.sleep(0.2)
+    return None
+
+
 def thread_replies(fake: Any) -> list[str]:
     """thread_ts of every chat.postMessage the stand-in received in a thread."""
     return [c.body["thread_ts"] for c in fake.of("chat.postMessage") if c.body.get("thread_ts")]
@@ -269,9 +314,14 @@ def redeliver(
     first: dict[str, Any],
     clients: int,
     bodies: list[str],
+    expected: dict[str, float],
 ) -> dict[str, Any]:
-    """Every event again as Slack retries it, then a graceful stop so none is still in flight."""
+    """Every event again as Slack retries it, then a graceful stop so none is still in flight;
+    /metrics before the stop: every retry received and acked, none replied to again."""
     burst = post_burst(base, bodies, clients, RETRY)
+    retried = {**expected, "received": expected["received"] + len(bodies)}
+    retried["acked"] += len(bodies) - burst.summary()["not_200"]
+    scraped = metrics_agree(base, retried, "retries: GET /metrics")
     stopped = stop(process)
     return {
         "db": first["db"],
@@ -281,6 +331,8 @@ def redeliver(
         "new_rows": store_counts(url)[0] - first["rows"],
         "new_replies": len(thread_replies(fake)) - first["thread_replies"],
         "graceful_stop_seconds": round(stopped, 2),
+        "metrics_agree": None if scraped is None else scraped["agree"],
+        "metrics": None if scraped is None else scraped["metrics"],
     }
 
 
@@ -309,10 +361,24 @@ def run(
             first["rows"] == first["replies_recorded"] == count and first["one_reply_per_message"]
         ):
             failures.append(f"{label} on {kind}: expected {count} acks, rows and thread replies")
+        sent = count - first["not_200"]
+        expected = {"received": count, "acked": sent, "replied": first["thread_replies"],
+                    "failed": 0, "reply_latency_count": first["thread_replies"]}  # fmt: skip
+        scraped = metrics_agree(base, expected, f"{label} on {kind}: GET /metrics")
+        if scraped is not None:
+            print(json.dumps(scraped), flush=True)
+            if not scraped["agree"]:
+                failures.append(f"{label} on {kind}: /metrics disagrees with the benchmark")
         if retries:
-            again = redeliver(fake, process, base, url, first, clients, [b for b, _ in events])
+            bodies = [b for b, _ in events]
+            again = redeliver(fake, process, base, url, first, clients, bodies, expected)
             print(json.dumps(again), flush=True)
-            if again["new_rows"] or again["new_replies"] or again["not_200"]:
+            if (
+                again["new_rows"]
+                or again["new_replies"]
+                or again["not_200"]
+                or (again["metrics_agree"] is False)
+            ):
                 failures.append(f"retries on {kind}: new rows or replies, or acks other than 200")
     errors = log.read_text().count(" ERROR ")
     if errors:

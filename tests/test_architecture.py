@@ -26,6 +26,7 @@ CORE = [
     "learning.sources",
     "learning.watcher",
     "shares",
+    "logformat",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -93,13 +93,19 @@ def _watcher(responder: Any, model_ref: str | None, settings: Settings) -> Any:
     )
 
 
-def _logging(verbose: bool) -> None:
-    """Our own events at INFO (DEBUG with -v); never the SDK's debug logs, which hold bodies."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _logging(verbose: bool, log_format: str) -> None:
+    """Our own events at INFO (one line per event's outcome; DEBUG with -v), as text or one JSON
+    object per line; never the SDK's debug logs, which hold bodies."""
+    from supportml.logformat import JsonFormatter
     from supportml.slack.server import rate_limit_errors
+
+    handler = logging.StreamHandler()  # stderr: stdout carries only the `listening` line
+    handler.setFormatter(
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
 
     for name in ("slack_sdk", "slack_bolt", "urllib3", "alembic", "uvicorn"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -164,7 +170,24 @@ def _interrupt(*_: Any) -> None:
 @model_option
 @docs_option
 @database_option
-@click.option("-v", "--verbose", is_flag=True, help="Log each event's outcome (never its text).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per line (time, level, logger, message, event_id, kind, outcome, "
+    "duration_ms); never message texts or tokens.",
+)
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Socket Mode: serve Prometheus metrics on GET /metrics at this port (0 picks one); "
+    "--http serves them on its own port.  [default: off]",
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs too (never message texts).")
 @click.pass_context
 @clean_errors
 def serve(
@@ -183,6 +206,9 @@ def serve(
     model_ref: str | None,
     docs_ref: str | None,
     database_url: str | None,
+    log_format: str,
+    metrics_port: int | None,
+    metrics_host: str,
     verbose: bool,
 ) -> None:
     """Run the Slack responder: track every new request in the support channels, reply in its
@@ -192,8 +218,9 @@ def serve(
     Socket Mode (the default; no public URL needed), SLACK_SIGNING_SECRET for --http, where
     Slack's requests go to POST /slack/events, GET /livez (or /healthz) says the process is up
     (with the model version answering now: a model published later is swapped in without a
-    restart) and GET /readyz whether the store answers. Every event is stored before it is
-    acknowledged; when the store is down, events are refused so that Slack delivers them again.
+    restart), GET /readyz whether the store answers and GET /metrics has Prometheus metrics
+    (in Socket Mode: --metrics-port). Every event is stored before it is acknowledged; when the
+    store is down, events are refused so that Slack delivers them again.
 
     \b
     Examples:
@@ -215,10 +242,11 @@ def serve(
         resolve_channels,
     )
     from supportml.slack.client import web_client
-    from supportml.slack.server import EVENTS_PATH
+    from supportml.slack.metrics import Metrics, serve_metrics
+    from supportml.slack.server import EVENTS_PATH, METRICS_PATH
     from supportml.store import repository, transaction
 
-    _logging(verbose)
+    _logging(verbose, log_format)
     settings = settings_of(ctx)
     token = _required("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page")
     secret = (
@@ -234,8 +262,12 @@ def serve(
     with stage("connect to Slack"):
         ids, team = own_ids(client)
         watched = resolve_channels(client, channels or settings.channels)
+    web_port = WebPort(client)
+    metrics = Metrics()
+    metrics.instrument(client)
+    metrics.instrument(web_port.poster)
     responder = _responder(
-        ctx, settings, model_ref, docs_ref, database_url, slack=WebPort(client), own_ids=ids,
+        ctx, settings, model_ref, docs_ref, database_url, slack=web_port, own_ids=ids,
         channels=frozenset(watched), intake_channel=next(iter(watched)), shadow=shadow,
         workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
         lease=timedelta(seconds=lease_seconds),
@@ -243,10 +275,11 @@ def serve(
     named = {(team or "default", cid): name for cid, name in watched.items() if name}
     with transaction(responder.engine) as session:
         repository.save_channel_names(session, named)  # reports show channels by name
-    app = build_app(responder, client, secret)
+    metrics.watch(responder)
+    app = build_app(responder, client, secret, metrics=metrics)
     stop = threading.Event()
-    drain_every(responder, min(DRAIN_SECONDS, lease_seconds / 4), stop)
-    catch_up_every(responder, catch_up_seconds, stop)
+    drain_every(responder, min(DRAIN_SECONDS, lease_seconds / 4), stop, metrics)
+    catch_up_every(responder, catch_up_seconds, stop, metrics)
     watcher = _watcher(responder, model_ref, settings) if reload_minutes else None
     if watcher is not None:
         watcher.start(reload_minutes * 60, stop)
@@ -261,7 +294,7 @@ def serve(
     run: Callable[[], Any]
     if http_mode:
         assert secret is not None
-        server = http_server(app, responder, secret, host, port)
+        server = http_server(app, responder, secret, host, port, metrics)
         bound = server.server_address[1]
         err.print(
             f"supportml serving on http://{host}:{bound}{EVENTS_PATH} ({summary}); Ctrl-C stops",
@@ -274,12 +307,20 @@ def serve(
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(app, app_token)
+        if metrics_port is not None:
+            bound = serve_metrics(metrics, metrics_host, metrics_port)
+            summary += f"; metrics on http://{metrics_host}:{bound}{METRICS_PATH}"
         err.print(
             f"supportml serving over Socket Mode ({summary}); Ctrl-C stops",
             markup=False,
             soft_wrap=True,
         )
-        run, close = handler.start, handler.close
+
+        def run() -> None:  # handler.start() would also print Bolt's banner on stdout
+            handler.connect()
+            stop.wait()
+
+        close = handler.close
     try:
         run()
     except KeyboardInterrupt:

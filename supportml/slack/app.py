@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from sqlalchemy import text as sql
 
 from supportml.errors import UserError
 from supportml.slack import blocks
-from supportml.slack.handlers import NotPosted, Responder, intake_errors
+from supportml.slack.handlers import NotPosted, Outcome, Responder, intake_errors
+from supportml.slack.metrics import Metrics, kind_of
 from supportml.slack.server import HttpServer, asgi_app
 
 log = logging.getLogger("supportml.slack")
@@ -149,8 +151,13 @@ def build_app(
     client: WebClient,
     signing_secret: str | None,
     listener_executor: Executor | None = None,
+    metrics: Metrics | None = None,
 ) -> App:
-    """The Bolt App with supportml's listeners; ``signing_secret`` None means Socket Mode."""
+    """The Bolt App with supportml's listeners; ``signing_secret`` None means Socket Mode.
+
+    Each payload is counted in ``metrics`` and its outcome logged at INFO in one line: its
+    event id, kind, outcome and duration, never its text."""
+    metrics = metrics or Metrics()
     app = App(
         listener_executor=listener_executor,
         client=client,
@@ -162,76 +169,114 @@ def build_app(
 
     def store_first(body: Mapping[str, Any], context: BoltContext, next: Callable[[], Any]) -> Any:
         """Events are stored before Bolt acks them; a store that fails refuses the event."""
+        kind = context["kind"] = kind_of(body)
+        context["started"] = time.monotonic()
+        metrics.received.labels(kind).inc()
         if body.get("type") == "event_callback":
             try:
                 context["inbox_id"] = responder.receive(body)
             except Exception as exc:
-                log.error("event %s refused, not stored: %s", body.get("event_id"), describe(exc))
+                metrics.refused.labels(kind).inc()
+                log.error(
+                    "event %s refused, not stored: %s", body.get("event_id"), describe(exc),
+                    extra={"event_id": body.get("event_id"), "kind": kind, "outcome": "refused"},
+                )  # fmt: skip
                 return BoltResponse(status=503, body='{"ok":false,"error":"store_unavailable"}')
+            metrics.acked.labels(kind).inc()  # Bolt acks once the listener is started
         return next()
 
     app.use(store_first)
+
+    def done(context: BoltContext, what: str, outcome: Outcome, event_id: Any = None) -> None:
+        """Count one handled payload and log its outcome in one line (``what`` it was)."""
+        started, kind = context.get("started"), context.get("kind", "other")
+        metrics.handled_one(kind, outcome, started)
+        ms = None if started is None else round((time.monotonic() - started) * 1000)
+        log.info(
+            "%s: %s (%s ms)", what, outcome.done, ms,
+            extra={"event_id": event_id, "kind": kind, "outcome": outcome.done, "duration_ms": ms},
+        )  # fmt: skip
+
+    def failed(context: BoltContext, what: str, exc: Exception, event_id: Any = None) -> None:
+        kind = context.get("kind", "other")
+        metrics.failed.labels(kind).inc()
+        log.error(
+            "%s failed: %s", what, describe(exc),
+            extra={"event_id": event_id, "kind": kind, "outcome": "failed"},
+        )  # fmt: skip
+
+    def acked(context: BoltContext) -> None:
+        metrics.acked.labels(context.get("kind", "other")).inc()
 
     def on_event(body: Mapping[str, Any], context: BoltContext) -> None:
         event_id, inbox_id = body.get("event_id"), context.get("inbox_id")
         if inbox_id is None:  # a retry of a stored event: its first delivery is handled
             return
         try:
-            outcome = responder.handle_stored(inbox_id)
-            log.debug("event %s: %s", event_id, outcome.done)
+            done(context, f"event {event_id}", responder.handle_stored(inbox_id), event_id)
         except Exception as exc:  # one bad event must not stop the others; drained later
-            log.error("event %s failed: %s", event_id, describe(exc))
+            failed(context, f"event {event_id}", exc, event_id)
 
     app.event("message")(on_event)
     app.event("reaction_added")(on_event)
 
     @app.action(re.compile(r"^supportml_"))
-    def on_action(ack: Ack, body: Mapping[str, Any]) -> None:
+    def on_action(ack: Ack, body: Mapping[str, Any], context: BoltContext) -> None:
         ack()
+        acked(context)
+        action = f"action {(body.get('actions') or [{}])[0].get('action_id')}"
         try:
-            outcome = responder.handle_action(body)
-            log.debug("action %s: %s", body.get("actions", [{}])[0].get("action_id"), outcome.done)
+            done(context, action, responder.handle_action(body))
         except Exception as exc:
-            log.error("action on %s failed: %s", body.get("container", {}), describe(exc))
+            failed(context, action, exc)
 
-    def open_intake(ack: Ack, body: Mapping[str, Any]) -> None:
+    def open_intake(ack: Ack, body: Mapping[str, Any], context: BoltContext) -> None:
         if responder.config.shadow:
             ack("supportml runs in shadow mode: post your request in the support channel.")
+            acked(context)
+            done(context, "intake form", Outcome("ignored: shadow mode"))
             return
         ack()
+        acked(context)
         try:
             responder.slack.open_modal(  # type: ignore[union-attr]
                 body["trigger_id"], responder.intake_view(str(body.get("text") or ""))
             )
         except Exception as exc:
-            log.error("opening the intake form failed: %s", describe(exc))
+            failed(context, "opening the intake form", exc)
+            return
+        done(context, "intake form", Outcome("form opened"))
 
     app.command("/support")(open_intake)
     app.shortcut(blocks.SHORTCUT)(open_intake)
 
     @app.view(blocks.INTAKE_VIEW)
-    def on_submit(ack: Ack, body: Mapping[str, Any]) -> None:
+    def on_submit(ack: Ack, body: Mapping[str, Any], context: BoltContext) -> None:
         values = body.get("view", {}).get("state", {}).get("values", {})
         model = responder.model  # the topic is checked and the request answered by one model
         errors = intake_errors(values, model.topics)
         if errors:
             ack(response_action="errors", errors=errors)
+            acked(context)
+            done(context, "intake form", Outcome("refused: invalid form"))
             return
         ack()
+        acked(context)
         try:
-            outcome = responder.submit_intake(body, model)
-            log.debug("intake form: %s", outcome.done)
+            done(context, "intake form", responder.submit_intake(body, model))
         except Exception as exc:
-            log.error("posting an intake form failed: %s", describe(exc))
+            failed(context, "posting an intake form", exc)
 
     return app
 
 
 def http_server(
-    app: App, responder: Responder, signing_secret: str, host: str, port: int
-) -> HttpServer:
+    app: App, responder: Responder, signing_secret: str, host: str, port: int,
+    metrics: Metrics | None = None,
+) -> HttpServer:  # fmt: skip
     """Events API, interactivity and /support on POST /slack/events; GET /livez (or /healthz)
-    and /readyz for probes. Port 0 picks a free port (``server.server_address[1]``).
+    and /readyz for probes; GET /metrics when given ``metrics``. Port 0 picks a free port
+    (``server.server_address[1]``).
 
     Ready means the store answers: when it does not, events are refused (503) anyway, and the
     load balancer can send them to a replica that can store them.
@@ -248,10 +293,13 @@ def http_server(
     def live() -> dict[str, Any]:
         return {"model_version": responder.suggester.model_version}
 
-    return HttpServer(asgi_app(app, signing_secret, ready, live), host, port)
+    registry = None if metrics is None else metrics.registry
+    return HttpServer(asgi_app(app, signing_secret, ready, live, registry), host, port)
 
 
-def drain_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
+def drain_every(
+    responder: Responder, seconds: float, stop: threading.Event, metrics: Metrics
+) -> threading.Thread:
     """Handle stored events nobody holds (a dead process's, a failed attempt's) now and then
     every ``seconds`` until ``stop`` is set."""
 
@@ -259,6 +307,7 @@ def drain_every(responder: Responder, seconds: float, stop: threading.Event) -> 
         while True:
             try:
                 drained = responder.drain()
+                metrics.drained.inc(drained)
                 if drained:
                     log.info("handled %d stored event(s) left behind", drained)
             except Exception as exc:
@@ -271,7 +320,9 @@ def drain_every(responder: Responder, seconds: float, stop: threading.Event) -> 
     return thread
 
 
-def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) -> threading.Thread:
+def catch_up_every(
+    responder: Responder, seconds: float, stop: threading.Event, metrics: Metrics
+) -> threading.Thread:
     """Post missing replies (and forget event ids older than a week) now and then every
     ``seconds`` until ``stop`` is set."""
 
@@ -280,6 +331,7 @@ def catch_up_every(responder: Responder, seconds: float, stop: threading.Event) 
             try:
                 responder.forget_old_events()
                 posted = responder.catch_up()
+                metrics.caught_up.inc(posted)
                 if posted:
                     log.info(
                         "caught up: posted %d missing repl%s", posted, "y" if posted == 1 else "ies"

@@ -117,10 +117,11 @@ class ResponderConfig:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What handling one payload did (logged at debug level, asserted on in tests)."""
+    """What handling one payload did (logged, counted in metrics, asserted on in tests)."""
 
     done: str
     request_id: int | None = None
+    abstained: bool | None = None  # a new request's suggestion: no topic was confident
 
 
 @dataclass(frozen=True)
@@ -453,15 +454,18 @@ class Responder:
             if inserted and composed.suggestion is not None:
                 self._record(session, request, composed)
             request_id, replied = request.id, request.reply_ts is not None
+        suggested = composed.suggestion if inserted else None
+        abstained = None if suggested is None else suggested.abstained
         if self.slack is None or self.config.shadow:
-            return Outcome("recorded" if inserted else "duplicate", request_id)
+            return Outcome("recorded" if inserted else "duplicate", request_id, abstained)
         if replied:
             return Outcome("duplicate: already replied", request_id)
         posted = self._post_reply(request_id, model)
         unclassified = composed.suggestion is not None and composed.suggestion.abstained
         if posted and unclassified and message.topic is None:  # a form's topic needs no nudge
             self._nudge(message.channel, message.user)
-        return Outcome("replied" if posted else "duplicate: reply in progress", request_id)
+        done = "replied" if posted else "duplicate: reply in progress"
+        return Outcome(done, request_id, abstained)
 
     def _record(self, session: Session, request: Request, composed: Composed) -> None:
         suggestion = composed.suggestion

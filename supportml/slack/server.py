@@ -24,10 +24,11 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
@@ -44,6 +45,7 @@ log = logging.getLogger("supportml.slack.server")
 EVENTS_PATH = "/slack/events"  # Bolt's default path for events, interactivity and commands
 LIVE_PATHS = ("/livez", "/healthz")  # the process answers: restart it if not
 READY_PATH = "/readyz"  # the store answers too: send events here only if so
+METRICS_PATH = "/metrics"  # Prometheus (slack.metrics)
 MAX_BODY = 1 << 20  # Slack sends a few KB; 1 MiB is generous
 BODY_SECONDS = 10.0  # to read a body once the headers are in
 HEADER_SECONDS = 10.0  # from connect to the end of the headers
@@ -119,11 +121,20 @@ def _error(status: int, error: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error}, status_code=status)
 
 
+def _metrics(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:
+    async def metrics(_: Request) -> Response:  # in the pool: the inbox gauges query the store
+        body = await run_in_threadpool(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
 def asgi_app(
     app: App, signing_secret: str, ready: Callable[[], tuple[int, dict[str, Any]]],
-    live: Callable[[], dict[str, Any]],
+    live: Callable[[], dict[str, Any]], registry: CollectorRegistry | None = None,
 ) -> Starlette:  # fmt: skip
-    """Slack's requests on POST /slack/events; liveness and readiness for probes."""
+    """Slack's requests on POST /slack/events; liveness and readiness for probes; the
+    ``registry`` on GET /metrics when given."""
     verifier = SignatureVerifier(signing_secret)
 
     async def events(request: Request) -> Response:
@@ -166,6 +177,8 @@ def asgi_app(
         Route(READY_PATH, readiness, methods=["GET"]),
         *(Route(path, liveness, methods=["GET"]) for path in LIVE_PATHS),
     ]
+    if registry is not None:
+        routes.append(Route(METRICS_PATH, _metrics(registry), methods=["GET"]))
     return Starlette(routes=routes)
 
 

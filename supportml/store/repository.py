@@ -407,6 +407,13 @@ def release_inbox(session: Session, inbox_id: int, owner: str) -> None:
     )
 
 
+def inbox_backlog(session: Session) -> tuple[int, datetime | None]:
+    """How many events wait in the inbox and when the oldest arrived (one cheap query, for
+    the responder's metrics)."""
+    count, oldest = session.execute(select(func.count(), func.min(InboxEvent.received_at))).one()
+    return int(count), oldest
+
+
 @dataclass(frozen=True)
 class InboxItem:
     """A stored event to handle: what `Responder.handle_event` takes, and how often it was tried."""

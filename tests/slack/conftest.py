@@ -27,6 +27,7 @@ from supportml.docs import Catalogue, DocEntry, DocIndex
 from supportml.slack.app import WebPort, build_app, http_server, serve_in_thread
 from supportml.slack.client import web_client
 from supportml.slack.handlers import Responder, ResponderConfig
+from supportml.slack.metrics import Metrics
 from supportml.store import open_store
 from supportml.suggest import Suggester
 from tests.slack.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
@@ -102,6 +103,7 @@ class Harness:
     url: str
     engine: Any
     executor: TrackingExecutor
+    metrics: Metrics
 
     def post(
         self, body: str, headers: dict[str, str] | None = None, form: bool = False
@@ -168,18 +170,22 @@ def make_harness(
     client = web_client("xoxb-test-token", slack_api.base_url)
     suggester = Suggester.from_card(trained.classifier, trained.card, handbook())
     settings = {"channels": frozenset({CHANNEL}), "staff": frozenset({STAFF}), "holdout": 0.0}
+    port = WebPort(client)
     responder = Responder(
         engine, suggester, ResponderConfig(**{**settings, **config}),
-        slack=None if config.get("shadow") else WebPort(client),
-        own_ids=frozenset({BOT_USER, BOT_ID}),
+        slack=None if config.get("shadow") else port, own_ids=frozenset({BOT_USER, BOT_ID}),
     )  # fmt: skip
+    metrics = Metrics()
+    metrics.instrument(client)
+    metrics.instrument(port.poster)
+    metrics.watch(responder)
     executor = TrackingExecutor()
-    app = build_app(responder, client, SECRET, executor)
-    server = http_server(app, responder, SECRET, "127.0.0.1", 0)
+    app = build_app(responder, client, SECRET, executor, metrics)
+    server = http_server(app, responder, SECRET, "127.0.0.1", 0, metrics)
     serve_in_thread(server)
     harness = Harness(
         slack_api, responder, app, f"http://127.0.0.1:{server.server_address[1]}/slack/events",
-        engine, executor,
+        engine, executor, metrics,
     )  # fmt: skip
     return harness, server
 
