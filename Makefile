@@ -61,6 +61,8 @@ bench: install
 	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/store_benchmark.py
 	$(PY) benchmarks/report_benchmark.py
+	$(PY) benchmarks/classify_benchmark.py
+	$(PY) benchmarks/share_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/responder_benchmark.py
 	$(PY) benchmarks/fault_benchmark.py
 	$(PY) benchmarks/learning_loop.py
