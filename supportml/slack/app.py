@@ -297,27 +297,39 @@ def http_server(
     return HttpServer(asgi_app(app, signing_secret, ready, live, registry), host, port)
 
 
+def _every(
+    thread_name: str, what: str, seconds: float, stop: threading.Event, work: Callable[[], None]
+) -> threading.Thread:
+    """Run ``work`` now and then every ``seconds`` until ``stop`` is set, in a daemon thread; a
+    failure is logged ("``what`` failed: …") and the next round tries again."""
+
+    def loop() -> None:
+        while True:
+            try:
+                work()
+            except Exception as exc:
+                log.error("%s failed: %s", what, describe(exc))
+            if stop.wait(seconds):
+                return
+
+    thread = threading.Thread(target=loop, name=f"supportml-{thread_name}", daemon=True)
+    thread.start()
+    return thread
+
+
 def drain_every(
     responder: Responder, seconds: float, stop: threading.Event, metrics: Metrics
 ) -> threading.Thread:
     """Handle stored events nobody holds (a dead process's, a failed attempt's) now and then
     every ``seconds`` until ``stop`` is set."""
 
-    def loop() -> None:
-        while True:
-            try:
-                drained = responder.drain()
-                metrics.drained.inc(drained)
-                if drained:
-                    log.info("handled %d stored event(s) left behind", drained)
-            except Exception as exc:
-                log.error("draining stored events failed: %s", describe(exc))
-            if stop.wait(seconds):
-                return
+    def drain() -> None:
+        drained = responder.drain()
+        metrics.drained.inc(drained)
+        if drained:
+            log.info("handled %d stored event(s) left behind", drained)
 
-    thread = threading.Thread(target=loop, name="supportml-drain", daemon=True)
-    thread.start()
-    return thread
+    return _every("drain", "draining stored events", seconds, stop, drain)
 
 
 def catch_up_every(
@@ -326,24 +338,14 @@ def catch_up_every(
     """Post missing replies (and forget event ids older than a week) now and then every
     ``seconds`` until ``stop`` is set."""
 
-    def loop() -> None:
-        while True:
-            try:
-                responder.forget_old_events()
-                posted = responder.catch_up()
-                metrics.caught_up.inc(posted)
-                if posted:
-                    log.info(
-                        "caught up: posted %d missing repl%s", posted, "y" if posted == 1 else "ies"
-                    )
-            except Exception as exc:
-                log.error("catching up on missing replies failed: %s", describe(exc))
-            if stop.wait(seconds):
-                return
+    def catch_up() -> None:
+        responder.forget_old_events()
+        posted = responder.catch_up()
+        metrics.caught_up.inc(posted)
+        if posted:
+            log.info("caught up: posted %d missing repl%s", posted, "y" if posted == 1 else "ies")
 
-    thread = threading.Thread(target=loop, name="supportml-catch-up", daemon=True)
-    thread.start()
-    return thread
+    return _every("catch-up", "catching up on missing replies", seconds, stop, catch_up)
 
 
 def serve_in_thread(server: HttpServer) -> threading.Thread:
