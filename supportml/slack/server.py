@@ -201,7 +201,7 @@ class HttpServer:
         self.server = Server(config)
         self._done = threading.Event()
 
-    def serve_forever(self, poll_interval: float = 0.1) -> None:
+    def serve_forever(self) -> None:
         """Serve until `shutdown` (or SIGINT/SIGTERM when run on the main thread: uvicorn
         finishes the requests in flight, then re-raises the signal)."""
         try:
