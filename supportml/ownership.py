@@ -180,12 +180,12 @@ class Ownership:
         for user, spans in pieces.items():
             clashes: dict[tuple[str, str], datetime] = {}
             spans.sort()
-            for i, (start, end, team) in enumerate(spans):
+            for i, (start, end, name) in enumerate(spans):
                 for other_start, _other_end, other in spans[i + 1 :]:
                     if other_start >= end:
                         break
-                    if other != team:
-                        pair = (min(team, other), max(team, other))
+                    if other != name:
+                        pair = (min(name, other), max(name, other))
                         first = max(start, other_start)
                         clashes[pair] = min(clashes.get(pair, first), first)
             for (one, two), when in sorted(clashes.items(), key=lambda item: item[1]):
@@ -264,10 +264,10 @@ def load_ownership(path: Path | str) -> Ownership:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where else ""
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
         reason = str(exc).splitlines()[0]
-        raise OwnershipError(f"{path}{line}: not a valid YAML file ({reason})") from None
+        raise OwnershipError(f"{path}{at}: not a valid YAML file ({reason})") from None
     except RecursionError:  # PyYAML's composer recurses per level of nesting
         raise OwnershipError(f"{path}: YAML nested too deeply") from None
     reader = _Reader(path)

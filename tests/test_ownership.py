@@ -152,7 +152,8 @@ def test_lint_sees_an_override_that_makes_double_duty_and_passes_a_clean_file(tm
     assert load_ownership(write(tmp_path, clean)).lint(
         ["access request", "ci error"], since=utc(2026, 3, 2)
     ) == []
-    swapped = clean.rstrip(" ") + f"{' ' * 14}overrides: [{{user: {B}, from: 2026-03-11, until: 2026-03-11}}]\n"
+    override = f"overrides: [{{user: {B}, from: 2026-03-11, until: 2026-03-11}}]\n"
+    swapped = clean.rstrip(" ") + " " * 14 + override
     findings = load_ownership(write(tmp_path, swapped)).lint(None, since=utc(2026, 3, 2))
     assert findings == [
         f"{tmp_path / 'teams.yaml'}: {B} is on support for both 'Delivery' and 'Identity' "

@@ -692,14 +692,16 @@ def assign_owning_teams(
     Topics are few: they are matched in Python (the ownership file's case-insensitive rule),
     then one UPDATE per owned topic."""
     unassigned = and_(
-        Request.assigned_team.is_(None), Request.deleted.is_(False), Request.final_topic.is_not(None)
+        Request.assigned_team.is_(None),
+        Request.deleted.is_(False),
+        Request.final_topic.is_not(None),
     )
     counts = session.execute(
         select(Request.final_topic, func.count()).where(unassigned).group_by(Request.final_topic)
     ).all()
     assigned = 0
     for topic, n in counts:
-        team = team_for(topic)
+        team = team_for(str(topic))
         if team is None:
             continue
         if not dry_run:
