@@ -67,7 +67,8 @@ def test_check_lists_lint_findings_and_exits_1(trained, tmp_path):
     assert result.exit_code == 1, result.output
     assert "on support at 2026-03-02T12:00:00+00:00" in result.stdout
     out = " ".join(result.stdout.split())
-    assert "topic 'Acces Request' is not a topic of the model (did you mean 'Access Request'?)" in out
+    unknown = "topic 'Acces Request' is not a topic of the model (did you mean 'Access Request'?)"
+    assert unknown in out
     # week of 9 March: B is on support for Identity and for Delivery
     assert f"{B} is on support for both 'Delivery' and 'Identity' on 2026-03-09 (UTC)" in out
 
