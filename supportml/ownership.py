@@ -147,7 +147,8 @@ class Ownership:
                     f"{self.path} line {team.line}: team {team.name!r}: empty rotation, "
                     "nobody is mentioned for its requests"
                 )
-        findings.extend(self._double_duty(since or datetime.now(UTC)))
+        since = since or datetime.now(UTC)
+        findings.extend(self._double_duty(since if since.tzinfo else since.replace(tzinfo=UTC)))
         return findings
 
     def _double_duty(self, since: datetime) -> list[str]:
