@@ -39,9 +39,11 @@ demo: install
 	$(SUPPORTML) import topics-map datasets/topics_map.example.yaml
 	$(SUPPORTML) db status
 	$(SUPPORTML) train --from-store --eval-weeks 4
-	$(SUPPORTML) classify
+	$(SUPPORTML) teams check datasets/teams.example.yaml --at 2026-10-01T12:00
+	$(SUPPORTML) classify --teams datasets/teams.example.yaml
 	$(SUPPORTML) replay --out reports/replay.csv
-	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html
+	$(SUPPORTML) report --since 2026-03-01 --until 2026-11-01 --format html --out reports/report.html \
+		--teams datasets/teams.example.yaml
 	@echo
 	@echo "Next steps:"
 	@echo "  1. open the report:      reports/report.html"

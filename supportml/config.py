@@ -48,6 +48,7 @@ class Settings:
     support_staff: tuple[str, ...] = ()  # user ids who may change topics and resolve any request
     resolved_reaction: str = "white_check_mark"  # the reaction that marks a request resolved
     slack_api_url: str | None = None  # Web API base URL (GovSlack, a proxy, the tests' stand-in)
+    teams_file: Path | None = None  # ownership file (supportml.ownership); None: no routing
     # how far a zipped Slack export may expand (ingest.slack_export.ZipLimits; config stays a leaf)
     export_max_bytes: int = 2 << 30
     export_max_members: int = 100_000
@@ -89,6 +90,9 @@ class Settings:
             resolved_reaction=env.get("SUPPORTML_RESOLVED_REACTION", "").strip(": ")
             or cls.resolved_reaction,
             slack_api_url=env.get("SLACK_API_URL") or None,
+            teams_file=Path(env["SUPPORTML_TEAMS"].strip())
+            if env.get("SUPPORTML_TEAMS", "").strip()
+            else None,
             export_max_bytes=parse_bytes(
                 env.get("SUPPORTML_EXPORT_MAX_BYTES", str(cls.export_max_bytes)),
                 "SUPPORTML_EXPORT_MAX_BYTES",

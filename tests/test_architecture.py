@@ -27,6 +27,7 @@ CORE = [
     "learning.watcher",
     "shares",
     "logformat",
+    "ownership",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

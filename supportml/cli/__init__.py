@@ -27,6 +27,7 @@ COMMANDS = {
     "report": "supportml.cli.report:report",
     "serve": "supportml.cli.serve:serve",
     "replay": "supportml.cli.serve:replay",
+    "teams": "supportml.cli.teams:teams",
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +21,8 @@ from supportml.errors import UserError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from supportml.ownership import Ownership
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -69,6 +72,23 @@ database_option = click.option(
     "--database-url",
     help="SQLAlchemy URL of the store  [default: $SUPPORTML_DATABASE_URL or sqlite:///supportml.db]",
 )
+
+
+teams_option = click.option(
+    "--teams",
+    "teams_file",
+    type=click.Path(path_type=Path),
+    help="Ownership file: topics -> owning teams and their on-support rotations  "
+    "[default: $SUPPORTML_TEAMS or none]",
+)
+
+
+def load_teams(ctx: click.Context, teams_file: Path | None) -> Ownership | None:
+    """The ownership file named by --teams or SUPPORTML_TEAMS, validated; None when neither."""
+    from supportml.ownership import load_ownership
+
+    path = teams_file or settings_of(ctx).teams_file
+    return None if path is None else load_ownership(path)
 
 
 def store_engine(ctx: click.Context, database_url: str | None, *, create: bool = True) -> Engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -14,10 +15,12 @@ from supportml.cli._common import (
     clean_errors,
     database_option,
     err,
+    load_teams,
     out,
     parse_moment,
     settings_of,
     store_engine,
+    teams_option,
 )
 from supportml.cli.model import model_option, resolve_model
 
@@ -60,7 +63,7 @@ def classify_store(
         )
 
 
-def print_summary(summary: ClassifySummary) -> None:
+def print_summary(summary: ClassifySummary, teams: bool = False) -> None:
     """The run's counts as a small table, skipped rows by reason."""
     verb = "dry run with" if summary.dry_run else "classified with"
     out.print(f"{verb} model {summary.model_version} in {summary.seconds:.2f} s")
@@ -73,6 +76,8 @@ def print_summary(summary: ClassifySummary) -> None:
     table.add_row("skipped", f"{sum(summary.skipped.values()):,}")
     for reason, n in sorted(summary.skipped.items(), key=lambda item: -item[1]):
         table.add_row(f"  {reason}", f"{n:,}", style="dim")
+    if teams:
+        table.add_row("assigned to their topic's team", f"{summary.assigned:,}")
     out.print(table)
     if summary.dry_run:
         out.print("dry run: nothing was written")
@@ -90,6 +95,7 @@ def print_summary(summary: ClassifySummary) -> None:
     help="Requests predicted and committed together (a killed run keeps finished batches).",
 )
 @click.option("--dry-run", is_flag=True, help="Predict and count, write nothing.")
+@teams_option
 @database_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
@@ -101,6 +107,7 @@ def classify(
     model_ref: str | None,
     batch_size: int,
     dry_run: bool,
+    teams_file: Path | None,
     database_url: str | None,
     as_json: bool,
 ) -> None:
@@ -112,10 +119,14 @@ def classify(
     older model's suggestions, and every row records the version that made it. A request the
     model is unsure about is counted as "Unclassified (model unsure)" in reports.
 
+    With an ownership file (--teams), every request without a team is then assigned to its
+    topic's owning team; a request a person reassigned keeps the team they chose.
+
     \b
     Examples:
       supportml classify
       supportml classify --since 2026-01-01 --dry-run
+      supportml classify --teams datasets/teams.example.yaml
       supportml classify --model models:/supportml-topic@champion --json
       supportml classify --database-url postgresql+psycopg://support@db.internal/supportml
     """
@@ -125,13 +136,20 @@ def classify(
     if start and end and start >= end:
         raise click.BadParameter("must be after --since", param_hint="--until")
     settings = settings_of(ctx)
+    ownership = load_teams(ctx, teams_file)
     classifier, card = resolve_model(model_ref, settings)
     engine = store_engine(ctx, database_url)
     suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
     summary = classify_store(
         engine, suggester, since=start, until=end, batch_size=batch_size, dry_run=dry_run
     )
+    if ownership is not None:
+        from supportml.store import transaction
+        from supportml.store.repository import assign_owning_teams
+
+        with transaction(engine) as session:
+            summary.assigned = assign_owning_teams(session, ownership.team_for, dry_run)
     if as_json:
         click.echo(json.dumps(summary.to_dict()))
     else:
-        print_summary(summary)
+        print_summary(summary, teams=ownership is not None)

@@ -14,10 +14,12 @@ from supportml.cli._common import (
     database_option,
     err,
     key_value_table,
+    load_teams,
     out,
     parse_moment,
     stage,
     store_engine,
+    teams_option,
 )
 
 FORMATS = ("md", "json", "html", "csv")
@@ -102,6 +104,7 @@ def _business_hours(value: str) -> tuple[time, time]:
     "Needs SLACK_BOT_TOKEN (scope files:write, bot in the channel); SLACK_API_URL for GovSlack "
     "or a proxy.",
 )
+@teams_option
 @database_option
 @click.pass_context
 @clean_errors
@@ -120,6 +123,7 @@ def report(
     target_hours: float,
     open_after: float,
     post_to: str | None,
+    teams_file: Path | None,
     database_url: str | None,
 ) -> None:
     """Support KPIs for a period: six headline numbers with their change against the previous
@@ -135,6 +139,7 @@ def report(
       supportml report --since 2026-03-01 --format html --out reports/march.html
       supportml report --format csv --out reports/q1 --team identity --channel platform-support
       supportml report --format json --timezone Europe/London --business-hours 08:30-17:30
+      supportml report --teams datasets/teams.example.yaml     (requests by owning team)
       SLACK_BOT_TOKEN=xoxb-… supportml report --since 2026-03-01 --post-to C0123ABCD
     """
     from supportml.report import (
@@ -154,6 +159,7 @@ def report(
             os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_API_URL")
         )
 
+    ownership = load_teams(ctx, teams_file)
     end = parse_moment(until, "--until") or datetime.now(UTC)
     start = parse_moment(since, "--since") or end - timedelta(days=90)
     opening, closing = _business_hours(business_hours)
@@ -163,7 +169,7 @@ def report(
     with stage("compute KPIs"):
         result = build_report(
             engine, start, end, filters, hours, open_after_hours=open_after,
-            slack_domain=slack_domain,
+            slack_domain=slack_domain, ownership=ownership,
         )  # fmt: skip
     target = out_path or DEFAULT_OUT.get(fmt)
     page = None

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from supportml import csvsafe
@@ -21,11 +22,13 @@ from supportml.cli._common import (
     database_option,
     err,
     key_value_table,
+    load_teams,
     out,
     parse_moment,
     settings_of,
     stage,
     store_engine,
+    teams_option,
 )
 from supportml.cli.model import docs_option, load_docs, model_option, resolve_model
 from supportml.config import ConfigError, Settings
@@ -169,6 +172,7 @@ def _interrupt(*_: Any) -> None:
 @click.option("--slack-timeout", type=click.IntRange(min=1), default=30, hidden=True)
 @model_option
 @docs_option
+@teams_option
 @database_option
 @click.option(
     "--log-format",
@@ -205,6 +209,7 @@ def serve(
     slack_timeout: int,
     model_ref: str | None,
     docs_ref: str | None,
+    teams_file: Path | None,
     database_url: str | None,
     log_format: str,
     metrics_port: int | None,
@@ -212,7 +217,9 @@ def serve(
     verbose: bool,
 ) -> None:
     """Run the Slack responder: track every new request in the support channels, reply in its
-    thread with the suggested topic and documentation links, record the clicks.
+    thread with the suggested topic and documentation links, record the clicks. With an
+    ownership file (--teams), the reply names the topic's owning team and mentions its
+    on-support person, and offers a select to reassign it.
 
     Credentials come from the environment only: SLACK_BOT_TOKEN always, SLACK_APP_TOKEN for
     Socket Mode (the default; no public URL needed), SLACK_SIGNING_SECRET for --http, where
@@ -226,6 +233,7 @@ def serve(
     Examples:
       supportml serve --channel platform-support
       supportml serve --http --port 3000 --channel C0123ABCD --shadow
+      supportml serve --channel platform-support --teams teams.yaml
       SLACK_API_URL=https://slack-gov.com/api/ supportml serve --http
     """
     from slack_sdk.errors import SlackApiError
@@ -248,6 +256,7 @@ def serve(
 
     _logging(verbose, log_format)
     settings = settings_of(ctx)
+    ownership = load_teams(ctx, teams_file)  # a bad file fails before Slack is contacted
     token = _required("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page")
     secret = (
         _required("SLACK_SIGNING_SECRET", "--http needs the app's signing secret")
@@ -270,8 +279,11 @@ def serve(
         ctx, settings, model_ref, docs_ref, database_url, slack=web_port, own_ids=ids,
         channels=frozenset(watched), intake_channel=next(iter(watched)), shadow=shadow,
         workspace=team or "default", catch_up=timedelta(minutes=catch_up_minutes),
-        lease=timedelta(seconds=lease_seconds),
+        lease=timedelta(seconds=lease_seconds), ownership=ownership,
     )  # fmt: skip
+    if ownership is not None:
+        for finding in ownership.lint(responder.topics):
+            err.print(f"[yellow]teams:[/yellow] {escape(finding)}", soft_wrap=True)
     named = {(team or "default", cid): name for cid, name in watched.items() if name}
     with transaction(responder.engine) as session:
         repository.save_channel_names(session, named)  # reports show channels by name

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from supportml import shares
 from supportml.report.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
-from supportml.store.models import Channel, DocSuggestion, Request, SeenMessage
-from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, TOPIC_ORIGIN
+from supportml.store.models import Channel, DocSuggestion, FeedbackEvent, Request, SeenMessage
+from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, REASSIGN, TOPIC_ORIGIN
 from supportml.vocabulary import (
     GIVEN_LABELS,
     PEOPLES_LABELS,
@@ -58,11 +58,21 @@ from supportml.vocabulary import (
     TopicOrigin,
 )
 
+if TYPE_CHECKING:
+    from supportml.ownership import Ownership
+
 CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(no team)"  # a request whose team nobody recorded
+NO_OWNER = "(no owning team)"  # a request neither assigned nor owned in the ownership file
 LIST_LIMIT = 100  # rows kept in the "no link" list
 OPEN_LIMIT = 20  # the oldest open requests listed
 EXCERPT = 160  # characters of request text shown in lists
+OWNING_TEAM = (
+    " The owning team is the team the request is assigned to (by the responder or `classify "
+    "--teams` from its topic's owner, or by a person's reassignment); a request never assigned "
+    "counts under its topic's owner in the ownership file given to the report (--teams), "
+    "else under '(no owning team)'."
+)
 SHARE_METHOD = "acc"  # the store keeps each request's best topic only, not its probabilities
 # The KPIs a report leads with, each with its change against the previous period.
 HEADLINE = (
@@ -296,8 +306,10 @@ class _Builder:
         report: Report,
         low_confidence: float,
         slack_domain: str | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.connection = connection
+        self.ownership = ownership
         self.low_confidence = low_confidence
         self.slack_domain = slack_domain
         self.report = report
@@ -362,6 +374,8 @@ class _Builder:
             self.doc_gaps(cube)
         with self.timed("model"):
             self.model_quality()
+        with self.timed("reassigned"):
+            self.reassigned(cube)
         with self.timed("tracked"):
             self.tracked()
 
@@ -418,6 +432,7 @@ class _Builder:
             "topic": EFFECTIVE_TOPIC,
             "origin": TOPIC_ORIGIN,
             "team": Request.requester_team,
+            "owning": Request.assigned_team,
             "source": Request.source,
             "channel": Request.channel,
             "holdout": cast(Request.docs_holdout, Integer),
@@ -439,7 +454,17 @@ class _Builder:
             self.team_names[spelling.lower()] = spelling
         cube["team"] = [self.team(t) for t in cube["team"]]
         cube["channel"] = [self.channel(c) for c in cube["channel"]]
+        cube["owning"] = [self.owner(team, topic) for team, topic in zip(
+            cube["owning"], cube["topic"], strict=True)]  # fmt: skip
         return cube
+
+    def owner(self, assigned: object, topic: str) -> str:
+        """The request's assigned team; for one never assigned (history not classified with
+        --teams) its topic's owner in the loaded ownership file."""
+        if isinstance(assigned, str):
+            return assigned
+        owner = self.ownership.team_for(topic) if self.ownership else None
+        return owner or NO_OWNER
 
     def volume(self, cube: pd.DataFrame) -> None:
         total = int(cube["requests"].sum())
@@ -477,19 +502,50 @@ class _Builder:
             "Requests whose resolution is 'docs' (a suggested link or a docs answer closed "
             "it) / all requests of the period.",
         )
-        for key, title in (
-            ("team", "requesting team"),
-            ("source", "source"),
-            ("channel", "channel"),
+        for key, name, title, how in (
+            ("team", "team", "requesting team", ""),
+            ("owning", "owning_team", "owning team", OWNING_TEAM),
+            ("source", "source", "source", ""),
+            ("channel", "channel", "channel", ""),
         ):
             grouped = cube.groupby(key)["requests"].sum().sort_values(ascending=False)
             self.table(
-                f"by_{key}",
+                f"by_{name}",
                 f"Requests by {title}",
-                f"Requests of the period per {title}; share of all requests.",
-                (key, "requests", "share"),
-                [(name, int(n), _share(n, total)) for name, n in grouped.items()],
+                f"Requests of the period per {title}; share of all requests.{how}",
+                (name, "requests", "share"),
+                [(group, int(n), _share(n, total)) for group, n in grouped.items()],
             )
+
+    def reassigned(self, cube: pd.DataFrame) -> None:
+        """Topics often reassigned: people moving requests between teams, counted per
+        (effective topic, from, to). The ownership file is never changed by them: this table
+        is how a wrong owner shows."""
+        query = (
+            select(EFFECTIVE_TOPIC, FeedbackEvent.previous, FeedbackEvent.value, func.count())
+            .join(Request, Request.id == FeedbackEvent.request_id)
+            .where(*self.where, FeedbackEvent.action == REASSIGN)
+            .group_by(EFFECTIVE_TOPIC, FeedbackEvent.previous, FeedbackEvent.value)
+        )
+        per_topic = cube.groupby("topic")["requests"].sum()
+        rows = sorted(
+            (
+                (topic, before or NO_OWNER, after, int(n), _share(n, per_topic.get(topic, 0)))
+                for topic, before, after, n in self.connection.execute(query)
+            ),
+            key=lambda row: (-row[3], row[0], row[1], row[2]),
+        )
+        self.table(
+            "reassigned",
+            "Topics often reassigned",
+            "Reassignments of the period's requests by people (the Reassign or team select in "
+            "Slack) per effective topic, from one team to another ('(no owning team)': picked "
+            "when nobody owned it or the model was unsure); share: reassignments / the topic's "
+            "requests. A topic moved often away from its owner suggests the ownership file is "
+            "wrong there; reassignments never change it by themselves.",
+            ("topic", "from_team", "to_team", "reassignments", "share_of_topic"),
+            rows,
+        )
 
     def weekly(self) -> None:
         day = _day(Request.created_at, self.dialect)
@@ -935,13 +991,15 @@ def build_report(
     low_confidence: float = 0.5,
     now: datetime | None = None,
     slack_domain: str | None = None,
+    ownership: Ownership | None = None,
 ) -> Report:
     """All KPIs for requests created in [since, until), narrowed by ``filters``.
 
     "Open after N hours" and the acknowledgement target are judged at ``min(until, now)``; the
     headline KPIs are computed for the previous period of equal length too (judged at its end).
     ``slack_domain`` (the workspace's <domain>.slack.com) builds thread links for requests
-    stored without a permalink.
+    stored without a permalink. ``ownership`` gives requests never assigned a team their
+    topic's owner in the "by owning team" table.
     """
     for name, moment in (("since", since), ("until", until)):
         if moment.tzinfo is None:
@@ -971,7 +1029,7 @@ def build_report(
         open_after_hours=open_after_hours,
     )
     with engine.connect() as connection:
-        builder = _Builder(connection, report, low_confidence, slack_domain)
+        builder = _Builder(connection, report, low_confidence, slack_domain, ownership)
         builder.run()
         with builder.timed("previous_period"):
             _Builder(connection, before, low_confidence).run(headline_only=True)
@@ -991,6 +1049,7 @@ REQUEST_COLUMNS = (
     "created_at",
     "source",
     "requester_team",
+    "assigned_team",
     "topic",
     "topic_origin",
     "final_topic",

@@ -21,7 +21,8 @@ CHANGE_TOPIC = "supportml_topic"
 DOCS_SOLVED = "supportml_docs_solved"
 NEED_HELP = "supportml_need_help"
 RESOLVE = "supportml_resolve"
-ACTIONS = (CONFIRM, CHANGE_TOPIC, DOCS_SOLVED, NEED_HELP, RESOLVE)
+REASSIGN = "supportml_reassign"  # the team select: pick a team (abstained) or move it to another
+ACTIONS = (CONFIRM, CHANGE_TOPIC, DOCS_SOLVED, NEED_HELP, RESOLVE, REASSIGN)
 BLOCK_PREFIX = "supportml_request:"
 # intake
 SHORTCUT = "supportml_new_request"
@@ -77,7 +78,8 @@ def _option(topic: str) -> dict[str, Any]:
 def topic_select(
     action_id: str, topics: Sequence[str], initial: str | None, placeholder: str
 ) -> dict[str, Any]:
-    """A static select over the model's topics; Slack allows 100 options."""
+    """A static select over names (the model's topics, the owning teams); Slack allows 100
+    options."""
     options = [_option(t) for t in list(topics)[:MAX_OPTIONS]]
     select: dict[str, Any] = {
         "type": "static_select",
@@ -113,6 +115,20 @@ class ReplyView:
     resolution: str | None = None
     deleted: bool = False
     history: Sequence[str] = field(default_factory=tuple)  # "✅ <@U1> confirmed *CI Error*"
+    teams: Sequence[str] = ()  # the owning teams (an ownership file is loaded); () routes nothing
+    team: str | None = None  # the team the request is assigned to
+    on_support: str | None = None  # the Slack user id the reply names for that team
+
+
+def _routing(view: ReplyView) -> str:
+    """The team line: the owner and only its on-support person, never a group or channel."""
+    if view.team is None:
+        if view.abstained or view.suggested is None or not view.final_topic:
+            return "*Team:* I couldn't tell which team owns this; pick one below."
+        return f"*Team:* no team owns {escape(view.final_topic)} yet; pick one below."
+    if view.on_support is None:
+        return f"*Team:* {escape(view.team)} (nobody is on support there right now)"
+    return f"*Team:* {escape(view.team)}, on support: <@{escape(view.on_support)}>"
 
 
 def _headline(view: ReplyView) -> str:
@@ -133,10 +149,16 @@ def fallback_text(view: ReplyView) -> str:
     if view.deleted:
         return "This request was deleted."
     if view.label_source in PEOPLES_LABELS and view.final_topic:
-        return f"Topic: {escape(view.final_topic)}"
-    if view.abstained or view.suggested is None:
-        return "I couldn't tell which topic this is; please pick one."
-    return f"Suggested topic: {escape(view.suggested)} ({view.confidence or 0:.0%})"
+        text = f"Topic: {escape(view.final_topic)}"
+    elif view.abstained or view.suggested is None:
+        text = "I couldn't tell which topic this is; please pick one."
+    else:
+        text = f"Suggested topic: {escape(view.suggested)} ({view.confidence or 0:.0%})"
+    if view.teams and view.team is not None:
+        text += f" Team: {escape(view.team)}"
+        if view.on_support is not None:
+            text += f", on support: <@{escape(view.on_support)}>"
+    return text
 
 
 def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
@@ -147,6 +169,8 @@ def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": _headline(view)}}
     ]
+    if view.teams:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _routing(view)}})
     if view.links:
         lines = "\n".join(f"• {slack_link(link.url, link.title)}" for link in view.links)
         blocks.append(
@@ -166,6 +190,9 @@ def reply(view: ReplyView) -> tuple[str, list[dict[str, Any]]]:
             elements.append(_button("Docs solved it", DOCS_SOLVED))
             elements.append(_button("Still need help", NEED_HELP))
         elements.append(_button("Mark resolved", RESOLVE))
+        if view.teams:
+            label = "Pick a team" if view.team is None else "Reassign"
+            elements.append(topic_select(REASSIGN, view.teams, view.team, label))
         blocks.append(
             {"type": "actions", "block_id": block_id(view.request_id), "elements": elements}
         )
@@ -208,7 +235,14 @@ def history_line(action: str, actor: str, value: str | None) -> str | None:
         "doc_not_helpful": f"🙋 {who} still needs help",
         "resolve": f"☑️ {who} marked it resolved",
         "resolve_reaction": f"☑️ {who} marked it resolved with a reaction",
+        "reassign": f"🔀 {who} moved it to *{topic}*",
     }.get(action)
+
+
+def routed_to(team: str, on_support: str) -> str:
+    """The thread message telling the new on-support person a request is now theirs: its only
+    mention (who moved it shows in the updated reply, which notifies nobody)."""
+    return f"<@{escape(on_support)}>: this request now belongs to *{escape(team)}*."
 
 
 def intake_modal(

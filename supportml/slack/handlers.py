@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from supportml.docs import DocEntry
 from supportml.messages import Kind, judge
+from supportml.ownership import Ownership
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
 from supportml.store import transaction
@@ -54,6 +55,7 @@ from supportml.store.repository import (
     mark_event_processed,
     prune_events,
     put_inbox,
+    reassign_request,
     record_doc_feedback,
     record_first_response,
     record_seen,
@@ -61,6 +63,7 @@ from supportml.store.repository import (
     release_inbox,
     release_reply,
     renew_inbox,
+    route_request,
     set_reply,
     unanswered_requests,
 )
@@ -113,6 +116,7 @@ class ResponderConfig:
     redactor: Redactor = DEFAULT_REDACTOR
     lease: timedelta = timedelta(minutes=2)  # inbox rows and reply claims; > a post's timeout
     max_attempts: int = 5  # an inbox row that failed this often is dropped (logged), not retried
+    ownership: Ownership | None = None  # topic -> owning team and its on-support person
 
 
 @dataclass(frozen=True)
@@ -330,6 +334,9 @@ class Responder:
             resolution=request.resolution,
             deleted=request.deleted,
             history=history,
+            teams=self.config.ownership.teams if self.config.ownership else (),
+            team=request.assigned_team,
+            on_support=request.assigned_to,
         )
 
     # -- the inbox -------------------------------------------------------------------------------
@@ -453,6 +460,8 @@ class Responder:
             assert request is not None
             if inserted and composed.suggestion is not None:
                 self._record(session, request, composed)
+            if inserted:
+                self._route(session, request)
             request_id, replied = request.id, request.reply_ts is not None
         suggested = composed.suggestion if inserted else None
         abstained = None if suggested is None else suggested.abstained
@@ -613,8 +622,11 @@ class Responder:
             composed = self.compose(request.text, workspace, request.channel, request.ts, model)
             if composed.suggestion is not None:
                 self._record(session, request, composed)
+            routed = self._route(session, request)
             request_id = request.id
         self._refresh(request_id, model)
+        if routed:
+            self._notify(request_id)
         return Outcome("edited: re-suggested", request_id)
 
     def _delete(self, message: Message, workspace: str, model: LoadedModel) -> Outcome:
@@ -662,10 +674,14 @@ class Responder:
             if not self.may_change(user, request):
                 self._tell(channel, user, "Only the person who asked or support staff can do that.")
                 return Outcome("refused: not the requester or staff", request_id)
+            before = request.assigned_to, request.assigned_team
             done = self._apply(session, request, action_id, action, user, model.topics)
+            routed = (request.assigned_to, request.assigned_team) != before
         if done.startswith("refused"):
             return Outcome(done, request_id)
         self._refresh(request_id, model)
+        if routed:
+            self._notify(request_id)
         return Outcome(done, request_id)
 
     def _apply(
@@ -682,6 +698,7 @@ class Responder:
                 return "refused: nothing to confirm"
             request.final_topic, request.label_source = request.predicted_topic, LabelSource.HUMAN
             log_feedback(session, request, user, "confirm", request.predicted_topic)
+            self._route(session, request)
             return "confirmed"
         if action_id == blocks.CHANGE_TOPIC:
             topic = str((action.get("selected_option") or {}).get("value") or "")
@@ -689,7 +706,10 @@ class Responder:
                 return "refused: unknown topic"
             request.final_topic, request.label_source = topic, LabelSource.HUMAN
             log_feedback(session, request, user, "change_topic", topic)
+            self._route(session, request)
             return "topic changed"
+        if action_id == blocks.REASSIGN:
+            return self._reassign(session, request, action, user)
         if action_id == blocks.DOCS_SOLVED:
             record_doc_feedback(session, request, None, DocFeedback.RESOLVED, user)
             return "resolved by docs"
@@ -700,6 +720,47 @@ class Responder:
             return "refused: already resolved"
         self._resolve(session, request, user, "resolve", self.now())
         return "resolved"
+
+    # -- routing ---------------------------------------------------------------------------------
+    def _route(self, session: Session, request: Request) -> bool:
+        """Assign the request to its effective topic's owner and name who is on support there
+        now, unless a person reassigned it; True when the assignment changed."""
+        owners = self.config.ownership
+        if owners is None:
+            return False
+        team = owners.team_for(request.final_topic)
+        on_support = owners.on_support(team, self.now()) if team else None
+        return route_request(session, request, team, on_support)
+
+    def _reassign(
+        self, session: Session, request: Request, action: Mapping[str, Any], user: str
+    ) -> str:
+        """A person picks the team (the model abstained) or moves it to another one."""
+        owners = self.config.ownership
+        wanted = str((action.get("selected_option") or {}).get("value") or "")
+        team = owners.team(wanted) if owners else None
+        if owners is None or team is None:
+            return "refused: unknown team"
+        if team.name == request.assigned_team:
+            return "refused: already with that team"
+        on_support = owners.on_support(team.name, self.now())
+        reassign_request(session, request, team.name, on_support, user)
+        return "reassigned"
+
+    def _notify(self, request_id: int) -> None:
+        """Tell the on-support person, in the thread, that a request whose reply is out now
+        belongs to their team (a reply edited by chat.update notifies nobody)."""
+        if self.slack is None or self.config.shadow:
+            return
+        with transaction(self.engine) as session:
+            request = session.get(Request, request_id)
+            if request is None or request.reply_ts is None or not request.assigned_to:
+                return
+            team, person = request.assigned_team or "", request.assigned_to
+            channel, ts = request.channel, request.ts
+        text = blocks.routed_to(team, person)
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        self.slack.post(channel, text, [section], thread_ts=ts)
 
     def _tell(self, channel: str, user: str, text: str) -> None:
         if self.slack is not None and channel and user:

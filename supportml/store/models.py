@@ -86,6 +86,7 @@ class Request(Base):
         UniqueConstraint("workspace", "channel", "ts", name="uq_requests_message"),
         Index("ix_requests_created_at", "created_at"),
         Index("ix_requests_final_topic", "final_topic"),
+        Index("ix_requests_assigned_team", "assigned_team"),
         *vocabulary_checks("requests"),
     )
 
@@ -123,6 +124,11 @@ class Request(Base):
     # who is posting the reply and until when: an expired claim is someone's crash or timeout
     reply_claimed_by: Mapped[str | None] = mapped_column(String)
     reply_claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # routing (supportml.ownership): the owning team, the on-support person the reply named,
+    # and who moved it there by hand (None: the topic's owner in the ownership file)
+    assigned_team: Mapped[str | None] = mapped_column(String)
+    assigned_to: Mapped[str | None] = mapped_column(String)
+    assigned_by: Mapped[str | None] = mapped_column(String)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     suggestions: Mapped[list[DocSuggestion]] = relationship(
@@ -163,6 +169,7 @@ class FeedbackEvent(Base):
     actor: Mapped[str] = mapped_column(String)
     action: Mapped[str] = mapped_column(String(40))  # confirm / change_topic / docs_solved / …
     value: Mapped[str | None] = mapped_column(Text)
+    previous: Mapped[str | None] = mapped_column(Text)  # what ``value`` replaced (a reassign)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -636,10 +636,84 @@ def record_doc_feedback(
 
 
 def log_feedback(
-    session: Session, request: Request, actor: str, action: str, value: str | None = None
+    session: Session,
+    request: Request,
+    actor: str,
+    action: str,
+    value: str | None = None,
+    previous: str | None = None,
 ) -> None:
     """Append to the feedback log; rows there are never updated or deleted."""
-    session.add(FeedbackEvent(request_id=request.id, actor=actor, action=action, value=value))
+    session.add(
+        FeedbackEvent(
+            request_id=request.id, actor=actor, action=action, value=value, previous=previous
+        )
+    )
+
+
+# -- routing to owning teams (supportml.ownership) -------------------------------------------
+
+REASSIGN = "reassign"  # the feedback-log action of a person moving a request to another team
+
+
+def route_request(
+    session: Session, request: Request, team: str | None, on_support: str | None
+) -> bool:
+    """Give a request its topic's owning team and the on-support person its reply names,
+    unless a person reassigned it (theirs is kept); True when that changed anything."""
+    if request.assigned_by is not None or request.assigned_team == team:
+        return False
+    request.assigned_team, request.assigned_to = team, on_support if team else None
+    return True
+
+
+def reassign_request(
+    session: Session, request: Request, team: str, on_support: str | None, actor: str
+) -> str | None:
+    """A person moves a request to ``team``: stored on the request and in the feedback log
+    (``previous`` is the team it came from). Returns that previous team."""
+    previous = request.assigned_team
+    request.assigned_team, request.assigned_to, request.assigned_by = team, on_support, actor
+    log_feedback(session, request, actor, REASSIGN, team, previous)
+    return previous
+
+
+def assigned_team(session: Session, request_id: int) -> str | None:
+    return session.scalar(select(Request.assigned_team).where(Request.id == request_id))
+
+
+def assign_owning_teams(
+    session: Session, team_for: Callable[[str], str | None], dry_run: bool = False
+) -> int:
+    """Give every stored request without a team its effective topic's owner (``team_for``);
+    requests people reassigned already have one and are never touched. Returns how many
+    requests got (or, dry, would get) a team.
+
+    Topics are few: they are matched in Python (the ownership file's case-insensitive rule),
+    then one UPDATE per owned topic."""
+    unassigned = and_(
+        Request.assigned_team.is_(None),
+        Request.deleted.is_(False),
+        Request.final_topic.is_not(None),
+    )
+    counts = session.execute(
+        select(Request.final_topic, func.count()).where(unassigned).group_by(Request.final_topic)
+    ).all()
+    assigned = 0
+    for topic, n in counts:
+        team = team_for(str(topic))
+        if team is None:
+            continue
+        if not dry_run:
+            n = _changed(
+                session.execute(
+                    update(Request)
+                    .where(unassigned, Request.final_topic == topic)
+                    .values(assigned_team=team)
+                )
+            )
+        assigned += int(n)
+    return assigned
 
 
 def doc_stats(session: Session) -> list[dict[str, Any]]:
@@ -697,6 +771,7 @@ class ClassifySummary:
     unchanged: int = 0  # already classified by this model version
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> requests
     seconds: float = 0.0
+    assigned: int = 0  # given their topic's owning team afterwards (`assign_owning_teams`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -707,6 +782,7 @@ class ClassifySummary:
             "unchanged": self.unchanged,
             "skipped": dict(self.skipped),
             "seconds": round(self.seconds, 3),
+            "assigned_to_team": self.assigned,
         }
 
 

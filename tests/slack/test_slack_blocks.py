@@ -201,3 +201,47 @@ def test_form_post_summary_fits_a_section_without_broken_entities(summary):
     assert len(section) <= blocks.MAX_SECTION_TEXT
     body = section.removeprefix("*Summary*\n")
     assert body.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "").count("&") == 0
+
+
+def mrkdwn(value: Any) -> list[str]:
+    """Every text Slack parses as mrkdwn in a block structure."""
+    if isinstance(value, list):
+        return [text for item in value for text in mrkdwn(item)]
+    if isinstance(value, dict):
+        own = [value["text"]] if value.get("type") == "mrkdwn" else []
+        return own + [text for item in value.values() for text in mrkdwn(item)]
+    return []
+
+
+HOSTILE_TEAM = "<!channel> Team <@U0EVIL001> & <!subteam^S0ALL|all>"
+
+
+def test_routed_reply_escapes_the_team_and_mentions_only_the_on_support_person():
+    view = replace(SUGGESTED, teams=(HOSTILE_TEAM, "Delivery"), team=HOSTILE_TEAM,
+                   on_support="U0ONCALL1")  # fmt: skip
+    text, content = blocks.reply(view)
+    parsed = " ".join([text, *mrkdwn(content)])  # select options are plain text: never parsed
+    assert "<!" not in parsed and "<@U0EVIL001>" not in parsed
+    assert parsed.count("<@") == 2 and parsed.count("<@U0ONCALL1>") == 2  # text and team line
+    assert f"*Team:* {escape(HOSTILE_TEAM)}, on support: <@U0ONCALL1>" in parsed
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({"team": "Delivery", "on_support": None},
+         "*Team:* Delivery (nobody is on support there right now)"),
+        ({"abstained": True}, "*Team:* I couldn't tell which team owns this; pick one below."),
+        ({"final_topic": "<!here>", "label_source": "human"},
+         "*Team:* no team owns &lt;!here&gt; yet; pick one below."),
+    ],
+)  # fmt: skip
+def test_team_line_without_an_on_support_person_mentions_nobody(changes, line):
+    text, content = blocks.reply(replace(SUGGESTED, teams=("Delivery",), **changes))
+    assert content[1]["text"]["text"] == line
+    assert "<@" not in json.dumps({"text": text, "blocks": content})
+
+
+def test_no_ownership_file_means_no_team_line_and_no_select():
+    text, content = blocks.reply(SUGGESTED)
+    assert "Team" not in json.dumps(content) and "Team" not in text
