@@ -16,34 +16,33 @@ import shutil
 import stat
 import uuid
 import warnings
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from importlib.metadata import version
 from itertools import chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import joblib
 import numpy as np
-import pandas as pd
-import sklearn
-import yaml
-from scipy import sparse
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 
+from supportml.compact import NotCompact, OneTextClassifier, Weights
 from supportml.errors import UserError
+
+# scikit-learn, scipy, pandas and joblib are imported where they are used: a one-text prediction
+# from the compact export (load_one_text) needs none of them (tests/cli/test_cli_fast.py)
+if TYPE_CHECKING:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
 
 CARD_FORMAT = 2  # 2: the card carries ``integrity`` (CHANGELOG.md)
 PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
 # overwrites a file that a reader may be opening
+COMPACT_PREFIX = "compact-"  # + the compact file's own sha256[:12] + ".npz" (compact.py)
 CARD_FILE = "model_card.json"
 SOLVERS = ("sag", "saga", "lbfgs", "newton-cg")
 WORD_TOKENS = r"(?u)\b\w+\b"  # keep one-character tokens: "2fa", "v2", "a11y" split into them
@@ -129,6 +128,8 @@ class ModelParams:
 
     @classmethod
     def from_file(cls, path: str | Path) -> ModelParams:
+        import yaml
+
         path = Path(path)
         try:
             values = yaml.safe_load(path.read_text())
@@ -149,6 +150,10 @@ class ModelParams:
         splits (never the test set), among 8 to 20 epochs and max_df 0.1 to 1. A converged lbfgs
         fit is no better and several times slower (benchmarks/).
         """
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
         common = dict(
             sublinear_tf=self.sublinear_tf, min_df=self.min_df, max_df=self.max_df, dtype=np.float32
         )
@@ -184,6 +189,8 @@ def _logits(decision: np.ndarray) -> np.ndarray:
 @contextmanager
 def _epoch_cap() -> Iterator[None]:
     """Silence ConvergenceWarning: the epoch cap is deliberate (see ModelParams.build)."""
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
@@ -206,6 +213,8 @@ def _vocabulary_errors(n_texts: int) -> Iterator[None]:
 def _coded(tokenised: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(code of each token, text it belongs to, the distinct tokens) of tokenised texts: the
     tokens hashed once in C (pandas.factorize) rather than looked up one by one in Python."""
+    import pandas as pd
+
     lengths = np.fromiter(map(len, tokenised), dtype=np.int64, count=len(tokenised))
     flat = np.fromiter(chain.from_iterable(tokenised), dtype=object, count=int(lengths.sum()))
     codes, distinct = pd.factorize(flat)
@@ -217,6 +226,8 @@ def _counts(
     rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], dtype: Any
 ) -> sparse.csr_matrix:
     """A count matrix as CountVectorizer leaves it: duplicates summed, indices sorted."""
+    from scipy import sparse
+
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=dtype), (rows, columns)), shape=shape)
     matrix.sum_duplicates()
     matrix.sort_indices()
@@ -267,6 +278,8 @@ def _word_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.cs
     n-grams are formed); every window of n tokens within a text becomes one integer, and each
     distinct window is joined into its n-gram and looked up in the vocabulary once.
     """
+    import pandas as pd
+
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
     stop = vectorizer.get_stop_words() or frozenset()
     vocabulary = vectorizer.vocabulary_
@@ -301,18 +314,6 @@ def _word_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.cs
 WORD_CACHE = 500_000  # distinct words whose n-gram columns a classifier remembers (~100 MB)
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One vectorizer of the union, unpacked for the single-text fast path."""
-
-    analyzer: Callable[[str], list[str]]
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    offset: int
-    sublinear: bool
-    weight: float
-
-
 def unseen_scores(
     clf: LogisticRegression,
     matrix: Any,
@@ -330,6 +331,9 @@ def unseen_scores(
     be chosen to turn them away (evaluate.select_open_set_threshold); the known rows' scores
     alone say nothing about them. Empty when there are too few topics to leave some out.
     """
+    from scipy.special import softmax
+    from sklearn.base import clone
+
     y_train, y_cal = np.asarray(labels, dtype=object), np.asarray(cal_labels, dtype=object)
     topics = np.unique(y_train)
     n_out = max(1, round(params.unseen_share * len(topics)))
@@ -357,8 +361,7 @@ class TopicClassifier:
         self.pipeline = pipeline
         self.temperature = float(temperature)
         self.max_chars = max_chars
-        self._fast: tuple[list[_Block], np.ndarray, np.ndarray] | None = None
-        self._names: list[np.ndarray] | None = None
+        self._weights: Weights | None = None  # the single-text path's arrays, see _one
         self._grams_of: dict[str, list[int]] = {}  # char_wb n-gram columns per word, see decision
 
     @classmethod
@@ -388,6 +391,8 @@ class TopicClassifier:
         were still held out, and the unseen-topic scores (``unseen_scores``); the abstention
         threshold is chosen from those.
         """
+        from scipy.special import softmax
+
         pipeline = params.build()
         features, clf = pipeline.named_steps["features"], pipeline.named_steps["clf"]
         everything = [t[: params.max_chars] for t in (*texts, *cal_texts)]
@@ -423,6 +428,7 @@ class TopicClassifier:
         classifier, the out-of-fold probabilities, the unseen-topic scores and the labels of the
         out-of-fold rows (rows whose topic a fold's model never saw are left out).
         """
+        from scipy.special import softmax
         from sklearn.model_selection import StratifiedKFold
 
         y = np.asarray(labels, dtype=object)
@@ -464,6 +470,8 @@ class TopicClassifier:
         """Raw logits, shape (n_texts, n_labels): the pipeline's numbers, its features built as
         FeatureUnion.transform builds them except that the n-gram counts come from `_word_counts`
         and `_char_wb_counts` (several times faster on a backlog, the same matrices)."""
+        from scipy import sparse
+
         texts = [t[: self.max_chars] for t in texts]
         union: FeatureUnion = self.pipeline.named_steps["features"]
         weights = union.transformer_weights or {}
@@ -480,6 +488,8 @@ class TopicClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities: softmax of the logits divided by the fitted temperature."""
+        from scipy.special import softmax
+
         return softmax(self.decision(texts) / self.temperature, axis=1)
 
     def predict(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -492,6 +502,9 @@ class TopicClassifier:
 
         Rows whose label the model never saw are left out: no temperature makes them right.
         """
+        from scipy.optimize import minimize_scalar
+        from scipy.special import log_softmax
+
         index = {label: i for i, label in enumerate(self.labels)}
         rows = [i for i, label in enumerate(labels) if label in index]
         if not rows:
@@ -507,66 +520,26 @@ class TopicClassifier:
         return self.temperature
 
     # -- single-text fast path ---------------------------------------------------------------
-    def _unpack(self) -> tuple[list[_Block], np.ndarray, np.ndarray]:
-        if self._fast is None:
-            union: FeatureUnion = self.pipeline.named_steps["features"]
-            weights = union.transformer_weights or {}
-            blocks, offset = [], 0
-            for name, vectorizer in union.transformer_list:
-                blocks.append(
-                    _Block(
-                        analyzer=vectorizer.build_analyzer(),
-                        vocabulary=vectorizer.vocabulary_,
-                        idf=np.asarray(vectorizer.idf_, dtype=np.float64),
-                        offset=offset,
-                        sublinear=vectorizer.sublinear_tf,
-                        weight=float(weights.get(name, 1.0)),
-                    )
-                )
-                offset += len(vectorizer.vocabulary_)
-            clf: LogisticRegression = self.pipeline.named_steps["clf"]
-            coef = np.asarray(clf.coef_, dtype=np.float64)
-            intercept = np.asarray(clf.intercept_, dtype=np.float64)
-            if coef.shape[0] == 1:  # two topics, as in decision()
-                coef = np.vstack([np.zeros_like(coef), coef])
-                intercept = np.concatenate([[0.0], intercept])
-            self._fast = (blocks, np.ascontiguousarray(coef), intercept)
-        return self._fast
+    def weights(self) -> Weights:
+        """The pipeline's numbers for one text at a time (with scikit-learn's analyzers); the
+        export writes them as the compact file (compact.py)."""
+        if self._weights is None:
+            self._weights = Weights.from_pipeline(self.pipeline)
+        return self._weights
+
+    def _one(self) -> OneTextClassifier:
+        return OneTextClassifier(self.weights(), self.temperature, self.max_chars)
 
     def features_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, tf-idf values) of one text, the same numbers as the pipeline's."""
-        blocks, _, _ = self._unpack()
-        text = text[: self.max_chars]
-        all_idx, all_val = [], []
-        for block in blocks:
-            counts = Counter(block.analyzer(text))
-            vocab = block.vocabulary
-            hits = [(vocab[term], n) for term, n in counts.items() if term in vocab]
-            if not hits:
-                continue
-            idx = np.fromiter((h[0] for h in hits), dtype=np.intp, count=len(hits))
-            tf = np.fromiter((h[1] for h in hits), dtype=np.float64, count=len(hits))
-            if block.sublinear:
-                tf = np.log(tf) + 1.0
-            val = tf * block.idf[idx]
-            val *= block.weight / np.sqrt(val @ val)
-            all_idx.append(idx + block.offset)
-            all_val.append(val)
-        if not all_idx:
-            return np.empty(0, dtype=np.intp), np.empty(0)
-        return np.concatenate(all_idx), np.concatenate(all_val)
+        return self._one().features_one(text)
 
     def decision_one(self, text: str) -> np.ndarray:
         """Logits of one text without sklearn's per-call overhead (tens of microseconds)."""
-        _, coef, intercept = self._unpack()
-        idx, val = self.features_one(text)
-        return coef[:, idx] @ val + intercept
+        return self._one().decision_one(text)
 
     def predict_proba_one(self, text: str) -> np.ndarray:
-        logits = self.decision_one(text) / self.temperature
-        logits -= logits.max()
-        exp = np.exp(logits)
-        return exp / exp.sum()
+        return self._one().predict_proba_one(text)
 
     def explain(self, text: str, label: str | None = None, k: int = 8) -> list[tuple[str, float]]:
         """The k n-grams that pushed hardest towards ``label`` (default: the predicted topic).
@@ -576,34 +549,7 @@ class TopicClassifier:
         fragments, so fragments (shown quoted) appear only when no word pushed that way, as
         with typos and identifiers the vocabulary has never seen.
         """
-        blocks, coef, intercept = self._unpack()
-        idx, val = self.features_one(text)
-        if idx.size == 0:
-            return []
-        column = coef[:, idx]
-        row = (
-            int(np.argmax(column @ val + intercept)) if label is None else self.labels.index(label)
-        )
-        contribution = (column[row] - column.mean(axis=0)) * val
-        names = self._feature_names()
-        words_end = blocks[1].offset if len(blocks) > 1 else coef.shape[1]
-        is_word = idx < words_end
-        pushing = contribution > 0
-        chosen = pushing & is_word if (pushing & is_word).any() else pushing
-        order = [i for i in np.argsort(-contribution) if chosen[i]][:k]
-        return [
-            (
-                str(names[0][idx[i]]) if is_word[i] else repr(str(names[1][idx[i] - words_end])),
-                float(contribution[i]),
-            )
-            for i in order
-        ]
-
-    def _feature_names(self) -> list[np.ndarray]:
-        if self._names is None:
-            union: FeatureUnion = self.pipeline.named_steps["features"]
-            self._names = [v.get_feature_names_out() for _, v in union.transformer_list]
-        return self._names
+        return self._one().explain(text, label, k)
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -624,8 +570,10 @@ class ModelCard:
     metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()
+    compact: str = ""  # the compact file's name (compact.py), "" when there is none; set by save()
+    compact_sha256: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    sklearn_version: str = sklearn.__version__
+    sklearn_version: str = field(default_factory=lambda: installed_sklearn())
     python_version: str = platform.python_version()
     format: int = CARD_FORMAT
     integrity: str = ""  # set by save() and publish()
@@ -650,6 +598,11 @@ def card_integrity(card: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def installed_sklearn() -> str:
+    """scikit-learn's version, read from its metadata: importing it takes a second."""
+    return version("scikit-learn")
+
+
 def sha256_file(path: Path) -> str:
     with path.open("rb") as handle:
         return _sha256_handle(handle)
@@ -670,17 +623,33 @@ def save(classifier: TopicClassifier, card: ModelCard, directory: str | Path) ->
     sees the whole old model or the whole new one. Older pipelines are deleted afterwards, except
     the one the previous card named, which a reader that has just read that card may still open.
     """
+    import joblib
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_file(directory, ".joblib")
+    tmp, compact = _temp_file(directory, ".joblib"), _temp_file(directory, ".npz")
     try:
         joblib.dump(classifier.pipeline, tmp)
         card.sha256 = sha256_file(tmp)
+        card.compact_sha256 = _write_compact(classifier, compact)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        compact.unlink(missing_ok=True)
         raise
-    _install(tmp, card, directory)
+    _install(tmp, card, directory, compact if card.compact_sha256 else None)
     return card
+
+
+def _write_compact(classifier: TopicClassifier, path: Path) -> str:
+    """Write the single-text arrays (compact.py) to ``path`` and return their sha256; "" and
+    no file when the pipeline's features are ones the numpy analyzers cannot reproduce."""
+    try:
+        with path.open("wb") as handle:
+            classifier.weights().write(handle)
+    except NotCompact:
+        path.unlink(missing_ok=True)
+        return ""
+    return sha256_file(path)
 
 
 def publish(source: str | Path, directory: str | Path) -> ModelCard:
@@ -688,44 +657,59 @@ def publish(source: str | Path, directory: str | Path) -> ModelCard:
     responder may be watching ``directory``); a copy that does not match the card's sha256 is
     not published."""
     card = read_card(source)
-    artifact = _artifact_path(_model_root(source), card)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_file(directory, ".joblib")
+    tmp, compact = _temp_file(directory, ".joblib"), _temp_file(directory, ".npz")
     try:
-        try:
-            with _open_artifact(artifact) as handle, tmp.open("wb") as out:
-                shutil.copyfileobj(handle, out)
-        except FileNotFoundError:
-            raise ModelError(f"{artifact}: model artifact missing") from None
-        if sha256_file(tmp) != card.sha256:
-            raise ModelError(
-                f"{artifact}: sha256 does not match the model card's; not published to {directory}"
-            )
+        _copy_verified(source, card.artifact, card.sha256, tmp, directory)
+        if card.compact:
+            _copy_verified(source, card.compact, card.compact_sha256, compact, directory)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        compact.unlink(missing_ok=True)
         raise
-    _install(tmp, card, directory)
+    _install(tmp, card, directory, compact if card.compact else None)
     return card
 
 
-def _install(pipeline: Path, card: ModelCard, directory: Path) -> None:
-    """Move a written ``pipeline`` (whose sha256 is in ``card``) to its content-addressed name,
-    swap the card in with one rename, then prune pipelines no card or reader needs."""
-    previous = _card_artifact(directory / CARD_FILE)
-    card.artifact = f"{PIPELINE_PREFIX}{card.version}.joblib"
-    card.integrity = card_integrity(json.loads(json.dumps(asdict(card))))
-    tmp = pipeline
+def _copy_verified(source: str | Path, name: str, sha256: str, tmp: Path, directory: Path) -> None:
+    artifact = _artifact_path(_model_root(source), name)
     try:
-        tmp.replace(directory / card.artifact)
-        tmp = _temp_file(directory, ".json")
-        tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")
-        os.replace(tmp, directory / CARD_FILE)
+        with _open_artifact(artifact) as handle, tmp.open("wb") as out:
+            shutil.copyfileobj(handle, out)
+    except FileNotFoundError:
+        raise ModelError(f"{artifact}: model artifact missing") from None
+    if sha256_file(tmp) != sha256:
+        raise ModelError(
+            f"{artifact}: sha256 does not match the model card's; not published to {directory}"
+        )
+
+
+def _install(pipeline: Path, card: ModelCard, directory: Path, compact: Path | None) -> None:
+    """Move a written ``pipeline`` and ``compact`` file (whose sha256s are in ``card``) to their
+    content-addressed names, swap the card in with one rename, then prune files no card or
+    reader needs."""
+    previous = _card_artifacts(directory / CARD_FILE)
+    card.artifact = f"{PIPELINE_PREFIX}{card.version}.joblib"
+    card.compact = f"{COMPACT_PREFIX}{card.compact_sha256[:12]}.npz" if compact else ""
+    card.compact_sha256 = card.compact_sha256 if compact else ""
+    card.integrity = card_integrity(json.loads(json.dumps(asdict(card))))
+    card_tmp = _temp_file(directory, ".json")
+    try:
+        pipeline.replace(directory / card.artifact)
+        if compact is not None:
+            compact.replace(directory / card.compact)
+        card_tmp.write_text(json.dumps(asdict(card), indent=2) + "\n")
+        os.replace(card_tmp, directory / CARD_FILE)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for tmp in (pipeline, compact, card_tmp):
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         raise
-    for old in directory.glob("pipeline*.joblib"):  # also the single pipeline.joblib of old
-        if old.name not in (card.artifact, previous):
+    keep = {card.artifact, card.compact, *previous}
+    # pipeline*: also the single pipeline.joblib of old
+    for old in chain(directory.glob("pipeline*.joblib"), directory.glob(f"{COMPACT_PREFIX}*.npz")):
+        if old.name not in keep:
             old.unlink(missing_ok=True)
 
 
@@ -735,13 +719,14 @@ def _temp_file(directory: Path, suffix: str) -> Path:
     return directory / f".tmp-{uuid.uuid4().hex}{suffix}"
 
 
-def _card_artifact(card_path: Path) -> str | None:
-    """The pipeline file a card names (None when there is no readable card)."""
+def _card_artifacts(card_path: Path) -> set[str]:
+    """The pipeline and compact files a card names (none when there is no readable card)."""
     try:
-        artifact = json.loads(card_path.read_text()).get("artifact")
+        raw = json.loads(card_path.read_text())
+        names = [raw.get("artifact"), raw.get("compact")]
     except (OSError, ValueError, AttributeError):
-        return None
-    return artifact if isinstance(artifact, str) else None
+        return set()
+    return {name for name in names if isinstance(name, str) and name}
 
 
 def _model_root(directory: str | Path) -> Path:
@@ -776,19 +761,20 @@ def read_card(directory: str | Path) -> ModelCard:
         raise ModelError(f"{card_path}: unreadable model card ({err})") from None
 
 
-def _artifact_path(root: Path, card: ModelCard) -> Path:
-    """The pipeline file the card names, refused unless it is a name directly inside ``root``
-    (resolved, so neither '../x', an absolute path nor a symlink leads out of the folder)."""
-    artifact = root / card.artifact
-    name = Path(card.artifact).name
+def _artifact_path(root: Path, artifact_name: str) -> Path:
+    """The file a card names (pipeline or compact file), refused unless it is a name directly
+    inside ``root`` (resolved, so neither '../x', an absolute path nor a symlink leads out of
+    the folder)."""
+    artifact = root / artifact_name
+    name = Path(artifact_name).name
     if (
-        not card.artifact
-        or name != card.artifact
+        not artifact_name
+        or name != artifact_name
         or name in {".", ".."}
         or artifact.resolve().parent != root.resolve()
     ):
         raise ModelError(
-            f"{root / CARD_FILE}: artifact {card.artifact!r} is not a file name inside the model "
+            f"{root / CARD_FILE}: artifact {artifact_name!r} is not a file name inside the model "
             "folder; refusing to load it"
         )
     return artifact
@@ -824,7 +810,7 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
-        artifact = _artifact_path(root, card)
+        artifact = _artifact_path(root, card.artifact)
         try:
             handle = _open_artifact(artifact)
         except FileNotFoundError:
@@ -836,21 +822,61 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     raise ModelError(f"{root}: the model changed three times while loading it; try again")
 
 
-def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicClassifier:
+def load_one_text(directory: str | Path) -> tuple[OneTextClassifier | TopicClassifier, ModelCard]:
+    """A model for suggesting one text at a time: from the compact file the card names, read
+    with numpy alone (scikit-learn, scipy and pandas stay unimported: `predict "text"` starts
+    a second or more sooner), verified as ``load`` verifies the pipeline; the same suggestions.
+    An export without a compact file (made before it existed) is loaded with ``load``.
+    """
+    root = _model_root(directory)
+    for _ in range(3):
+        card = read_card(directory)
+        if not card.compact:
+            return load(directory)
+        path = _artifact_path(root, card.compact)
+        try:
+            handle = _open_artifact(path)
+        except FileNotFoundError:
+            if read_card(directory).compact == card.compact:
+                raise ModelError(f"{path}: model artifact missing") from None
+            continue
+        with handle:
+            _verify(handle, path, card.compact_sha256, card)
+            try:
+                weights = Weights.read(handle)
+            except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
+                raise ModelError(f"{path}: unreadable compact model file ({err})") from None
+        if weights.labels != card.labels:
+            raise ModelError(f"{path}: labels differ from the model card's; refusing to load it")
+        max_chars = int(card.params.get("max_chars", 4000))
+        return OneTextClassifier(weights, card.temperature, max_chars), card
+    raise ModelError(f"{root}: the model changed three times while loading it; try again")
+
+
+def _verify(handle: BinaryIO, artifact: Path, sha256: str, card: ModelCard) -> None:
+    """Refuse ``artifact`` unless its content has the card's ``sha256`` and the card's
+    scikit-learn minor version is the installed one; leaves ``handle`` at the start."""
     actual = _sha256_handle(handle)
-    if actual != card.sha256:
+    if actual != sha256:
         raise ModelError(
             f"{artifact}: sha256 {actual[:12]}… does not match the model card's "
-            f"{card.sha256[:12]}…; the file was modified or corrupted, refusing to load it"
+            f"{sha256[:12]}…; the file was modified or corrupted, refusing to load it"
         )
-    if _minor(card.sklearn_version) != _minor(sklearn.__version__):
+    installed = installed_sklearn()
+    if _minor(card.sklearn_version) != _minor(installed):
         raise ModelError(
             f"{artifact}: trained with scikit-learn {card.sklearn_version}, this environment has "
-            f"{sklearn.__version__} (pickles do not cross minor versions): install the locked "
+            f"{installed} (pickles do not cross minor versions): install the locked "
             "versions (`make install`, or pip install -c constraints.txt), or retrain the model "
             'with this one (README "Upgrading")'
         )
     handle.seek(0)
+
+
+def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicClassifier:
+    import joblib
+
+    _verify(handle, artifact, card.sha256, card)
     pipeline = joblib.load(handle)
     classifier = TopicClassifier(
         pipeline, card.temperature, int(card.params.get("max_chars", 4000))

@@ -10,13 +10,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supportml.docs import DocIndex, DocLink
-from supportml.model import ModelCard, TopicClassifier
+from supportml.model import TopicClassifier
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.text import model_text
+
+if TYPE_CHECKING:  # the docs search imports scipy: only a caller with a catalogue needs it
+    from supportml.compact import OneTextClassifier
+    from supportml.docs import DocIndex, DocLink
+    from supportml.model import ModelCard
 
 DEFAULT_HOLDOUT = 0.10
 
@@ -73,11 +78,12 @@ class Backlog:
 
 class Suggester:
     """Wraps a fitted classifier with its threshold (and optionally a DocIndex for links);
-    ``suggest`` is what every caller uses."""
+    ``suggest`` is what every caller uses. A OneTextClassifier (model.load_one_text) serves
+    ``suggest`` only; the batch methods need the TopicClassifier."""
 
     def __init__(
         self,
-        classifier: TopicClassifier,
+        classifier: TopicClassifier | OneTextClassifier,
         threshold: float,
         model_version: str,
         top_k: int = 3,
@@ -97,7 +103,7 @@ class Suggester:
     @classmethod
     def from_card(
         cls,
-        classifier: TopicClassifier,
+        classifier: TopicClassifier | OneTextClassifier,
         card: ModelCard,
         docs: DocIndex | None = None,
         redactor: Redactor = DEFAULT_REDACTOR,
@@ -130,7 +136,7 @@ class Suggester:
         """Links for prepared texts (as in a Dataset), classified in one batch."""
         if self.docs is None or not len(texts):
             return [[] for _ in texts]
-        probs = self.classifier.predict_proba(texts)
+        probs = self._batch().predict_proba(texts)
         return [self._links(text, row) for text, row in zip(texts, probs, strict=True)]
 
     def _links(self, clean: str, probs: np.ndarray) -> list[DocLink]:
@@ -142,7 +148,7 @@ class Suggester:
 
     def suggest_many(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(topics, confidences, abstained) for prepared texts, vectorised for backlogs."""
-        topics, probs = self.classifier.predict(texts)
+        topics, probs = self._batch().predict(texts)
         return topics, probs.max(axis=1), self._score(probs) < self.threshold
 
     def suggest_backlog(
@@ -175,6 +181,11 @@ class Suggester:
             result.abstained[rows] = abstained
             advance(len(rows))
         return result
+
+    def _batch(self) -> TopicClassifier:
+        if not isinstance(self.classifier, TopicClassifier):
+            raise TypeError("a model loaded for one text at a time cannot classify a batch")
+        return self.classifier
 
     @staticmethod
     def _score(probs: np.ndarray) -> np.ndarray:

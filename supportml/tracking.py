@@ -316,9 +316,9 @@ def _log_training(
         mlflow.log_artifact(
             str(plot_confusion(result.evaluation, Path(tmp) / "confusion_matrix.png"))
         )
-        # the card and the pipeline it names, not the whole directory: an export directory
+        # the card and the files it names, not the whole directory: an export directory
         # may still hold the previous pipeline for readers that are loading it
-        for name in (CARD_FILE, card.artifact):
+        for name in filter(None, (CARD_FILE, card.artifact, card.compact)):
             mlflow.log_artifact(str(Path(result.model_dir) / name), artifact_path=MODEL_DIR)
         examples = [dataset.texts[i] for i in result.split.test[:3]]
         signature = infer_signature(

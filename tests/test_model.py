@@ -10,12 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import softmax
 
+from supportml.compact import OneTextClassifier
 from supportml.model import (
     ModelError,
     ModelParams,
     TopicClassifier,
     card_integrity,
     load,
+    load_one_text,
     read_card,
     save,
 )
@@ -282,9 +284,15 @@ def _variants(trained, n):
 def test_save_keeps_the_current_and_previous_pipeline_only(trained, tmp_path):
     (tmp_path / "pipeline.joblib").write_bytes(b"an export from before content-addressed names")
     cards = [save(clf, card, tmp_path) for clf, card in _variants(trained, 3)]
-    assert len({card.artifact for card in cards}) == 3
+    assert len({card.artifact for card in cards}) == len({card.compact for card in cards}) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [cards[1].artifact, cards[2].artifact, "model_card.json"]
+        [
+            cards[1].artifact,
+            cards[1].compact,
+            cards[2].artifact,
+            cards[2].compact,
+            "model_card.json",
+        ]
     )
     assert load(tmp_path)[1].sha256 == cards[2].sha256
 
@@ -310,7 +318,19 @@ def test_a_reader_never_sees_half_a_published_model(trained, tmp_path):
             if not np.array_equal(clf.pipeline.named_steps["clf"].intercept_, intercepts[i]):
                 problems.append(f"card of model {i} with another model's pipeline")
 
-    readers = [threading.Thread(target=read) for _ in range(2)]
+    def read_one_text() -> None:
+        while not done.is_set():
+            try:
+                one, card = load_one_text(tmp_path)
+            except Exception as exc:
+                problems.append(repr(exc))
+                continue
+            i = int(card.temperature) - 1
+            assert isinstance(one, OneTextClassifier)
+            if not np.array_equal(one.weights.intercept, intercepts[i]):
+                problems.append(f"card of model {i} with another model's compact file")
+
+    readers = [threading.Thread(target=read), threading.Thread(target=read_one_text)]
     for reader in readers:
         reader.start()
     try:
@@ -323,6 +343,7 @@ def test_a_reader_never_sees_half_a_published_model(trained, tmp_path):
     assert problems == []
     assert seen == {0, 1, 2}
     assert len(list(tmp_path.glob("pipeline*.joblib"))) == 2
+    assert len(list(tmp_path.glob("compact-*.npz"))) == 2
     assert not list(tmp_path.glob(".tmp-*"))
 
 

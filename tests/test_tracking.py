@@ -101,7 +101,7 @@ def test_first_run_logs_everything_and_becomes_champion(trained, dataset, mlflow
         "supportml_model",
     } <= artifacts
     exported = {Path(a.path).name for a in client.list_artifacts(run.run_id, "supportml_model")}
-    assert exported == {CARD_FILE, trained.card.artifact}
+    assert exported == {CARD_FILE, trained.card.artifact, trained.card.compact}
     promotion = json.loads(
         Path(client.download_artifacts(run.run_id, "promotion.json")).read_text()
     )

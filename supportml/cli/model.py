@@ -20,6 +20,7 @@ from supportml.csvsafe import safe_cell
 # scikit-learn, scipy and pandas are imported inside the commands that use them: `--help` and
 # the commands that only read a card or the registry start without them (tests/cli/test_cli_fast.py)
 if TYPE_CHECKING:
+    from supportml.compact import OneTextClassifier
     from supportml.data import Dataset
     from supportml.docs import DocIndex
     from supportml.evaluate import Evaluation
@@ -33,6 +34,21 @@ if TYPE_CHECKING:
 def resolve_model(ref: str | None, settings: Settings) -> tuple[TopicClassifier, ModelCard]:
     """A models/ directory, or a registry URI such as models:/supportml-topic@champion."""
     with _loading(ref, settings) as source:
+        return source.load()
+
+
+def resolve_one_text(
+    ref: str | None, settings: Settings
+) -> tuple[TopicClassifier | OneTextClassifier, ModelCard]:
+    """As ``resolve_model``, for suggesting one text: a models/ directory is read from its
+    compact file, without scikit-learn (model.load_one_text)."""
+    with _loading(ref, settings) as source:
+        from supportml.learning.sources import DirectorySource
+
+        if isinstance(source, DirectorySource):
+            from supportml.model import load_one_text
+
+            return load_one_text(source.path)
         return source.load()
 
 
@@ -334,12 +350,13 @@ def predict(
     from supportml.suggest import Suggester
 
     settings = settings_of(ctx)
-    classifier, card = resolve_model(model_ref, settings)
     if text is not None:
+        one, card = resolve_one_text(model_ref, settings)
         docs = load_docs(docs_ref, settings, card.labels)
-        _predict_one(Suggester.from_card(classifier, card, docs, settings.redactor), text, as_json)
+        _predict_one(Suggester.from_card(one, card, docs, settings.redactor), text, as_json)
     else:
         assert input_path is not None and out_path is not None  # checked above
+        classifier, card = resolve_model(model_ref, settings)
         suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
         _predict_file(suggester, input_path, out_path, text_col, encoding, as_json)
 

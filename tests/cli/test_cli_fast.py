@@ -38,3 +38,10 @@ def test_help_imports_no_heavy_library(command: str) -> None:
 
 def test_a_subcommand_help_imports_no_heavy_library() -> None:
     assert imported("-m", "supportml", "model", "promote", "--help") & HEAVY == set()
+
+
+def test_predict_one_text_from_a_model_directory_imports_no_heavy_library(trained) -> None:
+    """The compact export (supportml/compact.py) is read with numpy alone; scikit-learn with
+    scipy.stats, pandas and mlflow would add seconds to a one-text prediction."""
+    args = ["predict", "--model", str(trained.model_dir), "--docs", "none", "deploy failed"]
+    assert imported("-m", "supportml", *args) & (HEAVY - {"numpy"} | {"joblib"}) == set()

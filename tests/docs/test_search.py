@@ -113,3 +113,26 @@ def test_link_hits_counts_no_links_as_misses():
         "hit_at_3": pytest.approx(2 / 3),
         "with_links": pytest.approx(2 / 3),
     }
+
+
+def test_the_posting_lists_are_the_normalised_tf_idf_matrix(bundled):
+    """The index is built with numpy alone; it must hold exactly the numbers of the CSC matrix
+    scipy.sparse builds from the same weights (what the index was built with before)."""
+    import numpy as np
+    from scipy import sparse
+
+    entries = [bundled._term_weights(entry) for entry in bundled.entries]
+    rows = [row for row, weights in enumerate(entries) for _ in weights]
+    cols = [bundled._vocabulary[term] for weights in entries for term in weights]
+    values = [value for weights in entries for value in weights.values()]
+    shape = (len(entries), len(bundled._vocabulary))
+    matrix = sparse.csc_matrix((values, (rows, cols)), shape=shape, dtype=np.float64)
+    idf = np.log((shape[0] + 1) / np.maximum(np.diff(matrix.indptr), 1))
+    matrix = matrix @ sparse.diags(idf)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    matrix = sparse.csc_matrix(sparse.diags(1 / np.maximum(norms, 1e-12)) @ matrix)
+    matrix.sort_indices()
+    assert np.array_equal(bundled._idf, idf)
+    assert np.array_equal(bundled._start, matrix.indptr)
+    assert np.array_equal(bundled._docs, matrix.indices)
+    assert np.array_equal(bundled._weights, matrix.data)
