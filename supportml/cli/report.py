@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import click
 
 from supportml.cli._common import (
+    business_hours_of,
+    business_hours_options,
     clean_errors,
     database_option,
     err,
@@ -22,20 +23,6 @@ from supportml.cli._common import (
 
 FORMATS = ("md", "json", "html", "csv")
 DEFAULT_OUT = {"html": Path("reports") / "report.html", "csv": Path("reports") / "report"}
-HOURS = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
-
-
-def _business_hours(value: str) -> tuple[time, time]:
-    match = HOURS.match(value.strip())
-    try:
-        if match is None:
-            raise ValueError
-        h1, m1, h2, m2 = match.groups()
-        return time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected opening hours like 09:00-17:00", param_hint="--business-hours"
-        ) from None
 
 
 @click.command("report")
@@ -66,28 +53,7 @@ def _business_hours(value: str) -> tuple[time, time]:
     help="The workspace's <domain>.slack.com, to link threads stored without a permalink "
     "(env SUPPORTML_SLACK_DOMAIN).",
 )
-@click.option(
-    "--business-hours",
-    default="09:00-17:00",
-    show_default=True,
-    envvar="SUPPORTML_BUSINESS_HOURS",
-    help="Opening hours on weekdays (env SUPPORTML_BUSINESS_HOURS).",
-)
-@click.option(
-    "--timezone",
-    default="UTC",
-    show_default=True,
-    envvar="SUPPORTML_TIMEZONE",
-    help="IANA zone of the business hours (env SUPPORTML_TIMEZONE).",
-)
-@click.option(
-    "--target-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    default=3.0,
-    show_default=True,
-    envvar="SUPPORTML_ACK_TARGET_HOURS",
-    help="Acknowledgement target in business hours (env SUPPORTML_ACK_TARGET_HOURS).",
-)
+@business_hours_options
 @click.option(
     "--open-after",
     type=click.FloatRange(min=0, min_open=True),
@@ -115,7 +81,7 @@ def report(
     team: str | None,
     topic: str | None,
     slack_domain: str | None,
-    business_hours: str,
+    business_hours: tuple[time, time],
     timezone: str,
     target_hours: float,
     open_after: float,
@@ -138,7 +104,6 @@ def report(
       SLACK_BOT_TOKEN=xoxb-… supportml report --since 2026-03-01 --post-to C0123ABCD
     """
     from supportml.report import (
-        BusinessHours,
         Filters,
         build_report,
         render,
@@ -156,8 +121,7 @@ def report(
 
     end = parse_moment(until, "--until") or datetime.now(UTC)
     start = parse_moment(since, "--since") or end - timedelta(days=90)
-    opening, closing = _business_hours(business_hours)
-    hours = BusinessHours(opening, closing, timezone, target_hours)
+    hours = business_hours_of(business_hours, timezone, target_hours)
     engine = store_engine(ctx, database_url)
     filters = resolve_filters(engine, Filters(channel=channel, team=team, topic=topic))
     with stage("compute KPIs"):

@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from supportml import shares
-from supportml.report.business_time import BusinessHours, business_seconds
+from supportml.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
 from supportml.store.models import Channel, DocSuggestion, Request, SeenMessage
 from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, TOPIC_ORIGIN

@@ -108,6 +108,12 @@ class Metrics:
             registry=r,
         )  # fmt: skip
 
+        self.follow_ups = Counter(
+            "supportml_follow_ups",
+            "Follow-ups posted about unanswered requests, by kind (reminder, escalation)",
+            ["kind"], registry=r,
+        )  # fmt: skip
+
     def watch(self, responder: Responder) -> None:
         """Report the installed model and the inbox at every scrape."""
         self.registry.register(_StateCollector(responder))
