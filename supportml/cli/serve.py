@@ -131,7 +131,7 @@ def _follow_up_policy(
         hours,
         remind,
         escalate_after or 2 * remind,
-        None if quiet is None else QuietHours(*quiet, hours.timezone),
+        None if quiet is None else QuietHours(quiet[0], quiet[1], hours.timezone),
     )
 
 

@@ -48,12 +48,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from supportml import shares
 from supportml.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
-from supportml.store.models import Channel, DocSuggestion, Request, SeenMessage
+from supportml.store.models import Channel, DocSuggestion, FollowUp, Request, SeenMessage
 from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, TOPIC_ORIGIN
 from supportml.vocabulary import (
     GIVEN_LABELS,
     PEOPLES_LABELS,
     UNCLASSIFIED,
+    FollowUpKind,
     Resolution,
     TopicOrigin,
 )
@@ -364,6 +365,8 @@ class _Builder:
             self.model_quality()
         with self.timed("tracked"):
             self.tracked()
+        with self.timed("follow_ups"):
+            self.follow_ups()
 
     def tracked(self) -> None:
         """Share of the messages the responder saw that became requests, from one outer join.
@@ -806,6 +809,40 @@ class _Builder:
             "link to the thread (the stored permalink, or one built from the Slack domain).",
             ("created_at", "age_days", "channel", "team", "topic", "answered", "link", "text"),
             rows,
+        )
+
+    def follow_ups(self) -> None:
+        """Reminders and escalations the responder posted about the period's requests."""
+        posted = and_(FollowUp.request_id == Request.id, FollowUp.posted_at.is_not(None))
+        query = (
+            select(
+                func.count(func.distinct(Request.id)),
+                _count(FollowUp.kind == FollowUpKind.REMINDER),
+                _count(FollowUp.kind == FollowUpKind.ESCALATION),
+            )
+            .select_from(Request)
+            .outerjoin(FollowUp, posted)
+            .where(*self.where, LIVE)
+        )
+        live, reminders, escalations = self.connection.execute(query).one()
+        note = "" if live else "no live requests in this period: the Slack responder posts these"
+        self.metric(
+            "reminders_sent",
+            "Reminders sent",
+            int(reminders) if live else None,
+            "requests",
+            "The period's live requests that got a reminder in their thread (mentioning who is "
+            "on support) after waiting unanswered for `serve --remind-after` business hours.",
+            note,
+        )
+        self.metric(
+            "escalations_sent",
+            "Escalations sent",
+            int(escalations) if live else None,
+            "requests",
+            "The period's live requests whose thread link went to the escalation channel after "
+            "waiting unanswered for `serve --escalate-after` business hours.",
+            note,
         )
 
     def doc_gaps(self, cube: pd.DataFrame) -> None:

@@ -145,6 +145,7 @@ class FollowUps:
                 limit=200,
             )  # fmt: skip
         else:
+            assert self.escalation_channel is not None  # `run` skips escalations without one
             response = client.conversations_history(
                 channel=self.escalation_channel, include_all_metadata=True, limit=200,
                 oldest=f"{request.created_at.timestamp():.6f}",

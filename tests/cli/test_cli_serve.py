@@ -66,6 +66,20 @@ def test_missing_credentials_are_one_line(runner, trained, args, env, message):
     assert "xoxb-1" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--quiet-hours", "7pm-8am"), "time range like 09:00-17:00"),
+        (("--remind-after", "3", "--escalate-after", "2"), "later than the reminder (3 h)"),
+        (("--quiet-hours", "19:00-08:00", "--timezone", "Mars/Base"), "Mars/Base"),
+    ],
+)
+def test_bad_follow_up_options_are_one_line(runner, trained, args, message):
+    result = serve(runner, trained, *args, SLACK_BOT_TOKEN="xoxb-1")
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
 def test_slack_problems_at_start_are_one_line(runner, trained):
     env = {"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET}
     unreachable = serve(
