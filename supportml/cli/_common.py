@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -133,3 +136,44 @@ def business_hours_of(business_hours: tuple[Any, Any], timezone: str, target_hou
     from supportml.business_time import BusinessHours
 
     return BusinessHours(*business_hours, timezone, target_hours)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the unit files, written once in the repository; the *-schedule commands print how to adjust them
+UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+ENV_FILE = "/etc/supportml/supportml.env"  # what the units' EnvironmentFile= names
+
+
+def schedule_text(
+    job: str,
+    weekday: str,
+    hour: int,
+    env_file: str,
+    command: list[str],
+    args_variable: str,
+    args: tuple[str, ...],
+) -> str:
+    """A weekly cron line for ``supportml COMMAND ARGS``, and how to set the same day, hour and
+    arguments for the supportml-JOB.service and .timer in deploy/systemd/."""
+    executable = shutil.which("supportml") or f"{sys.executable} -m supportml"
+    day = WEEKDAYS.index(weekday) + 1
+    steps = [
+        f"cd {shlex.quote(str(Path.cwd()))}",
+        f"set -a && . {shlex.quote(env_file)} && set +a",
+        f"{executable} {shlex.join([*command, *args])} >> {job}.log 2>&1",
+    ]
+    units = UNITS if UNITS.is_dir() else "deploy/systemd/ in the supportml repository"
+    return f"""# cron (crontab -e): every {weekday.title()} at {hour:02d}:00
+0 {hour} * * {day % 7} {" && ".join(steps)}
+
+# systemd: install supportml-{job}.service and .timer from {units}
+# (README "Running it for a team"), then set the day and hour:
+#   systemctl edit supportml-{job}.timer
+[Timer]
+OnCalendar=
+OnCalendar={weekday.title()} *-*-* {hour:02d}:00:00
+
+# and the arguments, in {ENV_FILE}:
+{args_variable}={shlex.join(args)}
+
+# then: systemctl daemon-reload && systemctl enable --now supportml-{job}.timer"""

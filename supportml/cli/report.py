@@ -1,4 +1,5 @@
-"""The `report` command: support KPIs for a period as markdown, JSON, CSV files or one HTML page."""
+"""`report` (support KPIs for a period as markdown, JSON, CSV files or one HTML page), `digest`
+(the week's numbers posted to Slack) and `digest-schedule`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import click
 
 from supportml.cli._common import (
+    ENV_FILE,
+    WEEKDAYS,
     business_hours_of,
     business_hours_options,
     clean_errors,
@@ -17,6 +20,7 @@ from supportml.cli._common import (
     key_value_table,
     out,
     parse_moment,
+    schedule_text,
     stage,
     store_engine,
 )
@@ -165,3 +169,129 @@ def report(
         for m in (result.metrics[key] for key in result.headline)
     ]
     out.print(key_value_table("headline", rows))
+
+
+def last_full_week(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 to Monday 00:00 of the last complete week in ``timezone``."""
+    from supportml.business_time import check_timezone
+
+    local = now.astimezone(check_timezone(timezone))
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), local.tzinfo)
+    return monday - timedelta(days=7), monday
+
+
+@click.command("digest")
+@click.option(
+    "--post-to",
+    metavar="CHANNEL",
+    envvar="SUPPORTML_DIGEST_CHANNEL",
+    help="Slack channel ID to post to (env SUPPORTML_DIGEST_CHANNEL). Needs SLACK_BOT_TOKEN "
+    "(scopes chat:write, files:write; bot in the channel).",
+)
+@click.option("--since", help="First day of the period  [default: Monday of last full week]")
+@click.option("--until", help="Day after the period, excluded  [default: the Monday after]")
+@click.option(
+    "--top",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="How many topics to list (the rest are counted; all are in the attached report).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the Block Kit JSON instead of posting.")
+@click.option(
+    "--slack-domain",
+    envvar="SUPPORTML_SLACK_DOMAIN",
+    help="The workspace's <domain>.slack.com, for thread links in the attached report.",
+)
+@business_hours_options
+@database_option
+@click.pass_context
+@clean_errors
+def digest(
+    ctx: click.Context,
+    post_to: str | None,
+    since: str | None,
+    until: str | None,
+    top: int,
+    dry_run: bool,
+    slack_domain: str | None,
+    business_hours: tuple[time, time],
+    timezone: str,
+    target_hours: float,
+    database_url: str | None,
+) -> None:
+    """Post the week's support digest to a Slack channel: the headline numbers with their change,
+    the top topics, and the full HTML report in the message's thread.
+
+    Weeks run Monday to Monday in --timezone; `supportml digest-schedule` prints the cron line
+    or systemd timer that posts it every week.
+
+    \b
+    Examples:
+      SLACK_BOT_TOKEN=xoxb-… supportml digest --post-to C0123ABCD
+      supportml digest --since 2026-03-02 --until 2026-03-09 --dry-run
+    """
+    import json
+
+    from supportml.report import build_report, render
+    from supportml.report.digest import digest_blocks
+
+    if not post_to and not dry_run:
+        raise click.UsageError("give --post-to CHANNEL (or SUPPORTML_DIGEST_CHANNEL), or --dry-run")
+    client = None
+    if not dry_run:  # before any work: a missing token fails at once and posts nothing
+        from supportml.report import post
+
+        client = post.slack_client(
+            os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_API_URL")
+        )
+    hours = business_hours_of(business_hours, timezone, target_hours)
+    start, end = last_full_week(datetime.now(UTC), timezone)
+    start = parse_moment(since, "--since") or start
+    end = parse_moment(until, "--until") or end
+    engine = store_engine(ctx, database_url)
+    with stage("compute KPIs"):
+        result = build_report(engine, start, end, hours=hours, slack_domain=slack_domain)
+    blocks = digest_blocks(result, top)
+    if client is None:
+        click.echo(json.dumps({"blocks": blocks}, indent=2))
+        return
+    assert post_to is not None
+    with stage(f"post the digest to {post_to}"):
+        ts, file_id = post.post_digest(client, post_to, result, render.to_html(result), blocks)
+    out.print(f"posted the digest to {post_to} (message {ts}, report file {file_id})")
+
+
+@click.command("digest-schedule", context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--weekday",
+    type=click.Choice(WEEKDAYS),
+    default="mon",
+    show_default=True,
+    help="Day of the week to post the digest.",
+)
+@click.option(
+    "--hour", type=click.IntRange(0, 23), default=8, show_default=True, help="Hour (local time)."
+)
+@click.option(
+    "--env-file",
+    default=ENV_FILE,
+    show_default=True,
+    help="File with SUPPORTML_DATABASE_URL, SLACK_BOT_TOKEN, SUPPORTML_DIGEST_CHANNEL, …",
+)
+@click.argument("digest_args", nargs=-1, type=click.UNPROCESSED)
+def digest_schedule(weekday: str, hour: int, env_file: str, digest_args: tuple[str, ...]) -> None:
+    """Print a cron line, or the settings for the systemd units in deploy/systemd/, that post
+    the digest of the week before every week (to $SUPPORTML_DIGEST_CHANNEL). Arguments after
+    the options are passed on to `supportml digest`.
+
+    \b
+    Examples:
+      supportml digest-schedule
+      supportml digest-schedule --weekday mon --hour 9 -- --top 5 --timezone Europe/London
+    """
+    click.echo(
+        schedule_text(
+            "digest", weekday, hour, env_file, ["digest"], "SUPPORTML_DIGEST_ARGS", digest_args
+        )
+    )
