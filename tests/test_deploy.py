@@ -60,7 +60,8 @@ def test_the_account_the_units_run_as_is_declared() -> None:
 
 
 def test_the_digest_posts_weekly_to_the_channel_the_env_file_names() -> None:
-    assert f"ExecStart={INSTALLED} digest $SUPPORTML_DIGEST_ARGS" in unit("supportml-digest.service")
+    service = unit("supportml-digest.service")
+    assert f"ExecStart={INSTALLED} digest $SUPPORTML_DIGEST_ARGS" in service
     timer = unit("supportml-digest.timer")
     assert "OnCalendar=Mon *-*-* 08:00:00" in timer and "Persistent=true" in timer
     assert "\nSUPPORTML_DIGEST_CHANNEL=" in unit("supportml.env.example")  # read by --post-to
