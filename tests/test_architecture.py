@@ -27,6 +27,8 @@ CORE = [
     "learning.watcher",
     "shares",
     "logformat",
+    "business_time",
+    "followup",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
