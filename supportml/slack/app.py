@@ -359,7 +359,7 @@ def follow_up_every(
 
     def follow_up() -> None:
         for kind, posted in follow_ups.run().items():
-            metrics.follow_ups.labels(kind).inc(posted)
+            metrics.follow_ups.labels(str(kind)).inc(posted)
 
     return _every("follow-up", "following up unanswered requests", seconds, stop, follow_up)
 

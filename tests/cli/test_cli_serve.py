@@ -147,6 +147,54 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
         ]
 
 
+@pytest.mark.slow
+def test_serve_reminds_once_about_a_request_nobody_answered(trained, tmp_path):
+    """The real process wires the follow-up: a live request unanswered for 8 days (every
+    weekday's hours count) gets one reminder in its thread, and a restart posts no second one."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    created = datetime.now(UTC) - timedelta(days=8)
+    ts = f"{created.timestamp():.6f}"
+    engine = open_store(url)
+    with transaction(engine) as session:
+        insert_new_requests(session, [{
+            "workspace": TEAM, "channel": CHANNEL, "ts": ts, "thread_ts": ts, "text": "help",
+            "source": "message", "created_at": created, "docs_holdout": False, "status": "open",
+            "deleted": False, "reply_ts": "1.000100",
+        }])  # fmt: skip
+    engine.dispose()
+    with running() as fake:
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.base_url, "SUPPORTML_DATABASE_URL": url,
+               "SUPPORTML_CHANNELS": CHANNEL,
+               "SUPPORTML_BUSINESS_HOURS": "00:00-23:59"}  # fmt: skip
+        counted = []
+        for _ in range(2):  # a restart must not remind again
+            process = subprocess.Popen(
+                [sys.executable, "-m", "supportml", "serve", "--http", "--port", "0",
+                 "--host", "127.0.0.1", "--model", str(trained.model_dir), "--docs", "none",
+                 "--follow-up-seconds", "0.2"],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                url_line = json.loads(process.stdout.readline())["listening"]
+                fake.wait_for("chat.postMessage")
+                time.sleep(1)  # several more rounds of the worker
+                with urllib.request.urlopen(f"{url_line}/metrics", timeout=5) as response:
+                    metrics = response.read().decode()
+                counted += [
+                    line for line in metrics.splitlines()
+                    if line.startswith('supportml_follow_ups_total{kind="reminder"}')
+                ]  # fmt: skip
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=20)
+            assert process.returncode == 0, stderr
+            assert "reminding after 3 business hours" in stderr
+    (reminder,) = fake.messages
+    assert reminder["thread_ts"] == ts and "business hours without an answer" in reminder["text"]
+    assert [line.split()[-1] for line in counted] == ["1.0", "0.0"]  # first run, restarted one
+
+
 def _post_signed(url: str, body: str) -> int:
     """POST a signed event body to the running responder; its HTTP status."""
     request = urllib.request.Request(
