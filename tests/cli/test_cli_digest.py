@@ -14,9 +14,11 @@ from click.testing import CliRunner
 
 from supportml.cli import cli
 from supportml.cli.report import last_full_week
+from supportml.report import build_report
 from supportml.report.digest import MAX_BLOCKS, MAX_HEADER, MAX_TEXT
+from supportml.report.render import to_html
 from supportml.store import open_store
-from tests.report.conftest import WEEK, at, insert, row
+from tests.report.conftest import SINCE, UNTIL, WEEK, at, insert, row
 from tests.slack.fake_slack import FakeSlack, running
 
 TOKEN = "xoxb-111-222-secret"
@@ -90,8 +92,10 @@ def test_the_digest_is_posted_with_the_html_report_in_its_thread(tmp_path, slack
     (done,) = slack.of("files.completeUploadExternal")
     posted_ts = slack.messages[0]["ts"]
     assert done.body["channel_id"] == CHANNEL and done.body["thread_ts"] == posted_ts
-    (html,) = slack.uploads.values()
-    assert html.startswith(b"<!doctype html>") or b"<html" in html[:200]
+    engine = open_store(url)
+    expected = to_html(build_report(engine, SINCE, UNTIL))
+    engine.dispose()
+    assert list(slack.uploads.values()) == [expected.encode("utf-8")]
     assert f"posted the digest to {CHANNEL}" in result.stdout and TOKEN not in result.output
 
 
