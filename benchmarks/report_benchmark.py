@@ -29,8 +29,8 @@ import pandas as pd
 from _scratch import POSTGRES_URL, postgres_schema  # benchmarks/_scratch.py
 from sqlalchemy import Engine
 
+from supportml.business_time import business_seconds
 from supportml.report import BusinessHours, build_report
-from supportml.report.business_time import business_seconds
 from supportml.store import open_store
 
 TARGET_SQLITE = 10.0

@@ -23,6 +23,8 @@ REGISTERED_MODEL = "supportml-topic"
 CHAMPION_ALIAS = "champion"
 BUNDLED_DOCS = Path("datasets") / "docs_catalogue.yaml"
 NO_DOCS = {"none", "off"}  # SUPPORTML_DOCS=none / --docs none: no links at all
+# The acknowledgement target, in business hours: the report judges it, the responder reminds at it.
+ACK_TARGET_HOURS = 3.0
 
 
 class ConfigError(UserError):

@@ -68,6 +68,13 @@ class DocFeedback(StrEnum):
     NOT_HELPFUL = "not_helpful"
 
 
+class FollowUpKind(StrEnum):
+    """What the responder posts about a request nobody answered (`supportml.followup`)."""
+
+    REMINDER = "reminder"  # in the request's thread, mentioning the on-support person
+    ESCALATION = "escalation"  # one line with the thread link in the escalation channel
+
+
 class ImportStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
@@ -75,6 +82,7 @@ class ImportStatus(StrEnum):
 
 
 # table -> column -> the vocabulary its values come from (NULL stays allowed where the column is).
+# Migration 0003 created these; a table created later checks its columns in its own migration.
 COLUMNS: Mapping[str, Mapping[str, type[StrEnum]]] = {
     "requests": {
         "source": Source,

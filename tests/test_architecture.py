@@ -29,6 +29,8 @@ CORE = [
     "shares",
     "logformat",
     "ownership",
+    "business_time",
+    "followup",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -38,7 +38,9 @@ def test_units_verify_without_warnings(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
-@pytest.mark.parametrize("name", ["supportml-serve@.service", "supportml-retrain.service"])
+@pytest.mark.parametrize(
+    "name", ["supportml-serve@.service", "supportml-retrain.service", "supportml-digest.service"]
+)
 def test_services_run_the_installed_command_hardened(name: str) -> None:
     text = unit(name)
     assert f"ExecStart={INSTALLED} " in text and ENV_FILE in text
@@ -55,3 +57,11 @@ def test_the_responder_restarts_and_stops_gracefully() -> None:
 
 def test_the_account_the_units_run_as_is_declared() -> None:
     assert "\nu supportml " in unit("supportml.sysusers.conf")
+
+
+def test_the_digest_posts_weekly_to_the_channel_the_env_file_names() -> None:
+    service = unit("supportml-digest.service")
+    assert f"ExecStart={INSTALLED} digest $SUPPORTML_DIGEST_ARGS" in service
+    timer = unit("supportml-digest.timer")
+    assert "OnCalendar=Mon *-*-* 08:00:00" in timer and "Persistent=true" in timer
+    assert "\nSUPPORTML_DIGEST_CHANNEL=" in unit("supportml.env.example")  # read by --post-to

@@ -25,6 +25,8 @@ COMMANDS = {
     "classify": "supportml.cli.classify:classify",
     "export": "supportml.cli.store:export",
     "report": "supportml.cli.report:report",
+    "digest": "supportml.cli.report:digest",
+    "digest-schedule": "supportml.cli.report:digest_schedule",
     "serve": "supportml.cli.serve:serve",
     "replay": "supportml.cli.serve:replay",
     "teams": "supportml.cli.teams:teams",

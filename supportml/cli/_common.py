@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from supportml.config import Settings
+from supportml.config import ACK_TARGET_HOURS, Settings
 from supportml.errors import UserError
 
 if TYPE_CHECKING:
@@ -110,3 +112,87 @@ def parse_moment(value: str | None, option: str) -> datetime | None:
             f"{value!r} is not a date like 2026-03-01", param_hint=option
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def clock_range_of(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A click callback: ``"09:00-17:00"`` -> (time, time) by `business_time.clock_range`."""
+    from supportml.business_time import clock_range  # numpy/pandas only once a command runs
+
+    if value is None or not value.strip():
+        return None
+    try:
+        return clock_range(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def business_hours_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--business-hours, --timezone and --target-hours: when people are expected to answer
+    (`report`, `digest` and `serve`'s follow-up read the same SUPPORTML_* variables)."""
+    options = [
+        click.option(
+            "--business-hours", default="09:00-17:00", show_default=True,
+            envvar="SUPPORTML_BUSINESS_HOURS", callback=clock_range_of,
+            help="Opening hours on weekdays (env SUPPORTML_BUSINESS_HOURS).",
+        ),
+        click.option(
+            "--timezone", default="UTC", show_default=True, envvar="SUPPORTML_TIMEZONE",
+            help="IANA zone of the business hours (env SUPPORTML_TIMEZONE).",
+        ),
+        click.option(
+            "--target-hours", type=click.FloatRange(min=0, min_open=True), default=ACK_TARGET_HOURS,
+            show_default=True, envvar="SUPPORTML_ACK_TARGET_HOURS",
+            help="Acknowledgement target in business hours (env SUPPORTML_ACK_TARGET_HOURS).",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def business_hours_of(business_hours: tuple[Any, Any], timezone: str, target_hours: float) -> Any:
+    """The BusinessHours the options above describe."""
+    from supportml.business_time import BusinessHours
+
+    return BusinessHours(*business_hours, timezone, target_hours)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the unit files, written once in the repository; the *-schedule commands print how to adjust them
+UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+ENV_FILE = "/etc/supportml/supportml.env"  # what the units' EnvironmentFile= names
+
+
+def schedule_text(
+    job: str,
+    weekday: str,
+    hour: int,
+    env_file: str,
+    command: list[str],
+    args_variable: str,
+    args: tuple[str, ...],
+) -> str:
+    """A weekly cron line for ``supportml COMMAND ARGS``, and how to set the same day, hour and
+    arguments for the supportml-JOB.service and .timer in deploy/systemd/."""
+    executable = shutil.which("supportml") or f"{sys.executable} -m supportml"
+    day = WEEKDAYS.index(weekday) + 1
+    steps = [
+        f"cd {shlex.quote(str(Path.cwd()))}",
+        f"set -a && . {shlex.quote(env_file)} && set +a",
+        f"{executable} {shlex.join([*command, *args])} >> {job}.log 2>&1",
+    ]
+    units = UNITS if UNITS.is_dir() else "deploy/systemd/ in the supportml repository"
+    return f"""# cron (crontab -e): every {weekday.title()} at {hour:02d}:00
+0 {hour} * * {day % 7} {" && ".join(steps)}
+
+# systemd: install supportml-{job}.service and .timer from {units}
+# (README "Running it for a team"), then set the day and hour:
+#   systemctl edit supportml-{job}.timer
+[Timer]
+OnCalendar=
+OnCalendar={weekday.title()} *-*-* {hour:02d}:00:00
+
+# and the arguments, in {ENV_FILE}:
+{args_variable}={shlex.join(args)}
+
+# then: systemctl daemon-reload && systemctl enable --now supportml-{job}.timer"""

@@ -1,15 +1,19 @@
-"""The `report` command: support KPIs for a period as markdown, JSON, CSV files or one HTML page."""
+"""`report` (support KPIs for a period as markdown, JSON, CSV files or one HTML page), `digest`
+(the week's numbers posted to Slack) and `digest-schedule`."""
 
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import click
 
 from supportml.cli._common import (
+    ENV_FILE,
+    WEEKDAYS,
+    business_hours_of,
+    business_hours_options,
     clean_errors,
     database_option,
     err,
@@ -17,6 +21,7 @@ from supportml.cli._common import (
     load_teams,
     out,
     parse_moment,
+    schedule_text,
     stage,
     store_engine,
     teams_option,
@@ -24,20 +29,6 @@ from supportml.cli._common import (
 
 FORMATS = ("md", "json", "html", "csv")
 DEFAULT_OUT = {"html": Path("reports") / "report.html", "csv": Path("reports") / "report"}
-HOURS = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
-
-
-def _business_hours(value: str) -> tuple[time, time]:
-    match = HOURS.match(value.strip())
-    try:
-        if match is None:
-            raise ValueError
-        h1, m1, h2, m2 = match.groups()
-        return time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected opening hours like 09:00-17:00", param_hint="--business-hours"
-        ) from None
 
 
 @click.command("report")
@@ -68,28 +59,7 @@ def _business_hours(value: str) -> tuple[time, time]:
     help="The workspace's <domain>.slack.com, to link threads stored without a permalink "
     "(env SUPPORTML_SLACK_DOMAIN).",
 )
-@click.option(
-    "--business-hours",
-    default="09:00-17:00",
-    show_default=True,
-    envvar="SUPPORTML_BUSINESS_HOURS",
-    help="Opening hours on weekdays (env SUPPORTML_BUSINESS_HOURS).",
-)
-@click.option(
-    "--timezone",
-    default="UTC",
-    show_default=True,
-    envvar="SUPPORTML_TIMEZONE",
-    help="IANA zone of the business hours (env SUPPORTML_TIMEZONE).",
-)
-@click.option(
-    "--target-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    default=3.0,
-    show_default=True,
-    envvar="SUPPORTML_ACK_TARGET_HOURS",
-    help="Acknowledgement target in business hours (env SUPPORTML_ACK_TARGET_HOURS).",
-)
+@business_hours_options
 @click.option(
     "--open-after",
     type=click.FloatRange(min=0, min_open=True),
@@ -118,7 +88,7 @@ def report(
     team: str | None,
     topic: str | None,
     slack_domain: str | None,
-    business_hours: str,
+    business_hours: tuple[time, time],
     timezone: str,
     target_hours: float,
     open_after: float,
@@ -143,7 +113,6 @@ def report(
       SLACK_BOT_TOKEN=xoxb-… supportml report --since 2026-03-01 --post-to C0123ABCD
     """
     from supportml.report import (
-        BusinessHours,
         Filters,
         build_report,
         render,
@@ -162,8 +131,7 @@ def report(
     ownership = load_teams(ctx, teams_file)
     end = parse_moment(until, "--until") or datetime.now(UTC)
     start = parse_moment(since, "--since") or end - timedelta(days=90)
-    opening, closing = _business_hours(business_hours)
-    hours = BusinessHours(opening, closing, timezone, target_hours)
+    hours = business_hours_of(business_hours, timezone, target_hours)
     engine = store_engine(ctx, database_url)
     filters = resolve_filters(engine, Filters(channel=channel, team=team, topic=topic))
     with stage("compute KPIs"):
@@ -207,3 +175,129 @@ def report(
         for m in (result.metrics[key] for key in result.headline)
     ]
     out.print(key_value_table("headline", rows))
+
+
+def last_full_week(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 to Monday 00:00 of the last complete week in ``timezone``."""
+    from supportml.business_time import check_timezone
+
+    local = now.astimezone(check_timezone(timezone))
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), local.tzinfo)
+    return monday - timedelta(days=7), monday
+
+
+@click.command("digest")
+@click.option(
+    "--post-to",
+    metavar="CHANNEL",
+    envvar="SUPPORTML_DIGEST_CHANNEL",
+    help="Slack channel ID to post to (env SUPPORTML_DIGEST_CHANNEL). Needs SLACK_BOT_TOKEN "
+    "(scopes chat:write, files:write; bot in the channel).",
+)
+@click.option("--since", help="First day of the period  [default: Monday of last full week]")
+@click.option("--until", help="Day after the period, excluded  [default: the Monday after]")
+@click.option(
+    "--top",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="How many topics to list (the rest are counted; all are in the attached report).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the Block Kit JSON instead of posting.")
+@click.option(
+    "--slack-domain",
+    envvar="SUPPORTML_SLACK_DOMAIN",
+    help="The workspace's <domain>.slack.com, for thread links in the attached report.",
+)
+@business_hours_options
+@database_option
+@click.pass_context
+@clean_errors
+def digest(
+    ctx: click.Context,
+    post_to: str | None,
+    since: str | None,
+    until: str | None,
+    top: int,
+    dry_run: bool,
+    slack_domain: str | None,
+    business_hours: tuple[time, time],
+    timezone: str,
+    target_hours: float,
+    database_url: str | None,
+) -> None:
+    """Post the week's support digest to a Slack channel: the headline numbers with their change,
+    the top topics, and the full HTML report in the message's thread.
+
+    Weeks run Monday to Monday in --timezone; `supportml digest-schedule` prints the cron line
+    or systemd timer that posts it every week.
+
+    \b
+    Examples:
+      SLACK_BOT_TOKEN=xoxb-… supportml digest --post-to C0123ABCD
+      supportml digest --since 2026-03-02 --until 2026-03-09 --dry-run
+    """
+    import json
+
+    from supportml.report import build_report, render
+    from supportml.report.digest import digest_blocks
+
+    if not post_to and not dry_run:
+        raise click.UsageError("give --post-to CHANNEL (or SUPPORTML_DIGEST_CHANNEL), or --dry-run")
+    client = None
+    if not dry_run:  # before any work: a missing token fails at once and posts nothing
+        from supportml.report import post
+
+        client = post.slack_client(
+            os.environ.get("SLACK_BOT_TOKEN"), os.environ.get("SLACK_API_URL")
+        )
+    hours = business_hours_of(business_hours, timezone, target_hours)
+    start, end = last_full_week(datetime.now(UTC), timezone)
+    start = parse_moment(since, "--since") or start
+    end = parse_moment(until, "--until") or end
+    engine = store_engine(ctx, database_url)
+    with stage("compute KPIs"):
+        result = build_report(engine, start, end, hours=hours, slack_domain=slack_domain)
+    blocks = digest_blocks(result, top)
+    if client is None:
+        click.echo(json.dumps({"blocks": blocks}, indent=2))
+        return
+    assert post_to is not None
+    with stage(f"post the digest to {post_to}"):
+        ts, file_id = post.post_digest(client, post_to, result, render.to_html(result), blocks)
+    out.print(f"posted the digest to {post_to} (message {ts}, report file {file_id})")
+
+
+@click.command("digest-schedule", context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--weekday",
+    type=click.Choice(WEEKDAYS),
+    default="mon",
+    show_default=True,
+    help="Day of the week to post the digest.",
+)
+@click.option(
+    "--hour", type=click.IntRange(0, 23), default=8, show_default=True, help="Hour (local time)."
+)
+@click.option(
+    "--env-file",
+    default=ENV_FILE,
+    show_default=True,
+    help="File with SUPPORTML_DATABASE_URL, SLACK_BOT_TOKEN, SUPPORTML_DIGEST_CHANNEL, …",
+)
+@click.argument("digest_args", nargs=-1, type=click.UNPROCESSED)
+def digest_schedule(weekday: str, hour: int, env_file: str, digest_args: tuple[str, ...]) -> None:
+    """Print a cron line, or the settings for the systemd units in deploy/systemd/, that post
+    the digest of the week before every week (to $SUPPORTML_DIGEST_CHANNEL). Arguments after
+    the options are passed on to `supportml digest`.
+
+    \b
+    Examples:
+      supportml digest-schedule
+      supportml digest-schedule --weekday mon --hour 9 -- --top 5 --timezone Europe/London
+    """
+    click.echo(
+        schedule_text(
+            "digest", weekday, hour, env_file, ["digest"], "SUPPORTML_DIGEST_ARGS", digest_args
+        )
+    )

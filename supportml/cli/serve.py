@@ -18,7 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from supportml import csvsafe
 from supportml.cli._common import (
+    business_hours_of,
+    business_hours_options,
     clean_errors,
+    clock_range_of,
     database_option,
     err,
     key_value_table,
@@ -34,6 +37,7 @@ from supportml.cli.model import docs_option, load_docs, model_option, resolve_mo
 from supportml.config import ConfigError, Settings
 
 CATCH_UP_SECONDS = 300
+FOLLOW_UP_SECONDS = 60  # how often unanswered requests are looked at for reminders
 DRAIN_SECONDS = 5  # how often stored events nobody holds are looked for
 
 
@@ -117,6 +121,23 @@ def _logging(verbose: bool, log_format: str) -> None:
     logging.getLogger("supportml.slack.bolt").setLevel(logging.ERROR)
 
 
+def _follow_up_policy(
+    hours: Any, remind_after: float | None, escalate_after: float | None, quiet: Any
+) -> Any:
+    """The follow-up `Policy` the options describe, or None when reminders are off."""
+    from supportml.followup import Policy, QuietHours
+
+    remind = hours.target_hours if remind_after is None else remind_after
+    if not remind:
+        return None
+    return Policy(
+        hours,
+        remind,
+        escalate_after or 2 * remind,
+        None if quiet is None else QuietHours(quiet[0], quiet[1], hours.timezone),
+    )
+
+
 def _interrupt(*_: Any) -> None:
     """SIGTERM (docker stop, systemd) stops the server like Ctrl-C: in-flight events finish."""
     raise KeyboardInterrupt
@@ -165,11 +186,42 @@ def _interrupt(*_: Any) -> None:
     "the directory, the registry alias moved); swap to it between events once it loads and its "
     "sha256 checks out, else keep the current one. 0 turns it off.",
 )
+@click.option(
+    "--remind-after",
+    type=click.FloatRange(min=0),
+    envvar="SUPPORTML_REMIND_AFTER_HOURS",
+    help="Post one reminder in the thread of a request still unanswered after this many "
+    "business hours, mentioning who is on support; 0 turns it off (env "
+    "SUPPORTML_REMIND_AFTER_HOURS).  [default: --target-hours, the acknowledgement target]",
+)
+@click.option(
+    "--escalate-after",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="SUPPORTML_ESCALATE_AFTER_HOURS",
+    help="With --escalation-channel: post one line with the thread link there once a reminded "
+    "request has waited this many business hours (env SUPPORTML_ESCALATE_AFTER_HOURS).  "
+    "[default: twice --remind-after]",
+)
+@click.option(
+    "--escalation-channel",
+    envvar="SUPPORTML_ESCALATION_CHANNEL",
+    help="Channel id or name for escalations (env SUPPORTML_ESCALATION_CHANNEL).  [default: none]",
+)
+@click.option(
+    "--quiet-hours",
+    envvar="SUPPORTML_QUIET_HOURS",
+    callback=clock_range_of,
+    help="Post no reminder or escalation in this daily window, in --timezone, e.g. 19:00-08:00; "
+    "what falls due then goes out when it ends (env SUPPORTML_QUIET_HOURS).  [default: none]",
+)
+@business_hours_options
 # Timings the fault benchmark shortens (benchmarks/fault_benchmark.py); not for operators.
 @click.option("--lease-seconds", type=click.FloatRange(min=1), default=120, hidden=True)
 @click.option("--catch-up-seconds", type=click.FloatRange(min=0.1), default=CATCH_UP_SECONDS,
               hidden=True)  # fmt: skip
 @click.option("--slack-timeout", type=click.IntRange(min=1), default=30, hidden=True)
+@click.option("--follow-up-seconds", type=click.FloatRange(min=0.1), default=FOLLOW_UP_SECONDS,
+              hidden=True)  # fmt: skip
 @model_option
 @docs_option
 @teams_option
@@ -204,9 +256,17 @@ def serve(
     slack_api_url: str | None,
     catch_up_minutes: int,
     reload_minutes: float,
+    remind_after: float | None,
+    escalate_after: float | None,
+    escalation_channel: str | None,
+    quiet_hours: tuple[Any, Any] | None,
+    business_hours: tuple[Any, Any],
+    timezone: str,
+    target_hours: float,
     lease_seconds: float,
     catch_up_seconds: float,
     slack_timeout: int,
+    follow_up_seconds: float,
     model_ref: str | None,
     docs_ref: str | None,
     teams_file: Path | None,
@@ -227,7 +287,9 @@ def serve(
     (with the model version answering now: a model published later is swapped in without a
     restart), GET /readyz whether the store answers and GET /metrics has Prometheus metrics
     (in Socket Mode: --metrics-port). Every event is stored before it is acknowledged; when the
-    store is down, events are refused so that Slack delivers them again.
+    store is down, events are refused so that Slack delivers them again. A request nobody
+    answered within --remind-after business hours gets one reminder in its thread; with
+    --escalation-channel, one line there after --escalate-after (never in --quiet-hours).
 
     \b
     Examples:
@@ -245,6 +307,7 @@ def serve(
         catch_up_every,
         describe,
         drain_every,
+        follow_up_every,
         http_server,
         own_ids,
         resolve_channels,
@@ -257,6 +320,10 @@ def serve(
     _logging(verbose, log_format)
     settings = settings_of(ctx)
     ownership = load_teams(ctx, teams_file)  # a bad file fails before Slack is contacted
+    policy = _follow_up_policy(
+        business_hours_of(business_hours, timezone, target_hours), remind_after, escalate_after,
+        quiet_hours,
+    )  # fmt: skip
     token = _required("SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page")
     secret = (
         _required("SLACK_SIGNING_SECRET", "--http needs the app's signing secret")
@@ -271,6 +338,11 @@ def serve(
     with stage("connect to Slack"):
         ids, team = own_ids(client)
         watched = resolve_channels(client, channels or settings.channels)
+        escalation = (
+            next(iter(resolve_channels(client, [escalation_channel])))
+            if escalation_channel and policy is not None
+            else None
+        )
     web_port = WebPort(client)
     metrics = Metrics()
     metrics.instrument(client)
@@ -292,6 +364,16 @@ def serve(
     stop = threading.Event()
     drain_every(responder, min(DRAIN_SECONDS, lease_seconds / 4), stop, metrics)
     catch_up_every(responder, catch_up_seconds, stop, metrics)
+    if policy is not None and not shadow:
+        from supportml import followup
+        from supportml.slack.followup import FollowUps
+
+        follow_ups = FollowUps(
+            responder.engine, web_port, policy, watched, escalation_channel=escalation,
+            lease=timedelta(seconds=lease_seconds),
+            who=followup.nobody if ownership is None else followup.on_support(ownership),
+        )  # fmt: skip
+        follow_up_every(follow_ups, follow_up_seconds, stop, metrics)
     watcher = _watcher(responder, model_ref, settings) if reload_minutes else None
     if watcher is not None:
         watcher.start(reload_minutes * 60, stop)
@@ -299,6 +381,10 @@ def serve(
     else:
         reload = "no reload"
     mode = "shadow mode, posting nothing" if shadow else "replying in threads"
+    if policy is not None and not shadow:
+        mode += f", reminding after {policy.remind_after:g} business hours" + (
+            f", escalating to {escalation} after {policy.escalate_after:g}" if escalation else ""
+        )
     summary = (
         f"model {responder.suggester.model_version} ({reload}), {len(watched)} channel(s), {mode}"
     )

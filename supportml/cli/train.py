@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,11 +14,14 @@ import click
 from rich.markup import escape
 
 from supportml.cli._common import (
+    ENV_FILE,
+    WEEKDAYS,
     clean_errors,
     database_option,
     err,
     out,
     parse_moment,
+    schedule_text,
     settings_of,
     stage,
     store_engine,
@@ -371,12 +373,6 @@ def _report(outcome: Outcome, as_json: bool, classified: ClassifySummary | None)
         print_summary(classified)
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# the unit files, written once in the repository; this command prints how to adjust them
-UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
-ENV_FILE = "/etc/supportml/supportml.env"  # what the units' EnvironmentFile= names
-
-
 @click.command("retrain-schedule", context_settings={"ignore_unknown_options": True})
 @click.option(
     "--weekday",
@@ -408,30 +404,14 @@ def retrain_schedule(weekday: str, hour: int, env_file: str, train_args: tuple[s
       supportml retrain-schedule
       supportml retrain-schedule --weekday sun --hour 2 -- --eval-weeks 6 --min-gain 0.01
     """
-    import shlex
-
-    executable = shutil.which("supportml") or f"{sys.executable} -m supportml"
-    command = shlex.join(["train", "--from-store", *train_args])
-    day = WEEKDAYS.index(weekday) + 1
-    steps = [
-        f"cd {shlex.quote(str(Path.cwd()))}",
-        f"set -a && . {shlex.quote(env_file)} && set +a",
-        f"{executable} {command} >> retrain.log 2>&1",
-    ]
-    units = UNITS if UNITS.is_dir() else "deploy/systemd/ in the supportml repository"
     click.echo(
-        f"""# cron (crontab -e): every {weekday.title()} at {hour:02d}:00
-0 {hour} * * {day % 7} {" && ".join(steps)}
-
-# systemd: install supportml-retrain.service and .timer from {units}
-# (README "Running it for a team"), then set the day and hour:
-#   systemctl edit supportml-retrain.timer
-[Timer]
-OnCalendar=
-OnCalendar={weekday.title()} *-*-* {hour:02d}:00:00
-
-# and the arguments, in {ENV_FILE}:
-SUPPORTML_TRAIN_ARGS={shlex.join(train_args)}
-
-# then: systemctl daemon-reload && systemctl enable --now supportml-retrain.timer"""
+        schedule_text(
+            "retrain",
+            weekday,
+            hour,
+            env_file,
+            ["train", "--from-store"],
+            "SUPPORTML_TRAIN_ARGS",
+            train_args,
+        )
     )

@@ -1,6 +1,6 @@
 """Reports: the support KPIs computed from the store (kpis) and rendered for people (render)."""
 
-from supportml.report.business_time import BusinessHours
+from supportml.business_time import BusinessHours
 from supportml.report.errors import ReportError
 from supportml.report.kpis import (
     Breakdown,

@@ -46,14 +46,22 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from supportml import shares
-from supportml.report.business_time import BusinessHours, business_seconds
+from supportml.business_time import BusinessHours, business_seconds
 from supportml.report.errors import ReportError
-from supportml.store.models import Channel, DocSuggestion, FeedbackEvent, Request, SeenMessage
+from supportml.store.models import (
+    Channel,
+    DocSuggestion,
+    FeedbackEvent,
+    FollowUp,
+    Request,
+    SeenMessage,
+)
 from supportml.store.repository import EFFECTIVE_TOPIC, LIVE, REASSIGN, TOPIC_ORIGIN
 from supportml.vocabulary import (
     GIVEN_LABELS,
     PEOPLES_LABELS,
     UNCLASSIFIED,
+    FollowUpKind,
     Resolution,
     TopicOrigin,
 )
@@ -378,6 +386,8 @@ class _Builder:
             self.reassigned(cube)
         with self.timed("tracked"):
             self.tracked()
+        with self.timed("follow_ups"):
+            self.follow_ups()
 
     def tracked(self) -> None:
         """Share of the messages the responder saw that became requests, from one outer join.
@@ -862,6 +872,41 @@ class _Builder:
             "link to the thread (the stored permalink, or one built from the Slack domain).",
             ("created_at", "age_days", "channel", "team", "topic", "answered", "link", "text"),
             rows,
+        )
+
+    def follow_ups(self) -> None:
+        """Reminders and escalations the responder posted about the period's requests.
+
+        Driven from the small follow_ups table (each row's request looked up by its key), and
+        one EXISTS for "any live request at all": nothing like a pass over the period."""
+        of_period = exists().where(Request.id == FollowUp.request_id, *self.where, LIVE)
+        query = (  # a correlated EXISTS: a join would let SQLite scan the requests instead
+            select(FollowUp.kind, func.count())
+            .where(FollowUp.posted_at.is_not(None), of_period)
+            .group_by(FollowUp.kind)
+        )
+        sent = {str(kind): int(n) for kind, n in self.connection.execute(query)}
+        live = self.connection.execute(select(exists().where(*self.where, LIVE))).scalar()
+        reminders = sent.get(FollowUpKind.REMINDER, 0)
+        escalations = sent.get(FollowUpKind.ESCALATION, 0)
+        note = "" if live else "no live requests in this period: the Slack responder posts these"
+        self.metric(
+            "reminders_sent",
+            "Reminders sent",
+            reminders if live else None,
+            "requests",
+            "The period's live requests that got a reminder in their thread (mentioning who is "
+            "on support) after waiting unanswered for `serve --remind-after` business hours.",
+            note,
+        )
+        self.metric(
+            "escalations_sent",
+            "Escalations sent",
+            escalations if live else None,
+            "requests",
+            "The period's live requests whose thread link went to the escalation channel after "
+            "waiting unanswered for `serve --escalate-after` business hours.",
+            note,
         )
 
     def doc_gaps(self, cube: pd.DataFrame) -> None:

@@ -6,6 +6,10 @@ posting can be tested against a stand-in for Slack's Web API with a real ``WebCl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -50,17 +54,11 @@ def summary(report: Report) -> str:
     return escape(f"{period}\n{values}")
 
 
-def post_report(client: WebClient, channel: str, report: Report, html: str) -> str:
-    """Upload ``html`` to ``channel`` with the summary as its comment; returns Slack's file id."""
-    name = f"support-report-{report.since:%Y-%m-%d}-to-{report.until:%Y-%m-%d}"
+@contextmanager
+def _one_line(client: WebClient, channel: str) -> Iterator[None]:
+    """Slack's errors as one PostError line, with what to do about the usual ones."""
     try:
-        response = client.files_upload_v2(
-            channel=channel,
-            content=html,
-            filename=f"{name}.html",
-            title=f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}",
-            initial_comment=summary(report),
-        )
+        yield
     except SlackApiError as exc:
         method = str(exc.response.api_url).rsplit("/", 1)[-1]
         code = exc.response.get("error") or f"HTTP {exc.response.status_code}"
@@ -68,4 +66,42 @@ def post_report(client: WebClient, channel: str, report: Report, html: str) -> s
         raise PostError(f"Slack {method} failed for channel {channel}: {code}{hint}") from None
     except (SlackClientError, OSError) as exc:  # the upload step, or Slack unreachable
         raise PostError(f"could not post to Slack at {client.base_url}: {exc}") from None
+
+
+def _upload(
+    client: WebClient,
+    channel: str,
+    report: Report,
+    html: str,
+    initial_comment: str | None = None,
+    thread_ts: str | None = None,
+) -> str:
+    name = f"support-report-{report.since:%Y-%m-%d}-to-{report.until:%Y-%m-%d}"
+    response = client.files_upload_v2(
+        channel=channel,
+        content=html,
+        filename=f"{name}.html",
+        title=f"Support report {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}",
+        initial_comment=initial_comment,
+        thread_ts=thread_ts,
+    )
     return str(response["file"]["id"])
+
+
+def post_report(client: WebClient, channel: str, report: Report, html: str) -> str:
+    """Upload ``html`` to ``channel`` with the summary as its comment; returns Slack's file id."""
+    with _one_line(client, channel):
+        return _upload(client, channel, report, html, initial_comment=summary(report))
+
+
+def post_digest(
+    client: WebClient, channel: str, report: Report, html: str, blocks: list[dict[str, Any]]
+) -> tuple[str, str]:
+    """Post the digest ``blocks`` to ``channel`` (the summary as the notification text), then
+    the HTML report in its thread; returns (the message ts, the file id)."""
+    with _one_line(client, channel):
+        message = client.chat_postMessage(
+            channel=channel, text=summary(report), blocks=blocks, unfurl_links=False
+        )
+        ts = str(message["ts"])
+        return ts, _upload(client, channel, report, html, thread_ts=ts)

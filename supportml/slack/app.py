@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
@@ -31,6 +31,9 @@ from supportml.slack import blocks
 from supportml.slack.handlers import NotPosted, Outcome, Responder, intake_errors
 from supportml.slack.metrics import Metrics, kind_of
 from supportml.slack.server import HttpServer, asgi_app
+
+if TYPE_CHECKING:
+    from supportml.slack.followup import FollowUps
 
 log = logging.getLogger("supportml.slack")
 
@@ -346,6 +349,19 @@ def catch_up_every(
             log.info("caught up: posted %d missing repl%s", posted, "y" if posted == 1 else "ies")
 
     return _every("catch-up", "catching up on missing replies", seconds, stop, catch_up)
+
+
+def follow_up_every(
+    follow_ups: FollowUps, seconds: float, stop: threading.Event, metrics: Metrics
+) -> threading.Thread:
+    """Post the reminders and escalations due (`slack/followup.py`) now and then every
+    ``seconds`` until ``stop`` is set."""
+
+    def follow_up() -> None:
+        for kind, posted in follow_ups.run().items():
+            metrics.follow_ups.labels(str(kind)).inc(posted)
+
+    return _every("follow-up", "following up unanswered requests", seconds, stop, follow_up)
 
 
 def serve_in_thread(server: HttpServer) -> threading.Thread:

@@ -28,6 +28,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from supportml.slack.handlers import Outcome, Responder
 from supportml.store import transaction
 from supportml.store.repository import inbox_backlog
+from supportml.vocabulary import FollowUpKind
 
 log = logging.getLogger("supportml.slack.metrics")
 
@@ -107,6 +108,14 @@ class Metrics:
             "Stored events handled by the drain (left behind by a failure or a dead process)",
             registry=r,
         )  # fmt: skip
+
+        self.follow_ups = Counter(
+            "supportml_follow_ups",
+            "Follow-ups posted about unanswered requests, by kind (reminder, escalation)",
+            ["kind"], registry=r,
+        )  # fmt: skip
+        for kind in FollowUpKind:  # exported as 0 from the start, so rate() sees the first one
+            self.follow_ups.labels(kind.value)
 
     def watch(self, responder: Responder) -> None:
         """Report the installed model and the inbox at every scrape."""

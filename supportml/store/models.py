@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from supportml.vocabulary import COLUMNS, ImportStatus, RequestStatus, check
+from supportml.vocabulary import COLUMNS, FollowUpKind, ImportStatus, RequestStatus, check
 
 # Stable constraint names so migrations can refer to them on every backend.
 NAMING = {
@@ -265,3 +265,27 @@ class Channel(Base):
     workspace: Mapped[str] = mapped_column(String, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String, primary_key=True)
     name: Mapped[str] = mapped_column(String)
+
+
+class FollowUp(Base):
+    """A reminder or an escalation about one unanswered request: posted at most once.
+
+    Like a reply, the right to post it is a claim with an owner and an expiry (a compare-and-set,
+    `repository.claim_follow_up`): two replicas post one, and a claim left by a crash expires
+    and is taken over by whoever first looks for the message in Slack (by its metadata).
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        Index("ix_follow_ups_posted_at", "posted_at"),
+        CheckConstraint(check("kind", FollowUpKind), name="kind"),
+    )
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # a vocabulary.FollowUpKind
+    claimed_by: Mapped[str | None] = mapped_column(String)
+    claim_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ts: Mapped[str | None] = mapped_column(String)

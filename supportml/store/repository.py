@@ -39,6 +39,7 @@ from supportml.store.models import (
     Channel,
     DocSuggestion,
     FeedbackEvent,
+    FollowUp,
     ImportRun,
     InboxEvent,
     Nudge,
@@ -52,6 +53,7 @@ from supportml.vocabulary import (
     PEOPLES_LABELS,
     UNCLASSIFIED,
     DocFeedback,
+    FollowUpKind,
     ImportStatus,
     LabelSource,
     RequestStatus,
@@ -343,6 +345,83 @@ def unanswered_requests(
         .order_by(Request.created_at)
     )
     return list(session.scalars(query))
+
+
+def waiting_requests(
+    session: Session, channels: Iterable[str], since: datetime
+) -> list[tuple[Any, ...]]:
+    """Live requests in ``channels`` created since ``since``, not deleted, unanswered and
+    unresolved, oldest first, as `supportml.followup.Waiting` fields: id, created_at, channel,
+    thread ts, effective topic, permalink, reminder posted, escalation posted, assigned team."""
+    reminded, escalated = (
+        select(FollowUp.request_id).where(
+            FollowUp.kind == kind, FollowUp.posted_at.is_not(None)
+        ).scalar_subquery()
+        for kind in (FollowUpKind.REMINDER, FollowUpKind.ESCALATION)
+    )  # fmt: skip
+    query = (
+        select(
+            Request.id, Request.created_at, Request.channel,
+            func.coalesce(Request.thread_ts, Request.ts), EFFECTIVE_TOPIC, Request.permalink,
+            Request.id.in_(reminded), Request.id.in_(escalated), Request.assigned_team,
+        )
+        .where(
+            Request.channel.in_(list(channels)),
+            Request.deleted.is_(False),
+            LIVE,
+            Request.created_at >= since,
+            Request.first_response_at.is_(None),
+            Request.first_responder.is_(None),
+            Request.status != RequestStatus.RESOLVED,
+            Request.resolution.is_(None),
+        )
+        .order_by(Request.created_at)
+    )  # fmt: skip
+    return [tuple(row) for row in session.execute(query)]
+
+
+def claim_follow_up(
+    session: Session, request_id: int, kind: str, owner: str, now: datetime, lease: timedelta
+) -> ReplyClaim | None:
+    """Take the right to post a request's reminder or escalation; None if it was posted or is
+    someone's live claim. The same compare-and-set as `claim_reply`, on its own row."""
+    session.execute(
+        _insert(session, FollowUp)
+        .values(request_id=request_id, kind=kind)
+        .on_conflict_do_nothing(index_elements=["request_id", "kind"])
+    )
+    key = (FollowUp.request_id == request_id, FollowUp.kind == kind)
+    previous = session.execute(select(FollowUp.claimed_by).where(*key)).scalar_one_or_none()
+    free = or_(FollowUp.claim_until.is_(None), FollowUp.claim_until < now)
+    same = FollowUp.claimed_by.is_(None) if previous is None else FollowUp.claimed_by == previous
+    result = session.execute(
+        update(FollowUp)
+        .where(*key, FollowUp.posted_at.is_(None), free, same)
+        .values(claimed_by=owner, claim_until=now + lease)
+    )
+    if not _changed(result):
+        return None
+    return ReplyClaim(owner, now + lease, taken_over=previous is not None)
+
+
+def set_follow_up(session: Session, request_id: int, kind: str, ts: str, when: datetime) -> None:
+    """Record the posted (or found) reminder or escalation; the claim is done."""
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.request_id == request_id, FollowUp.kind == kind)
+        .values(posted_at=when, message_ts=ts, claimed_by=None, claim_until=None)
+    )
+
+
+def release_follow_up(session: Session, request_id: int, kind: str, owner: str) -> None:
+    """Give a claim back after a failure Slack says posted nothing."""
+    session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.request_id == request_id, FollowUp.kind == kind, FollowUp.claimed_by == owner
+        )
+        .values(claimed_by=None, claim_until=None)
+    )
 
 
 def put_inbox(

@@ -66,6 +66,20 @@ def test_missing_credentials_are_one_line(runner, trained, args, env, message):
     assert "xoxb-1" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--quiet-hours", "7pm-8am"), "time range like 09:00-17:00"),
+        (("--remind-after", "3", "--escalate-after", "2"), "later than the reminder (3 h)"),
+        (("--quiet-hours", "19:00-08:00", "--timezone", "Mars/Base"), "Mars/Base"),
+    ],
+)
+def test_bad_follow_up_options_are_one_line(runner, trained, args, message):
+    result = serve(runner, trained, *args, SLACK_BOT_TOKEN="xoxb-1")
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
 def test_slack_problems_at_start_are_one_line(runner, trained):
     env = {"SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET}
     unreachable = serve(
@@ -131,6 +145,54 @@ def test_serve_http_end_to_end_and_clean_stop(trained, tmp_path):
         assert session.execute(select(Channel.channel_id, Channel.name)).all() == [
             (CHANNEL, "platform-support")
         ]
+
+
+@pytest.mark.slow
+def test_serve_reminds_once_about_a_request_nobody_answered(trained, tmp_path):
+    """The real process wires the follow-up: a live request unanswered for 8 days (every
+    weekday's hours count) gets one reminder in its thread, and a restart posts no second one."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    created = datetime.now(UTC) - timedelta(days=8)
+    ts = f"{created.timestamp():.6f}"
+    engine = open_store(url)
+    with transaction(engine) as session:
+        insert_new_requests(session, [{
+            "workspace": TEAM, "channel": CHANNEL, "ts": ts, "thread_ts": ts, "text": "help",
+            "source": "message", "created_at": created, "docs_holdout": False, "status": "open",
+            "deleted": False, "reply_ts": "1.000100",
+        }])  # fmt: skip
+    engine.dispose()
+    with running() as fake:
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-secret", "SLACK_SIGNING_SECRET": SECRET,
+               "SLACK_API_URL": fake.base_url, "SUPPORTML_DATABASE_URL": url,
+               "SUPPORTML_CHANNELS": CHANNEL,
+               "SUPPORTML_BUSINESS_HOURS": "00:00-23:59"}  # fmt: skip
+        counted = []
+        for _ in range(2):  # a restart must not remind again
+            process = subprocess.Popen(
+                [sys.executable, "-m", "supportml", "serve", "--http", "--port", "0",
+                 "--host", "127.0.0.1", "--model", str(trained.model_dir), "--docs", "none",
+                 "--follow-up-seconds", "0.2"],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                url_line = json.loads(process.stdout.readline())["listening"]
+                fake.wait_for("chat.postMessage")
+                time.sleep(1)  # several more rounds of the worker
+                with urllib.request.urlopen(f"{url_line}/metrics", timeout=5) as response:
+                    metrics = response.read().decode()
+                counted += [
+                    line for line in metrics.splitlines()
+                    if line.startswith('supportml_follow_ups_total{kind="reminder"}')
+                ]  # fmt: skip
+            finally:
+                process.send_signal(signal.SIGTERM)
+                _, stderr = process.communicate(timeout=20)
+            assert process.returncode == 0, stderr
+            assert "reminding after 3 business hours" in stderr
+    (reminder,) = fake.messages
+    assert reminder["thread_ts"] == ts and "business hours without an answer" in reminder["text"]
+    assert [line.split()[-1] for line in counted] == ["1.0", "0.0"]  # first run, restarted one
 
 
 def _post_signed(url: str, body: str) -> int:

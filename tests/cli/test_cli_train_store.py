@@ -13,7 +13,7 @@ from mlflow import MlflowClient
 from sqlalchemy import select
 
 from supportml.cli import cli
-from supportml.cli.train import UNITS
+from supportml.cli._common import UNITS
 from supportml.model import read_card
 from supportml.store import open_store, transaction
 from supportml.store.models import Request

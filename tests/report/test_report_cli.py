@@ -74,7 +74,7 @@ def test_markdown_default_period_on_an_empty_store(tmp_path: Path):
         (["--since", "2026-03-09", "--until", "2026-03-02"], "must be before --until"),
         (["--timezone", "Mars/Base"], "time zone 'Mars/Base' is unknown"),
         (["--since", "yesterday"], "is not a date"),
-        (["--business-hours", "9 to 5"], "opening hours like 09:00-17:00"),
+        (["--business-hours", "9 to 5"], "a time range like 09:00-17:00"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args, message):

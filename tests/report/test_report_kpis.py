@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from supportml.report import BusinessHours, Filters, ReportError, build_report, request_rows
 from supportml.store import open_store, transaction
 from supportml.store.models import Request, SeenMessage
-from supportml.store.repository import record_suggestion
+from supportml.store.repository import claim_follow_up, record_suggestion, set_follow_up
 from supportml.vocabulary import UNCLASSIFIED
 from tests.report.conftest import SINCE, UNTIL, WEEK, at, insert, row
 
@@ -217,6 +217,7 @@ def test_empty_store_reports_no_data(database_url):
     assert all(not b.rows and b.note for b in report.breakdowns.values())
     tracked = report.metrics["tracked_automatically"]
     assert tracked.value is None and "responder saw no messages" in tracked.note
+    assert value(report, "reminders_sent") is None and report.metrics["reminders_sent"].note
     assert list(request_rows(engine, SINCE, UNTIL)) == []
     engine.dispose()
 
@@ -244,3 +245,25 @@ def test_report_is_judged_no_later_than_now(week_store):
     report = build_report(week_store, SINCE, UNTIL, now=now)
     assert report.as_of == now
     assert value(report, "unanswered_older") == 0
+
+
+def test_reminders_and_escalations_sent_count_posted_ones_for_the_periods_requests(week_store):
+    with transaction(week_store) as session:
+        ids = {
+            created: request_id
+            for request_id, created in session.execute(select(Request.id, Request.created_at))
+        }
+        lease, posted = timedelta(minutes=2), at(5, 12)
+        for created, kind, done in [
+            (at(5, 9), "reminder", True),  # request 6: reminded and escalated
+            (at(5, 9), "escalation", True),
+            (at(8, 20), "reminder", False),  # request 7: claimed, never posted: not sent
+            (at(9, 10), "reminder", True),  # the week after: another period's request
+        ]:
+            claim_follow_up(session, ids[created], kind, "me", posted, lease)
+            if done:
+                set_follow_up(session, ids[created], kind, "1.000200", posted)
+    report = build_report(week_store, SINCE, UNTIL)
+    assert value(report, "reminders_sent") == 1 and value(report, "escalations_sent") == 1
+    on_c2 = build_report(week_store, SINCE, UNTIL, Filters(channel="C2"))
+    assert value(on_c2, "reminders_sent") == 0

@@ -5,7 +5,8 @@ methods supportml uses with Slack-shaped responses, and can be told to fail the 
 429 + Retry-After or 500, or to answer them with a Slack error (``error_next``), or to keep one
 waiting until the test releases it (``hold_next``: an event in flight), or to post and then
 answer only after the client gave up (``late_next`` / ``late_every``: the ambiguous timeout).
-Posted messages are kept with their metadata and ``conversations.replies`` answers from them.
+Posted messages are kept with their metadata; ``conversations.replies`` (a thread) and
+``conversations.history`` (a channel's top level) answer from them.
 Point a
 ``WebClient(base_url=server.base_url)`` or ``SLACK_API_URL`` at it.
 Also used by benchmarks/responder_benchmark.py, so it is plain standard library.
@@ -229,6 +230,17 @@ class FakeSlack:
             keep = str(body.get("include_all_metadata")).lower() in ("1", "true")
             shown = [m if keep else {k: v for k, v in m.items() if k != "metadata"} for m in thread]
             return {"ok": True, "messages": shown, "has_more": False}
+        if method == "conversations.history":
+            oldest = float(body.get("oldest") or 0)
+            with self._lock:
+                top = [
+                    m for m in self.messages
+                    if m["channel"] == body.get("channel") and not m.get("thread_ts")
+                    and float(m["ts"]) >= oldest
+                ]  # fmt: skip
+            keep = str(body.get("include_all_metadata")).lower() in ("1", "true")
+            shown = [m if keep else {k: v for k, v in m.items() if k != "metadata"} for m in top]
+            return {"ok": True, "messages": shown[::-1], "has_more": False}
         if method == "conversations.list":
             return {"ok": True, "channels": self.channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": True}

@@ -7,8 +7,7 @@ from datetime import date, time
 import numpy as np
 import pytest
 
-from supportml.report import BusinessHours, ReportError
-from supportml.report.business_time import business_seconds
+from supportml.business_time import BusinessHours, BusinessHoursError, business_seconds, clock_range
 from tests.report.conftest import at
 
 
@@ -31,7 +30,15 @@ def test_business_hours_skip_weekends_and_holidays():
 
 
 def test_bad_business_hours_are_user_errors():
-    with pytest.raises(ReportError, match="Mars/Base"):
+    with pytest.raises(BusinessHoursError, match="Mars/Base"):
         BusinessHours(timezone="Mars/Base")
-    with pytest.raises(ReportError, match="later"):
+    with pytest.raises(BusinessHoursError, match="later"):
         BusinessHours(start=time(17), end=time(9))
+
+
+def test_time_ranges_parse_with_or_without_minutes():
+    assert clock_range("09:00-17:30") == (time(9), time(17, 30))
+    assert clock_range(" 19-8 ") == (time(19), time(8))
+    for bad in ("9am-5pm", "25:00-08:00", "09:00"):
+        with pytest.raises(ValueError, match="time range like 09:00-17:00"):
+            clock_range(bad)

@@ -4,10 +4,14 @@ Times arrive as UTC epoch seconds (one numpy array per column of a large fetch),
 arithmetic is vectorised: each moment is mapped to a "business clock" (business seconds since
 1970-01-01 in the team's time zone, weekends and holidays skipped), and a duration is a
 difference of two clock readings. No portable SQL has a calendar, hence numpy.
+
+Core, not report: the report's response-time KPIs and the responder's live follow-up
+(`supportml.followup`) judge "business hours waited" with this one rule.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +19,37 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from supportml.report.errors import ReportError
+from supportml.config import ACK_TARGET_HOURS
+from supportml.errors import UserError
+
+
+class BusinessHoursError(UserError):
+    """Opening hours, a time zone or a target that cannot be used: one line."""
+
+
+HOURS_RANGE = re.compile(r"^(\d{1,2}):?(\d{2})?-(\d{1,2}):?(\d{2})?$")
+
+
+def clock_range(value: str) -> tuple[time, time]:
+    """``"09:00-17:00"`` (or ``9-17``) -> (09:00, 17:00); a ValueError names what is expected."""
+    match = HOURS_RANGE.match(value.strip())
+    try:
+        if match is None:
+            raise ValueError
+        h1, m1, h2, m2 = match.groups()
+        return time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
+    except ValueError:
+        raise ValueError(f"{value!r}: expected a time range like 09:00-17:00") from None
+
+
+def check_timezone(timezone: str) -> ZoneInfo:
+    """The zone named ``timezone``, or a BusinessHoursError saying how to name one."""
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BusinessHoursError(
+            f"time zone {timezone!r} is unknown; use an IANA name like Europe/London"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -25,20 +59,19 @@ class BusinessHours:
     start: time = time(9)
     end: time = time(17)
     timezone: str = "UTC"
-    target_hours: float = 3.0  # acknowledgement target, in business hours
+    target_hours: float = ACK_TARGET_HOURS
     holidays: tuple[date, ...] = ()
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise ReportError(f"business hours {self.start}-{self.end}: the end must be later")
+            raise BusinessHoursError(
+                f"business hours {self.start}-{self.end}: the end must be later"
+            )
         if self.target_hours <= 0:
-            raise ReportError(f"acknowledgement target {self.target_hours} h: must be positive")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ReportError(
-                f"time zone {self.timezone!r} is unknown; use an IANA name like Europe/London"
-            ) from None
+            raise BusinessHoursError(
+                f"acknowledgement target {self.target_hours} h: must be positive"
+            )
+        check_timezone(self.timezone)
 
     @property
     def day_seconds(self) -> int:
