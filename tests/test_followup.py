@@ -127,9 +127,11 @@ def test_on_support_asks_the_assigned_team_first_then_the_topics_owner(tmp_path)
     path.write_text(
         "teams:\n"
         "  - {name: Identity, topics: [Access Request], members: [U0IDENT001],\n"
-        "     rotation: {order: [U0IDENT001], handover: Monday 09:00, timezone: UTC, start: 2026-01-05}}\n"
+        "     rotation: {order: [U0IDENT001], handover: Monday 09:00, timezone: UTC,\n"
+        "                start: 2026-01-05}}\n"
         "  - {name: Delivery, topics: [CI Error], members: [U0DELIV001],\n"
-        "     rotation: {order: [U0DELIV001], handover: Monday 09:00, timezone: UTC, start: 2026-01-05}}\n",
+        "     rotation: {order: [U0DELIV001], handover: Monday 09:00, timezone: UTC,\n"
+        "                start: 2026-01-05}}\n",
         encoding="utf-8",
     )
     who = on_support(load_ownership(path))
