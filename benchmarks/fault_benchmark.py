@@ -24,8 +24,8 @@ Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
 --detach`), run with this venv; its Slack client timeout is patched down like ours. Short leases
 and catch-up intervals (hidden `serve` options) keep recovery within the run.
 
-    python benchmarks/fault_benchmark.py [--events 2000] [--quick] [--sqlite-only]
-        [--faults none,kill,db-down,late] [--base-commit 38b2b52] [--no-base]
+    python benchmarks/fault_benchmark.py [--events 2000] [--quick] [--faults none,kill,db-down,late]
+        [--sqlite-only | --stores sqlite,postgresql] [--base-commit 38b2b52] [--no-base]
 """
 
 from __future__ import annotations
@@ -377,6 +377,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 events (a 2-core box)")
     parser.add_argument("--postgres", default=POSTGRES_URL)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--stores", default="sqlite,postgresql", help="which stores, in order")
     parser.add_argument("--faults", default="none,kill,db-down,late")
     parser.add_argument("--base-commit", default="38b2b52")
     parser.add_argument("--no-base", action="store_true", help="only the current code")
@@ -401,7 +402,7 @@ def main() -> None:
             )  # fmt: skip
         try:
             train(load_requests(SAMPLE), ModelParams(), root / "model")
-            kinds = ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
+            kinds = ["sqlite"] if args.sqlite_only else args.stores.split(",")
             codes = ["supportml"] + ([] if base_dir is None else ["today"])
             for kind in kinds:
                 for fault in faults:
