@@ -24,8 +24,9 @@ Targets: 0 lost, 0 duplicates, 0 unanswered; ack p99 < 100 ms without faults.
 --detach`), run with this venv; its Slack client timeout is patched down like ours. Short leases
 and catch-up intervals (hidden `serve` options) keep recovery within the run.
 
-    python benchmarks/fault_benchmark.py [--events 2000] [--quick] [--sqlite-only]
-        [--faults none,kill,db-down,late] [--base-commit 38b2b52] [--no-base]
+    python benchmarks/fault_benchmark.py [--events 2000] [--quick] [--faults none,kill,db-down,late]
+        [--sqlite-only | --stores sqlite,postgresql] [--base-commit 38b2b52] [--no-base]
+        [--log-dir DIR]
 """
 
 from __future__ import annotations
@@ -297,14 +298,14 @@ def outcome(
 
 def one_run(
     code: str, kind: str, fault: str, url: str, db_fault: Any, fake_slack: Any, model: Path,
-    events: list[tuple[str, str]], clients: int, tmp: Path, base_dir: Path | None,
+    events: list[tuple[str, str]], clients: int, logs: Path, base_dir: Path | None,
 ) -> dict[str, Any]:  # fmt: skip
     port = free_port()
     serve = [
         "serve", "--http", "--host", "127.0.0.1", "--port", str(port), "--model", str(model),
         "--docs", str(DOCS), "--database-url", url, "--catch-up-minutes", "100000",
     ]  # fmt: skip
-    log = tmp / f"{code}-{kind}-{fault}.log"
+    log = logs / f"{code}-{kind}-{fault}.log"
     with fake_slack.running() as fake:
         env = environment(fake, url)
         if code == "today":
@@ -377,9 +378,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="500 events (a 2-core box)")
     parser.add_argument("--postgres", default=POSTGRES_URL)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--stores", default="sqlite,postgresql", help="which stores, in order")
     parser.add_argument("--faults", default="none,kill,db-down,late")
     parser.add_argument("--base-commit", default="38b2b52")
     parser.add_argument("--no-base", action="store_true", help="only the current code")
+    parser.add_argument("--log-dir", type=Path, help="keep the servers' logs here")
     args = parser.parse_args()
     count = 500 if args.quick else args.events
 
@@ -401,7 +404,7 @@ def main() -> None:
             )  # fmt: skip
         try:
             train(load_requests(SAMPLE), ModelParams(), root / "model")
-            kinds = ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
+            kinds = ["sqlite"] if args.sqlite_only else args.stores.split(",")
             codes = ["supportml"] + ([] if base_dir is None else ["today"])
             for kind in kinds:
                 for fault in faults:
@@ -409,7 +412,7 @@ def main() -> None:
                         with store(kind, root, args.postgres) as (url, db_fault):
                             line = one_run(
                                 code, kind, fault, url, db_fault, fake_slack, root / "model",
-                                events, args.clients, root, base_dir,
+                                events, args.clients, args.log_dir or root, base_dir,
                             )  # fmt: skip
                         print(json.dumps(line), flush=True)
                         if code == "supportml" and (

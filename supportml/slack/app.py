@@ -31,6 +31,7 @@ from supportml.slack import blocks
 from supportml.slack.handlers import NotPosted, Outcome, Responder, intake_errors
 from supportml.slack.metrics import Metrics, kind_of
 from supportml.slack.server import HttpServer, asgi_app
+from supportml.store.db import urgent_work
 
 if TYPE_CHECKING:
     from supportml.slack.followup import FollowUps
@@ -177,7 +178,8 @@ def build_app(
         metrics.received.labels(kind).inc()
         if body.get("type") == "event_callback":
             try:
-                context["inbox_id"] = responder.receive(body)
+                with urgent_work():  # Socket Mode: only the inbox write (HTTP: all of dispatch)
+                    context["inbox_id"] = responder.receive(body)
             except Exception as exc:
                 metrics.refused.labels(kind).inc()
                 log.error(
@@ -297,7 +299,8 @@ def http_server(
         return {"model_version": responder.suggester.model_version}
 
     registry = None if metrics is None else metrics.registry
-    return HttpServer(asgi_app(app, signing_secret, ready, live, registry), host, port)
+    asgi = asgi_app(app, signing_secret, ready, live, registry, urgent=urgent_work)
+    return HttpServer(asgi, host, port)
 
 
 def _every(

@@ -40,6 +40,7 @@ from supportml.ownership import Ownership
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
 from supportml.store import transaction
+from supportml.store.db import GroupCommit
 from supportml.store.models import Request
 from supportml.store.repository import (
     InboxItem,
@@ -70,6 +71,8 @@ from supportml.store.repository import (
 from supportml.suggest import Suggester, Suggestion, in_holdout
 from supportml.text import store_text, unescape
 from supportml.vocabulary import DocFeedback, LabelSource, RequestStatus, Resolution, Source
+
+DRAIN_BATCH = 10  # inbox rows leased per transaction: a short one, acks wait for it
 
 log = logging.getLogger("supportml.slack")
 
@@ -220,6 +223,15 @@ def ts_datetime(ts: str) -> datetime:
 
 
 @dataclass(frozen=True)
+class Received:
+    """An Events API delivery as the inbox stores it."""
+
+    event_id: str
+    team: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Composed:
     """What the responder would reply for a text: the suggestion and the links it shows."""
 
@@ -281,6 +293,7 @@ class Responder:
         self.model = LoadedModel.of(suggester)
         # who holds a lease: unique per process, readable in the store when one is left behind
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._inbox = GroupCommit(lambda: self.engine, self._put)
 
     def install(self, suggester: Suggester) -> None:
         """Answer with another model from the next payload on: one reference assignment, atomic
@@ -349,12 +362,15 @@ class Responder:
         event, event_id = body.get("event") or {}, body.get("event_id")
         if event.get("type") not in INBOX_EVENTS or not event_id:
             return None
-        with transaction(self.engine, urgent=True) as session:  # Slack waits for the ack
-            return put_inbox(
-                session, str(event_id), body.get("team_id"),
-                inbox_payload(event, self.config.redactor), self.owner, self.now(),
-                self.config.lease,
-            )  # fmt: skip
+        received = Received(str(event_id), body.get("team_id"),
+                            inbox_payload(event, self.config.redactor))  # fmt: skip
+        return self._inbox.write(received)  # Slack waits for the ack: a group commit
+
+    def _put(self, session: Session, received: Received) -> int | None:
+        return put_inbox(
+            session, received.event_id, received.team, received.payload, self.owner, self.now(),
+            self.config.lease,
+        )  # fmt: skip
 
     def handle_stored(self, inbox_id: int) -> Outcome:
         """Handle an inbox row this process leased at `receive`, then forget it."""
@@ -376,7 +392,7 @@ class Responder:
         handled = 0
         while True:
             with transaction(self.engine) as session:
-                items = lease_inbox(session, self.owner, self.now(), self.config.lease)
+                items = lease_inbox(session, self.owner, self.now(), self.config.lease, DRAIN_BATCH)
             if not items:
                 return handled
             for item in items:

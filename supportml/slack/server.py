@@ -25,11 +25,12 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import anyio
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
@@ -132,9 +133,11 @@ def _metrics(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Respo
 def asgi_app(
     app: App, signing_secret: str, ready: Callable[[], tuple[int, dict[str, Any]]],
     live: Callable[[], dict[str, Any]], registry: CollectorRegistry | None = None,
+    urgent: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> Starlette:  # fmt: skip
     """Slack's requests on POST /slack/events; liveness and readiness for probes; the
-    ``registry`` on GET /metrics when given."""
+    ``registry`` on GET /metrics when given. ``urgent`` is held while a request is dispatched
+    (Slack waits for its answer): the store lets other work wait meanwhile."""
     verifier = SignatureVerifier(signing_secret)
 
     async def events(request: Request) -> Response:
@@ -163,7 +166,12 @@ def asgi_app(
         except (ValueError, TypeError, AttributeError) as exc:  # bad JSON or form
             log.warning("refused a malformed signed body (400): %s", type(exc).__name__)
             return _error(400, "malformed_body")
-        return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
+
+        def dispatch() -> BoltResponse:
+            with urgent():
+                return app.dispatch(bolt_request)
+
+        return to_starlette_response(await run_in_threadpool(dispatch))
 
     async def liveness(_: Request) -> Response:
         return JSONResponse({"ok": True, **live()})

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from supportml.errors import UserError
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 VERSION_TABLE = "supportml_alembic_version"  # MLflow may share the database and has its own
 MIGRATIONS = Path(__file__).with_name("migrations")
+MAX_YIELD = 0.05  # seconds a transaction waits at most for acks in progress
 MIGRATION_LOCK = 0x5_0C_0C_17  # any constant; PostgreSQL advisory lock id held while migrating
 
 
@@ -96,6 +100,40 @@ class _Turns:
                 self._holder = None
                 self._free.notify_all()
 
+
+class _Urgent:
+    """Urgent work in progress (a request Slack waits on): other transactions wait for it.
+
+    Threads of one process share one interpreter lock: handler threads busy with their work
+    would make an ack wait for the lock at every step. A transaction that is not urgent waits,
+    before it starts, until no urgent work is in progress, or for ``MAX_YIELD`` seconds at
+    most, so a stream of acks slows the handlers down but cannot stop them.
+    """
+
+    def __init__(self) -> None:
+        self._idle = threading.Condition()
+        self._count = 0
+
+    @contextmanager
+    def work(self) -> Iterator[None]:
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                if not self._count:
+                    self._idle.notify_all()
+
+    def yield_to_it(self) -> None:
+        with self._idle:
+            if self._count:
+                self._idle.wait_for(lambda: not self._count, MAX_YIELD)
+
+
+_URGENT = _Urgent()
+urgent_work = _URGENT.work
 
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, _Turns] = weakref.WeakKeyDictionary()
 
@@ -205,11 +243,84 @@ def _reachable(engine: Engine) -> Engine:
         raise StoreError(f"cannot open {_redacted(str(engine.url))}: {reason}") from None
 
 
+class _Slot(Generic[T, R]):
+    def __init__(self, item: T):
+        self.item = item
+        self.ready = threading.Event()  # set when written, or when it is this slot's turn to lead
+        self.lead = False
+        self.result: R | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit(Generic[T, R]):
+    """Urgent writes made at once by several threads share one transaction (group commit).
+
+    Each caller of `write` waits until its own item is committed, so its durability is that of
+    a transaction of its own; concurrent callers pay for one turn at the writer and one commit
+    instead of one each. The first caller to find no batch being written leads: it writes every
+    item waiting then (its own included), wakes their callers and hands the lead to the next
+    waiting caller. A batch that fails is written again one item per transaction, so one bad
+    item refuses only its own caller.
+    """
+
+    def __init__(self, engine: Callable[[], Engine], write: Callable[[Session, T], R]):
+        self._engine, self._write = engine, write  # the engine is looked up for each batch
+        self._lock = threading.Lock()
+        self._waiting: list[_Slot[T, R]] = []
+        self._leading = False
+
+    def write(self, item: T) -> R:
+        slot: _Slot[T, R] = _Slot(item)
+        with self._lock:
+            self._waiting.append(slot)
+            slot.lead = not self._leading
+            self._leading = True
+        if not slot.lead:
+            slot.ready.wait()
+        if slot.lead:
+            self._lead()
+        if slot.error is not None:
+            raise slot.error
+        return cast(R, slot.result)
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            self._commit(batch)
+        finally:
+            for slot in batch:
+                slot.lead = False
+                slot.ready.set()
+            with self._lock:
+                if self._waiting:
+                    self._waiting[0].lead = True
+                    self._waiting[0].ready.set()
+                else:
+                    self._leading = False
+
+    def _commit(self, batch: list[_Slot[T, R]]) -> None:
+        try:
+            with transaction(self._engine(), urgent=True) as session:
+                results = [self._write(session, slot.item) for slot in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            for slot in batch:
+                self._commit([slot])
+            return
+        for slot, result in zip(batch, results, strict=True):
+            slot.result = result
+
+
 @contextmanager
 def transaction(engine: Engine, urgent: bool = False) -> Iterator[Session]:
     """A session whose work commits together or not at all; ``urgent`` ones (someone is waiting
     for them) go first where the database takes one writer at a time."""
     turns = _SQLITE_WRITERS.get(engine)
+    if not urgent:
+        _URGENT.yield_to_it()
     with (
         turns.turn(urgent) if turns is not None else nullcontext(),
         sessionmaker(engine, expire_on_commit=False).begin() as session,

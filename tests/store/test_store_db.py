@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
 
 from supportml.store import StoreError, connect, current_revision, open_store, transaction, upgrade
-from supportml.store.db import VERSION_TABLE, head_revision
+from supportml.store.db import (
+    MAX_YIELD,
+    VERSION_TABLE,
+    GroupCommit,
+    _Slot,
+    head_revision,
+    urgent_work,
+)
 from supportml.store.models import Request
+from supportml.store.repository import is_event_processed, mark_event_processed
 
 TABLES = {"requests", "doc_suggestions", "feedback_events", "processed_events", "topic_maps"}
 
@@ -232,3 +243,84 @@ def test_existing_rows_migrate_to_the_checks_and_back(database_url: str) -> None
     assert counted() == rows
     _insert(engine, "requests", status="closed")
     engine.dispose()
+
+
+def _processed(engine: Engine, event_id: str) -> bool:
+    with transaction(engine) as session:
+        return is_event_processed(session, event_id)
+
+
+def test_concurrent_urgent_writes_share_a_commit_and_each_returns_once_committed(
+    engine: Engine,
+) -> None:
+    first_in, sessions = threading.Event(), []
+    release = threading.Event()
+
+    def write(session: Session, event_id: str) -> str:
+        sessions.append(id(session))
+        if event_id == "Ev0":  # hold the first batch until the others are waiting
+            first_in.set()
+            assert release.wait(10)
+        mark_event_processed(session, event_id)
+        return event_id.lower()
+
+    group: GroupCommit[str, str] = GroupCommit(lambda: engine, write)
+    committed: dict[str, bool] = {}
+
+    def ack(event_id: str) -> None:
+        assert group.write(event_id) == event_id.lower()
+        committed[event_id] = _processed(engine, event_id)  # durable when write() returns
+
+    threads = [threading.Thread(target=ack, args=("Ev0",))]
+    threads[0].start()
+    assert first_in.wait(10)
+    threads += [threading.Thread(target=ack, args=(f"Ev{n}",)) for n in (1, 2, 3)]
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(group._waiting) < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert committed == {f"Ev{n}": True for n in range(4)}
+    assert len(set(sessions)) == 2  # Ev0 alone, then Ev1-Ev3 in one transaction
+
+
+def test_a_failing_item_refuses_only_its_own_caller(engine: Engine) -> None:
+    def write(session: Session, event_id: str) -> bool:
+        if event_id == "bad":
+            raise ValueError("cannot store this one")
+        return mark_event_processed(session, event_id)
+
+    group: GroupCommit[str, bool] = GroupCommit(lambda: engine, write)
+    slots = [_Slot(event_id) for event_id in ("Ev1", "bad", "Ev2")]
+    group._waiting.extend(slots)  # three acks arrived together
+    group._leading = True
+    group._lead()
+    assert [s.result for s in slots] == [True, None, True]
+    assert isinstance(slots[1].error, ValueError)
+    assert _processed(engine, "Ev1") and _processed(engine, "Ev2")
+    assert not group._leading  # nobody left waiting: the next write leads
+
+
+def test_other_transactions_wait_for_urgent_work_but_are_never_stopped(engine: Engine) -> None:
+    started: list[float] = []
+
+    def handler() -> None:
+        with transaction(engine) as session:
+            started.append(time.monotonic())
+            is_event_processed(session, "Ev0")
+
+    with urgent_work():  # an ack in progress that never ends: the handler goes on after a while
+        began = time.monotonic()
+        handler()
+    assert started[0] - began >= MAX_YIELD * 0.9
+    with urgent_work():  # an ack that ends: the handler starts as soon as it does
+        thread = threading.Thread(target=handler)
+        thread.start()
+        time.sleep(MAX_YIELD / 5)
+        assert len(started) == 1  # still waiting
+        ended = time.monotonic()
+    thread.join(5)
+    assert ended <= started[1] < ended + MAX_YIELD
