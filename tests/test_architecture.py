@@ -27,6 +27,7 @@ CORE = [
     "learning.watcher",
     "shares",
     "logformat",
+    "effort",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
