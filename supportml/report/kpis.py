@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import time as clock
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -60,6 +60,9 @@ from supportml.vocabulary import (
 
 CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(no team)"  # a request whose team nobody recorded
+NO_OWNER = "(no owning team)"  # a request whose topic no platform team owns
+TOP_AREAS = 5  # topics in the "top problem areas" roadmap table
+HOUR = 3600.0
 LIST_LIMIT = 100  # rows kept in the "no link" list
 OPEN_LIMIT = 20  # the oldest open requests listed
 EXCERPT = 160  # characters of request text shown in lists
@@ -210,6 +213,28 @@ def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnEle
     return conditions
 
 
+def owning_team(team_of_topic: Mapping[str, str] | None) -> ColumnElement[str]:
+    """The platform team a request's work counts for, as one SQL expression: the owner of its
+    effective topic (``team_of_topic``, topic names in any case), else NO_OWNER."""
+    owners = {topic.lower(): team for topic, team in (team_of_topic or {}).items()}
+    if not owners:
+        return literal(NO_OWNER)
+    return case(owners, value=func.lower(EFFECTIVE_TOPIC), else_=literal(NO_OWNER))
+
+
+def weekly_trend(hours: np.ndarray) -> np.ndarray:
+    """Per column of a weeks x groups array of staff hours: the least-squares slope over the
+    weeks relative to the mean week (0.05 = +5% of a usual week's hours per week); NaN for
+    fewer than three weeks or no hours."""
+    weeks, groups = hours.shape
+    if weeks < 3:
+        return np.full(groups, np.nan)
+    slope = np.polyfit(np.arange(weeks, dtype=float), hours, 1)[0]
+    mean = hours.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, slope / mean, np.nan)
+
+
 def _closest(option: str, value: str, known: Iterable[str]) -> ReportError:
     choices = sorted(set(known))
     close = difflib.get_close_matches(value, choices, n=3, cutoff=0.0) if choices else []
@@ -296,8 +321,10 @@ class _Builder:
         report: Report,
         low_confidence: float,
         slack_domain: str | None = None,
+        team_of_topic: Mapping[str, str] | None = None,
     ) -> None:
         self.connection = connection
+        self.owner = owning_team(team_of_topic)
         self.low_confidence = low_confidence
         self.slack_domain = slack_domain
         self.report = report
@@ -360,6 +387,8 @@ class _Builder:
             self.topics(cube)
         with self.timed("doc_gaps"):
             self.doc_gaps(cube)
+        with self.timed("effort"):
+            self.effort()
         with self.timed("model"):
             self.model_quality()
         with self.timed("tracked"):
@@ -577,6 +606,172 @@ class _Builder:
             ),
             rows,
             note=note,
+        )  # fmt: skip
+
+    def effort(self) -> None:
+        """Where staff time goes: per owning team and per effective topic, from one GROUP BY
+        (day, topic, team) over the requests' stored effort and one narrow fetch of handling
+        spans for the medians; the top problem areas ranked by staff time, with doc-gap status."""
+        day = _day(Request.created_at, self.dialect)
+        topic, team = EFFECTIVE_TOPIC.label("topic"), self.owner.label("team")
+        query = (
+            select(
+                day, topic, team, func.count(), func.sum(Request.staff_replies),
+                func.sum(Request.staff_seconds), _count(Request.resolution == Resolution.DOCS),
+            )
+            .where(*self.where)
+            .group_by(day, topic, team)
+        )  # fmt: skip
+        names = ["day", "topic", "team", "requests", "staff_replies", "staff_seconds", "docs"]
+        cube = pd.DataFrame(self.connection.execute(query).all(), columns=names)
+        spans_query = select(topic, team, Request.handling_seconds).where(
+            *self.where, Request.staff_replies > 0, Request.handling_seconds.is_not(None)
+        )
+        spans = pd.DataFrame(
+            self.connection.execute(spans_query).cursor.fetchall(),
+            columns=["topic", "team", "seconds"],
+        )
+        cube[["staff_replies", "staff_seconds"]] = cube[["staff_replies", "staff_seconds"]].fillna(
+            0
+        )
+        cube["hours"] = cube["staff_seconds"].astype(float) / HOUR
+        stamps = pd.to_datetime(cube["day"])
+        cube["week"] = (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.date
+        total = float(cube["hours"].sum())
+        definition_common = (
+            "requests of the period; staff replies (human replies in the thread by someone "
+            "other than the requester); estimated staff hours (each request's stored estimate, "
+            "see 'Estimated staff time') and their share of all estimated staff hours; the "
+            "weekly trend (least-squares slope of the group's staff hours per week, weeks "
+            "starting Monday UTC, relative to its mean week; shown from three weeks); the median "
+            "hours from a request to its last staff reply (requests with a staff reply); "
+            "requests resolved by documentation and their share."
+        )
+        self.metric(
+            "staff_hours", "Estimated staff time", total, "hours",
+            "Sum over the period's requests of the staff time estimated from their threads "
+            "(supportml.effort: a fixed cost per staff reply plus the time between consecutive "
+            "staff replies closer than a gap; SUPPORTML_EFFORT_REPLY_MINUTES and "
+            "SUPPORTML_EFFORT_GAP_MINUTES, computed when the replies were stored or by "
+            "`supportml db refresh-effort`). An estimate: DMs, calls and work outside the "
+            "thread are not seen.",
+            note="" if cube["staff_replies"].sum() else "no thread replies stored for the period",
+        )  # fmt: skip
+        self.metric(
+            "staff_replies", "Staff replies", int(cube["staff_replies"].sum()), "requests",
+            "Human replies in the threads of the period's requests by someone other than the "
+            "requester (the first-response rule).",
+        )  # fmt: skip
+        for key in ("team", "topic"):
+            self.table(
+                f"effort_by_{key}",
+                f"Where support goes: staff time per {'owning team' if key == 'team' else 'topic'}",
+                (
+                    "Per owning platform team (the owner of the request's topic in the "
+                    f"ownership file; '{NO_OWNER}' when none): "
+                    if key == "team"
+                    else "Per effective topic, with the team owning most of its requests: "
+                )
+                + definition_common,
+                (key, *(("team",) if key == "topic" else ()), "requests", "staff_replies",
+                 "staff_hours", "staff_share", "weekly_trend", "handling_median_hours",
+                 "resolved_by_docs", "docs_share"),
+                self._effort_rows(cube, spans, key, total),
+            )  # fmt: skip
+        weekly = cube.groupby("week")[["requests", "staff_replies", "hours"]].sum()
+        self.table(
+            "effort_by_week",
+            "Estimated staff time per week",
+            "Requests created per week (weeks start Monday 00:00 UTC), their staff replies and "
+            "estimated staff hours.",
+            ("week", "requests", "staff_replies", "staff_hours"),
+            [(w, int(r.requests), int(r.staff_replies), float(r.hours))
+             for w, r in weekly.iterrows()],
+        )  # fmt: skip
+        self._top_areas(total)
+
+    def _effort_rows(
+        self, cube: pd.DataFrame, spans: pd.DataFrame, key: str, total: float
+    ) -> list[tuple[Any, ...]]:
+        if cube.empty:
+            return []
+        grouped = cube.groupby(key)[["requests", "staff_replies", "hours", "docs"]].sum()
+        grouped = grouped.sort_values(["hours", "requests"], ascending=False)
+        weeks = cube.pivot_table(
+            index="week", columns=key, values="hours", aggfunc="sum", fill_value=0.0
+        )
+        full = pd.date_range(min(weeks.index), max(weeks.index), freq="7D").date
+        weeks = weeks.reindex(full, fill_value=0.0)
+        trend = dict(zip(weeks.columns, weekly_trend(weeks.to_numpy(dtype=float)), strict=True))
+        medians = spans.groupby(key)["seconds"].median() / HOUR
+        owner = cube.groupby(["topic", "team"])["requests"].sum().sort_values(ascending=False)
+        owners = owner.reset_index().drop_duplicates("topic").set_index("topic")["team"]
+        rows = []
+        for name, r in grouped.iterrows():
+            rows.append(
+                (
+                    name,
+                    *((owners.get(name, NO_OWNER),) if key == "topic" else ()),
+                    int(r.requests),
+                    int(r.staff_replies),
+                    float(r.hours),
+                    _share(r.hours, total),
+                    None if np.isnan(trend.get(name, np.nan)) else float(trend[name]),
+                    float(medians[name]) if name in medians.index else None,
+                    int(r.docs),
+                    _share(r.docs, r.requests),
+                )
+            )
+        return rows
+
+    def _top_areas(self, total: float) -> None:
+        """The topics that took most staff time (Unclassified left out: nothing to act on)."""
+        columns = self.report.breakdowns["effort_by_topic"].columns
+        rows = [dict(zip(columns, row, strict=True)) for row in
+                self.report.breakdowns["effort_by_topic"].rows]  # fmt: skip
+        docs, requests = sum(r["resolved_by_docs"] for r in rows), sum(r["requests"] for r in rows)
+        overall = _share(docs, requests) or 0.0
+        ranked = [r for r in rows if r["topic"] != UNCLASSIFIED and r["staff_hours"] > 0]
+        top = ranked[:TOP_AREAS]
+        table, cumulative = [], 0.0
+        for rank, r in enumerate(top, start=1):
+            cumulative += r["staff_hours"]
+            if not r["resolved_by_docs"]:
+                status = "no doc resolved any request"
+            elif (r["docs_share"] or 0.0) < overall:
+                status = "docs resolve fewer than average"
+            else:
+                status = "docs resolve some"
+            table.append(
+                (rank, r["topic"], r["team"], r["staff_hours"], r["staff_share"],
+                 _share(cumulative, total), r["requests"], r["resolved_by_docs"], status)
+            )  # fmt: skip
+        taken = _share(cumulative, total)
+        gaps = sum(1 for row in table if not row[7])
+        sentence = (
+            f"These {len(top)} topics took {taken * 100:.0f}% of staff time; {gaps} of them "
+            "have no doc that resolved anything."
+            if top and taken is not None
+            else ""
+        )
+        self.metric(
+            "top_areas_staff_share", f"Staff time in the top {TOP_AREAS} topics", taken, "share",
+            f"Estimated staff hours of the {TOP_AREAS} topics that took most (Unclassified "
+            "left out) / all estimated staff hours of the period.",
+        )  # fmt: skip
+        self.table(
+            "effort_top_areas",
+            "Top problem areas: where staff time goes and whether docs help",
+            f"The {TOP_AREAS} effective topics (Unclassified left out) with the most estimated "
+            "staff hours: a roadmap of what to automate or document first. Doc status: 'no doc "
+            "resolved any request' when none of the topic's requests of the period was "
+            "resolved by documentation, 'docs resolve fewer than average' when its share is "
+            "below the period's overall share, else 'docs resolve some'. cumulative_share "
+            "adds up the staff shares from the top.",
+            ("rank", "topic", "team", "staff_hours", "staff_share", "cumulative_share",
+             "requests", "resolved_by_docs", "doc_status"),
+            table,
+            note=sentence,
         )  # fmt: skip
 
     def corrected_shares(
@@ -935,13 +1130,15 @@ def build_report(
     low_confidence: float = 0.5,
     now: datetime | None = None,
     slack_domain: str | None = None,
+    team_of_topic: Mapping[str, str] | None = None,
 ) -> Report:
     """All KPIs for requests created in [since, until), narrowed by ``filters``.
 
     "Open after N hours" and the acknowledgement target are judged at ``min(until, now)``; the
     headline KPIs are computed for the previous period of equal length too (judged at its end).
     ``slack_domain`` (the workspace's <domain>.slack.com) builds thread links for requests
-    stored without a permalink.
+    stored without a permalink. ``team_of_topic`` (topic -> owning team, any case) groups the
+    staff time per owning team.
     """
     for name, moment in (("since", since), ("until", until)):
         if moment.tzinfo is None:
@@ -971,7 +1168,7 @@ def build_report(
         open_after_hours=open_after_hours,
     )
     with engine.connect() as connection:
-        builder = _Builder(connection, report, low_confidence, slack_domain)
+        builder = _Builder(connection, report, low_confidence, slack_domain, team_of_topic)
         builder.run()
         with builder.timed("previous_period"):
             _Builder(connection, before, low_confidence).run(headline_only=True)
