@@ -194,6 +194,13 @@ def _day(column: Any, dialect: str) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
 
 
+def _minutes(seconds: Any, dialect: str) -> ColumnElement[int]:
+    """Whole minutes of a non-negative number of seconds (PostgreSQL's CAST rounds; floor it)."""
+    if dialect == "sqlite":
+        return cast(seconds / 60, Integer)  # SQLite's CAST truncates
+    return cast(func.floor(seconds / 60), Integer)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
@@ -220,6 +227,17 @@ def owning_team(team_of_topic: Mapping[str, str] | None) -> ColumnElement[str]:
     if not owners:
         return literal(NO_OWNER)
     return case(owners, value=func.lower(EFFECTIVE_TOPIC), else_=literal(NO_OWNER))
+
+
+def _weighted_median(counts: pd.DataFrame, key: str) -> pd.Series:
+    """Per ``key``: the median of values given as (value ``minute``, count ``n``) rows, as
+    numpy's median of the values repeated would be (the mean of the two middle ones if even)."""
+    ordered = counts.groupby([key, "minute"])["n"].sum().reset_index()
+    total = ordered.groupby(key)["n"].transform("sum")
+    upto = ordered.groupby(key)["n"].cumsum()
+    low = ordered[upto >= (total + 1) // 2].groupby(key)["minute"].first()
+    high = ordered[upto >= total // 2 + 1].groupby(key)["minute"].first()
+    return (low + high) / 2
 
 
 def weekly_trend(hours: np.ndarray) -> np.ndarray:
@@ -623,19 +641,22 @@ class _Builder:
             .group_by(day, topic, team)
         )  # fmt: skip
         names = ["day", "topic", "team", "requests", "staff_replies", "staff_seconds", "docs"]
-        cube = pd.DataFrame(self.connection.execute(query).all(), columns=names)
-        spans_query = select(topic, team, Request.handling_seconds).where(
-            *self.where, Request.staff_replies > 0, Request.handling_seconds.is_not(None)
+        cube = pd.DataFrame(self.connection.execute(query).cursor.fetchall(), columns=names)
+        minute = _minutes(Request.handling_seconds, self.dialect)
+        spans_query = (
+            select(topic, team, minute, func.count())
+            .where(*self.where, Request.staff_replies > 0, Request.handling_seconds.is_not(None))
+            .group_by(topic, team, minute)
         )
         spans = pd.DataFrame(
             self.connection.execute(spans_query).cursor.fetchall(),
-            columns=["topic", "team", "seconds"],
+            columns=["topic", "team", "minute", "n"],
         )
         cube[["staff_replies", "staff_seconds"]] = cube[["staff_replies", "staff_seconds"]].fillna(
             0
         )
         cube["hours"] = cube["staff_seconds"].astype(float) / HOUR
-        stamps = pd.to_datetime(cube["day"])
+        stamps = pd.to_datetime(cube["day"], format="%Y-%m-%d")
         cube["week"] = (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.date
         total = float(cube["hours"].sum())
         definition_common = (
@@ -644,7 +665,8 @@ class _Builder:
             "see 'Estimated staff time') and their share of all estimated staff hours; the "
             "weekly trend (least-squares slope of the group's staff hours per week, weeks "
             "starting Monday UTC, relative to its mean week; shown from three weeks); the median "
-            "hours from a request to its last staff reply (requests with a staff reply); "
+            "hours from a request to its last staff reply (requests with a staff reply; spans "
+            "counted in whole minutes, so the median is exact to the minute); "
             "requests resolved by documentation and their share."
         )
         self.metric(
@@ -685,8 +707,7 @@ class _Builder:
             "Requests created per week (weeks start Monday 00:00 UTC), their staff replies and "
             "estimated staff hours.",
             ("week", "requests", "staff_replies", "staff_hours"),
-            [(w, int(r.requests), int(r.staff_replies), float(r.hours))
-             for w, r in weekly.iterrows()],
+            [(w, int(n), int(k), float(h)) for w, n, k, h in weekly.itertuples()],
         )  # fmt: skip
         self._top_areas(total)
 
@@ -703,26 +724,24 @@ class _Builder:
         full = pd.date_range(min(weeks.index), max(weeks.index), freq="7D").date
         weeks = weeks.reindex(full, fill_value=0.0)
         trend = dict(zip(weeks.columns, weekly_trend(weeks.to_numpy(dtype=float)), strict=True))
-        medians = spans.groupby(key)["seconds"].median() / HOUR
+        medians = _weighted_median(spans, key) * 60 / HOUR
         owner = cube.groupby(["topic", "team"])["requests"].sum().sort_values(ascending=False)
         owners = owner.reset_index().drop_duplicates("topic").set_index("topic")["team"]
-        rows = []
-        for name, r in grouped.iterrows():
-            rows.append(
-                (
-                    name,
-                    *((owners.get(name, NO_OWNER),) if key == "topic" else ()),
-                    int(r.requests),
-                    int(r.staff_replies),
-                    float(r.hours),
-                    _share(r.hours, total),
-                    None if np.isnan(trend.get(name, np.nan)) else float(trend[name]),
-                    float(medians[name]) if name in medians.index else None,
-                    int(r.docs),
-                    _share(r.docs, r.requests),
-                )
+        return [
+            (
+                name,
+                *((owners.get(name, NO_OWNER),) if key == "topic" else ()),
+                int(requests),
+                int(replies),
+                float(hours),
+                _share(hours, total),
+                None if np.isnan(trend.get(name, np.nan)) else float(trend[name]),
+                float(medians[name]) if name in medians.index else None,
+                int(docs),
+                _share(docs, requests),
             )
-        return rows
+            for name, requests, replies, hours, docs in grouped.itertuples()
+        ]
 
     def _top_areas(self, total: float) -> None:
         """The topics that took most staff time (Unclassified left out: nothing to act on)."""
