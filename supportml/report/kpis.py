@@ -1220,6 +1220,11 @@ REQUEST_COLUMNS = (
     "first_responder",
     "resolved_at",
     "resolution",
+    "staff_replies",
+    "staff_people",
+    "turns",
+    "handling_seconds",
+    "staff_seconds",
     "permalink",
     "text",
 )
