@@ -651,7 +651,7 @@ class _Builder:
         spans = pd.DataFrame(
             self.connection.execute(spans_query).cursor.fetchall(),
             columns=["topic", "team", "minute", "n"],
-        )
+        ).astype({"minute": "int64", "n": "int64"})  # typed when empty too
         cube[["staff_replies", "staff_seconds"]] = cube[["staff_replies", "staff_seconds"]].fillna(
             0
         )

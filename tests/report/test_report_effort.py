@@ -162,3 +162,10 @@ def test_the_section_leads_every_format(store: Engine, tmp_path) -> None:
     assert "effort_by_team" in render.to_json(report)
     written = {p.name for p in render.write_csv(report, tmp_path, [])}
     assert {"effort_top_areas.csv", "effort_by_team.csv", "effort_by_week.csv"} <= written
+
+
+def test_a_period_without_requests_has_empty_tables(store: Engine) -> None:
+    report = build_report(store, UNTIL + timedelta(weeks=9), UNTIL + timedelta(weeks=10))
+    assert report.breakdowns["effort_by_team"].rows == []
+    assert report.breakdowns["effort_top_areas"].rows == []
+    assert report.metrics["staff_hours"].value == 0
