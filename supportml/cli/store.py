@@ -121,8 +121,9 @@ def db_refresh_effort(ctx: click.Context, database_url: str | None) -> None:
     SUPPORTML_EFFORT_REPLY_MINUTES / SUPPORTML_EFFORT_GAP_MINUTES (after changing them).
 
     \b
-    Example:
-      SUPPORTML_EFFORT_GAP_MINUTES=20 supportml db refresh-effort
+    Examples (the second after setting SUPPORTML_EFFORT_GAP_MINUTES=20 in the environment):
+      supportml db refresh-effort --database-url postgresql+psycopg://supportml@db/supportml
+      supportml db refresh-effort
     """
     from supportml.store import repository, transaction
 
