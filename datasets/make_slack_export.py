@@ -8,9 +8,10 @@ The export looks like the .zip a workspace admin downloads: ``channels.json``, `
 and one folder per channel with one ``YYYY-MM-DD.json`` array per day, replies filed under
 their own day. Each sample request becomes a thread in its channel; around it the script adds
 what a real support channel has: platform engineers replying within minutes to days (skewed to
-business hours), 👀 and ✅ reactions, "fixed now" / "closing this" replies, a docs bot's
-auto-answers, Workflow Builder form posts, joins, deploy-bot chatter, edits, deleted messages
-and a #random channel that is not a support channel.
+business hours) and often again minutes later (the staff time the effort estimate counts), 👀 and
+✅ reactions, "fixed now" / "closing this" replies, a docs bot's auto-answers, Workflow Builder
+form posts, joins, deploy-bot chatter, edits, deleted messages and a #random channel that is not
+a support channel.
 
 Usage (from the project root)::
 
@@ -559,14 +560,17 @@ def build_export(
     for index in rng.choices(range(threads), weights=weights, k=messages - written):
         plan = plans[index]
         base = int(plan.ts.split(".")[0])
+        wait = 8 * HOUR  # mean seconds after ``base``
         if first_at[index] >= 0 and rng.random() < 0.5:
             user = plan.first_responder if rng.random() < 0.5 else rng.choice(STAFF)
             base = first_at[index] // 1_000_000
             text = rng.choice(STAFF_FILLERS).format(staff=rng.choice(STAFF))
+            if rng.random() < 0.6:  # staff work in bursts: a follow-up minutes after the answer
+                wait = 12 * 60
         else:
             user = plan.requester
             text = rng.choice(ASKER_FILLERS).format(n=rng.randint(1000, 99999))
-        at = base + 1 + int(rng.expovariate(1 / (8 * HOUR)))
+        at = base + 1 + int(rng.expovariate(1 / wait))
         thread_of[plan.ts].append(
             (writer.ts(plan.channel, at * 10**6 + rng.randint(0, 999_999)), user, text, False)
         )

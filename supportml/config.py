@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from supportml.errors import UserError
 
 if TYPE_CHECKING:
+    from supportml.effort import EffortModel
     from supportml.redact import Redactor
 
 REGISTERED_MODEL = "supportml-topic"
@@ -55,6 +56,9 @@ class Settings:
     export_max_bytes: int = 2 << 30
     export_max_members: int = 100_000
     export_max_ratio: float = 100.0
+    # the staff-time estimate (effort.EffortModel's defaults; config stays a leaf)
+    effort_reply_minutes: float = 5.0
+    effort_gap_minutes: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +107,12 @@ class Settings:
                 _positive(env, "SUPPORTML_EXPORT_MAX_MEMBERS", cls.export_max_members)
             ),
             export_max_ratio=_positive(env, "SUPPORTML_EXPORT_MAX_RATIO", cls.export_max_ratio),
+            effort_reply_minutes=_positive(
+                env, "SUPPORTML_EFFORT_REPLY_MINUTES", cls.effort_reply_minutes
+            ),
+            effort_gap_minutes=_positive(
+                env, "SUPPORTML_EFFORT_GAP_MINUTES", cls.effort_gap_minutes
+            ),
         )
 
     @cached_property
@@ -112,6 +122,13 @@ class Settings:
         from supportml.redact import Redactor  # redact imports ConfigError from here
 
         return Redactor.configure(off=self.redact_off, extra=self.redact_extra)
+
+    @property
+    def effort_model(self) -> EffortModel:
+        """How staff time is estimated from a thread (`supportml.effort`)."""
+        from supportml.effort import EffortModel
+
+        return EffortModel(self.effort_reply_minutes, self.effort_gap_minutes)
 
 
 def docs_path(value: str | None) -> Path | None:

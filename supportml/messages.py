@@ -163,6 +163,13 @@ def message_text(message: Mapping[str, Any]) -> str:
     return text if isinstance(text, str) and text.strip() else file_titles(message)
 
 
+def staff_reply(user: str | None, requester: str | None) -> bool:
+    """Whether a human reply in a request's thread is a response (staff's), not the requester's
+    own follow-up: anyone else answering counts. The one rule for first responses and effort,
+    live and from exports alike."""
+    return bool(user) and user != requester
+
+
 def judge(
     message: Mapping[str, Any],
     bots: AbstractSet[str] = frozenset(),

@@ -123,9 +123,7 @@ class Ownership:
             return None
         return found.rotation.on_support(at if at.tzinfo else at.replace(tzinfo=UTC))
 
-    def lint(
-        self, known_topics: Iterable[str] | None, since: datetime | None = None
-    ) -> list[str]:
+    def lint(self, known_topics: Iterable[str] | None, since: datetime | None = None) -> list[str]:
         """Problems that do not stop the file from loading, one line each: a topic the model
         does not know (``known_topics`` None skips this), a team nobody is on rotation for, and
         a person on two teams' rotations at once within the next weeks (from ``since``)."""
@@ -336,9 +334,7 @@ def _team(reader: _Reader, node: yaml.Node, where: str) -> Team | None:
     )  # fmt: skip
 
 
-def _rotation(
-    reader: _Reader, node: yaml.Node, where: str, members: set[str]
-) -> Rotation | None:
+def _rotation(reader: _Reader, node: yaml.Node, where: str, members: set[str]) -> Rotation | None:
     fields = reader.mapping(node, where, ROTATION_KEYS)
     if fields is None:
         return None

@@ -31,6 +31,7 @@ CORE = [
     "ownership",
     "business_time",
     "followup",
+    "effort",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 

@@ -70,7 +70,9 @@ def test_weekly_handover_follows_the_local_clock_across_dst(tmp_path):
 
 
 def test_handover_in_a_zone_ahead_of_utc_falls_on_the_previous_utc_day(tmp_path):
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
         teams:
           - name: Tokyo
             topics: [CI Error]
@@ -82,7 +84,8 @@ def test_handover_in_a_zone_ahead_of_utc_falls_on_the_previous_utc_day(tmp_path)
             members: [{C}, {D}]
             rotation: {{order: [{C}, {D}], handover: Friday 17:30,
                         timezone: America/New_York, start: 2026-06-05}}
-    """)
+    """,
+    )
     owners = load_ownership(path)
     # Monday 8 June 09:00 in Tokyo is Monday 00:00 UTC
     assert owners.on_support("tokyo", utc(2026, 6, 7, 23, 59)) == A
@@ -105,7 +108,9 @@ def test_overrides_cover_whole_local_days_or_exact_times_and_the_last_wins(tmp_p
 
 
 def test_lint_finds_unknown_topics_empty_rotations_and_double_duty(tmp_path):
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
         teams:
           - name: Identity
             topics: [Acess Request]
@@ -120,7 +125,8 @@ def test_lint_finds_unknown_topics_empty_rotations_and_double_duty(tmp_path):
           - name: Docs
             topics: [Something Else]
             members: [{D}]
-    """)
+    """,
+    )
     findings = load_ownership(path).lint(
         ["Access Request", "CI Error", "Something Else"], since=utc(2026, 3, 2, 12)
     )
@@ -149,9 +155,12 @@ def test_lint_sees_an_override_that_makes_double_duty_and_passes_a_clean_file(tm
               timezone: UTC
               start: 2026-03-02
     """
-    assert load_ownership(write(tmp_path, clean)).lint(
-        ["access request", "ci error"], since=utc(2026, 3, 2)
-    ) == []
+    assert (
+        load_ownership(write(tmp_path, clean)).lint(
+            ["access request", "ci error"], since=utc(2026, 3, 2)
+        )
+        == []
+    )
     override = f"overrides: [{{user: {B}, from: 2026-03-11, until: 2026-03-11}}]\n"
     swapped = clean.rstrip(" ") + " " * 14 + override
     findings = load_ownership(write(tmp_path, swapped)).lint(None, since=utc(2026, 3, 2))
@@ -246,7 +255,9 @@ def test_a_bad_file_is_one_line_naming_file_line_and_field(tmp_path, text, expec
 
 
 def test_every_problem_is_listed_one_line_each(tmp_path):
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
         teams:
           - name: Identity
             members: [alice, {A}]
@@ -254,7 +265,8 @@ def test_every_problem_is_listed_one_line_each(tmp_path):
                         start: 2026-03-02}}
           - name: Delivery
             colour: blue
-    """)
+    """,
+    )
     with pytest.raises(OwnershipError) as raised:
         load_ownership(path)
     lines = str(raised.value).splitlines()

@@ -72,6 +72,7 @@ def _responder(
             resolved_reaction=settings.resolved_reaction,
             holdout=settings.docs_holdout,
             redactor=settings.redactor,
+            effort=settings.effort_model,
             **config,
         ),
         slack=slack,

@@ -112,6 +112,28 @@ def db_prune_events(ctx: click.Context, database_url: str | None, days: int) -> 
     out.print(f"removed {removed:,} event ids older than {days} days")
 
 
+@db.command("refresh-effort")
+@database_option
+@click.pass_context
+@clean_errors
+def db_refresh_effort(ctx: click.Context, database_url: str | None) -> None:
+    """Recompute every request's estimated staff time from its stored replies, with the current
+    SUPPORTML_EFFORT_REPLY_MINUTES / SUPPORTML_EFFORT_GAP_MINUTES (after changing them).
+
+    \b
+    Examples (the second after setting SUPPORTML_EFFORT_GAP_MINUTES=20 in the environment):
+      supportml db refresh-effort --database-url postgresql+psycopg://supportml@db/supportml
+      supportml db refresh-effort
+    """
+    from supportml.store import repository, transaction
+
+    model = settings_of(ctx).effort_model
+    engine = store_engine(ctx, database_url)
+    with transaction(engine) as session:
+        done = repository.refresh_effort(session, repository.requests_with_replies(session), model)
+    out.print(f"recomputed the effort of {done:,} requests ({model.describe()})")
+
+
 @click.group("import")
 def import_() -> None:
     """Import history: a tracking spreadsheet, a Slack export, a topic map.
@@ -155,8 +177,9 @@ def _run_import(
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"importing {source.name}", total=None)
         summary = import_records(
-            engine, kind, str(source), items, clean, advance=lambda n: progress.advance(task, n)
-        )
+            engine, kind, str(source), items, clean,
+            advance=lambda n: progress.advance(task, n), effort=settings.effort_model,
+        )  # fmt: skip
     with transaction(engine) as session:
         unclassified = repository.unclassified_count(session)
     payload = summary.to_dict() | {"unclassified": unclassified}
@@ -174,6 +197,8 @@ def _run_import(
     table.add_row("imported", f"{summary.imported:,}", "")
     table.add_row("duplicate", f"{summary.duplicate:,}", "")
     table.add_row("  filled in missing fields", f"{summary.enriched:,}", "", style="dim")
+    if summary.replies:
+        table.add_row("thread replies stored", f"{summary.replies:,}", "")
     if summary.merged:
         closest = f" ({summary.merged_closest:,} matched several; took the closest)"
         table.add_row(

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from supportml.effort import EffortModel
 from supportml.ingest import duplicates
-from supportml.ingest.records import ImportedRequest, Skipped
+from supportml.ingest.records import ImportedReply, ImportedRequest, Skipped
 from supportml.ingest.topics_map import apply_maps
 from supportml.store import repository, transaction
 from supportml.vocabulary import ImportStatus, LabelSource, RequestStatus
@@ -30,6 +31,7 @@ class ImportSummary:
     imported: int = 0
     duplicate: int = 0  # already stored; ``enriched`` of them gained fields they lacked
     enriched: int = 0
+    replies: int = 0  # thread replies stored (those already stored are not counted again)
     merged: int = 0  # duplicates: rows without a link that are a stored message (`duplicates`)
     merged_closest: int = 0  # of them, matched several messages; the closest was taken
     merged_examples: list[str] = field(default_factory=list)  # "origin -> channel ts"
@@ -44,6 +46,7 @@ class ImportSummary:
             "imported": self.imported,
             "duplicate": self.duplicate,
             "enriched": self.enriched,
+            "replies": self.replies,
             "merged": self.merged,
             "merged_closest": self.merged_closest,
             "merged_examples": self.merged_examples,
@@ -146,6 +149,33 @@ def _merge_unlinked(
     return keep, moved
 
 
+def _store_replies(
+    session: Session,
+    threads: dict[tuple[str, str, str], tuple[ImportedReply, ...]],
+    effort: EffortModel,
+) -> int:
+    """Store the batch's thread replies under their (now stored) requests; new replies stored."""
+    if not threads:
+        return 0
+    ids = repository.request_ids(session, threads)
+    rows = [
+        {
+            "request_id": ids[key],
+            "workspace": key[0],
+            "channel": key[1],
+            "ts": reply.ts,
+            "user_id": reply.user,
+            "is_staff": reply.staff,
+            "posted_at": reply.posted_at,
+            "length": reply.length,
+        }  # fmt: skip
+        for key, replies in threads.items()
+        if key in ids
+        for reply in replies
+    ]
+    return repository.insert_thread_replies(session, rows, effort)
+
+
 def import_records(
     engine: Engine,
     kind: str,
@@ -154,8 +184,11 @@ def import_records(
     clean: Callable[[str], str],
     batch_size: int = 2000,
     advance: Callable[[int], None] | None = None,
+    effort: EffortModel | None = None,
 ) -> ImportSummary:
-    """Store every new request from ``items``; ``clean`` redacts text before it is written."""
+    """Store every new request from ``items`` and their threads' replies (the replies not stored
+    yet; ``effort`` turns them into each request's staff time); ``clean`` redacts text before
+    it is written."""
     summary = ImportSummary()
     start = time.perf_counter()
     with transaction(engine) as session:
@@ -164,6 +197,7 @@ def import_records(
     batch: dict[tuple[str, str, str], dict[str, Any]] = {}
     origins: dict[int, str] = {}  # id(row) -> origin, for rows without a link
     channel_names: dict[tuple[str, str], str] = {}
+    threads: dict[tuple[str, str, str], tuple[ImportedReply, ...]] = {}
 
     def flush() -> None:
         with transaction(engine) as session:
@@ -178,11 +212,13 @@ def import_records(
                 done = {id(row) for row in taken.values()}
                 moved = [row for row in moved if id(row) not in done]
             repository.save_channel_names(session, channel_names)
+            summary.replies += _store_replies(session, threads, effort or EffortModel())
         summary.imported += new
         summary.duplicate += len(batch) - new
         summary.enriched += enriched
         batch.clear()
         origins.clear()
+        threads.clear()
 
     try:
         for item in items:
@@ -204,6 +240,8 @@ def import_records(
                     batch[key] = row
                     if not item.linked:
                         origins[id(row)] = item.origin
+                    if item.replies:
+                        threads[key] = item.replies
                 if len(batch) >= batch_size:
                     flush()
             if advance is not None and summary.read % 1000 == 0:

@@ -13,6 +13,17 @@ from supportml.vocabulary import Source
 
 
 @dataclass(frozen=True)
+class ImportedReply:
+    """A human reply in a request's thread (no text: only its length is kept)."""
+
+    ts: str
+    user: str | None
+    posted_at: datetime  # timezone-aware, UTC
+    staff: bool  # `messages.staff_reply`: someone other than the requester
+    length: int  # characters of its text
+
+
+@dataclass(frozen=True)
 class ImportedRequest:
     """One request; (workspace, channel, ts) identifies it, so re-importing it changes nothing.
 
@@ -42,6 +53,7 @@ class ImportedRequest:
     permalink: str | None = None
     linked: bool = True  # False: a sheet row naming no Slack message; the import looks for it
     channel_name: str | None = None  # as shown in Slack, when the source knows it
+    replies: tuple[ImportedReply, ...] = ()  # its thread's human replies, oldest first
 
 
 @dataclass(frozen=True)

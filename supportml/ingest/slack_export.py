@@ -26,6 +26,8 @@ how its thread is read (see `ExportOptions` for the knobs):
   a reaction's time is unknown, so ``resolved_at`` is then the latest human reply, the last
   thing known to happen before the thread was closed (empty when nobody replied). The
   resolution is "docs" when the resolving reply also contains a docs keyword, else "human".
+- Replies: every human reply of the thread (who, when, staff or not by the first-response rule,
+  its length; no text) goes with its request, for the effort estimate (`supportml.effort`).
 - Workspace: `ExportOptions.workspace` if given, else the message's ``team``, else the
   workspace most users in ``users.json`` belong to, else "default".
 """
@@ -44,8 +46,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from supportml.ingest.errors import IngestError
-from supportml.ingest.records import ImportedRequest, Skipped
-from supportml.messages import FORM_LABELS, SLACKBOT, Kind, judge
+from supportml.ingest.records import ImportedReply, ImportedRequest, Skipped
+from supportml.messages import FORM_LABELS, SLACKBOT, Kind, judge, message_text, staff_reply
 from supportml.vocabulary import LabelSource, Resolution, Source
 
 _DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
@@ -287,6 +289,8 @@ class _Request:
 class _Reply:
     """What the rules need of a reply: when, who, and whether its text closes the thread."""
 
+    ts: str
+    length: int
     micros: int
     user: str | None
     human: bool
@@ -350,6 +354,8 @@ class _Reader:
             text = text if isinstance(text, str) else ""
             replies.setdefault(str(judged.thread_ts), []).append(
                 _Reply(
+                    ts=judged.ts,
+                    length=len(message_text(message)),
                     micros=micros,
                     user=judged.user,
                     human=judged.human,
@@ -397,7 +403,7 @@ class _Reader:
         requester = fields.get("requester")
         thread.sort(key=lambda r: r.micros)
         human = [r for r in thread if r.human]
-        answer = next((r for r in human if r.user and r.user != requester), None)
+        answer = next((r for r in human if staff_reply(r.user, requester)), None)
         first_at, responder = None, None
         if answer is not None:
             first_at, responder = _datetime(answer.micros), answer.user
@@ -408,7 +414,7 @@ class _Reader:
                     for name, users in request.reactions
                     if name in self.options.response_reactions
                     for user in users
-                    if user != requester and user not in self.bots
+                    if staff_reply(user, requester) and user not in self.bots
                 ),
                 None,
             )
@@ -431,6 +437,12 @@ class _Reader:
             first_responder=responder,
             resolved_at=resolved_at,
             resolution=resolution,
+            replies=tuple(
+                ImportedReply(
+                    r.ts, r.user, _datetime(r.micros), staff_reply(r.user, requester), r.length
+                )
+                for r in human
+            ),
             **fields,
         )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import time as clock
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -72,6 +72,8 @@ if TYPE_CHECKING:
 CONFIRMED = PEOPLES_LABELS  # labels people gave; the model is judged only against these
 NONE_LABEL = "(no team)"  # a request whose team nobody recorded
 NO_OWNER = "(no owning team)"  # a request neither assigned nor owned in the ownership file
+TOP_AREAS = 5  # topics in the "top problem areas" roadmap table
+HOUR = 3600.0
 LIST_LIMIT = 100  # rows kept in the "no link" list
 OPEN_LIMIT = 20  # the oldest open requests listed
 EXCERPT = 160  # characters of request text shown in lists
@@ -209,6 +211,13 @@ def _day(column: Any, dialect: str) -> ColumnElement[str]:
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
 
 
+def _minutes(seconds: Any, dialect: str) -> ColumnElement[int]:
+    """Whole minutes of a non-negative number of seconds (PostgreSQL's CAST rounds; floor it)."""
+    if dialect == "sqlite":
+        return cast(seconds / 60, Integer)  # SQLite's CAST truncates
+    return cast(func.floor(seconds / 60), Integer)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
@@ -226,6 +235,40 @@ def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnEle
     if filters.topic:
         conditions.append(literal(filters.topic) == EFFECTIVE_TOPIC)
     return conditions
+
+
+def owning_team(owners: Mapping[str, str] | None) -> ColumnElement[str]:
+    """The platform team a request's work counts for, as one SQL expression: the team it was
+    assigned (routed or reassigned), else the owner of its effective topic (``owners``: topic
+    in lower case -> team, `Ownership.owners`), else NO_OWNER."""
+    if not owners:
+        return func.coalesce(Request.assigned_team, literal(NO_OWNER))
+    by_topic = case(dict(owners), value=func.lower(EFFECTIVE_TOPIC), else_=literal(NO_OWNER))
+    return func.coalesce(Request.assigned_team, by_topic)
+
+
+def _weighted_median(counts: pd.DataFrame, key: str) -> pd.Series:
+    """Per ``key``: the median of values given as (value ``minute``, count ``n``) rows, as
+    numpy's median of the values repeated would be (the mean of the two middle ones if even)."""
+    ordered = counts.groupby([key, "minute"])["n"].sum().reset_index()
+    total = ordered.groupby(key)["n"].transform("sum")
+    upto = ordered.groupby(key)["n"].cumsum()
+    low = ordered[upto >= (total + 1) // 2].groupby(key)["minute"].first()
+    high = ordered[upto >= total // 2 + 1].groupby(key)["minute"].first()
+    return (low + high) / 2
+
+
+def weekly_trend(hours: np.ndarray) -> np.ndarray:
+    """Per column of a weeks x groups array of staff hours: the least-squares slope over the
+    weeks relative to the mean week (0.05 = +5% of a usual week's hours per week); NaN for
+    fewer than three weeks or no hours."""
+    weeks, groups = hours.shape
+    if weeks < 3:
+        return np.full(groups, np.nan)
+    slope = np.polyfit(np.arange(weeks, dtype=float), hours, 1)[0]
+    mean = hours.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, slope / mean, np.nan)
 
 
 def _closest(option: str, value: str, known: Iterable[str]) -> ReportError:
@@ -317,7 +360,7 @@ class _Builder:
         ownership: Ownership | None = None,
     ) -> None:
         self.connection = connection
-        self.ownership = ownership
+        self.owner = owning_team(ownership.owners if ownership else None)
         self.low_confidence = low_confidence
         self.slack_domain = slack_domain
         self.report = report
@@ -380,6 +423,8 @@ class _Builder:
             self.topics(cube)
         with self.timed("doc_gaps"):
             self.doc_gaps(cube)
+        with self.timed("effort"):
+            self.effort()
         with self.timed("model"):
             self.model_quality()
         with self.timed("reassigned"):
@@ -442,7 +487,7 @@ class _Builder:
             "topic": EFFECTIVE_TOPIC,
             "origin": TOPIC_ORIGIN,
             "team": Request.requester_team,
-            "owning": Request.assigned_team,
+            "owning": self.owner,
             "source": Request.source,
             "channel": Request.channel,
             "holdout": cast(Request.docs_holdout, Integer),
@@ -464,17 +509,7 @@ class _Builder:
             self.team_names[spelling.lower()] = spelling
         cube["team"] = [self.team(t) for t in cube["team"]]
         cube["channel"] = [self.channel(c) for c in cube["channel"]]
-        cube["owning"] = [self.owner(team, topic) for team, topic in zip(
-            cube["owning"], cube["topic"], strict=True)]  # fmt: skip
         return cube
-
-    def owner(self, assigned: object, topic: str) -> str:
-        """The request's assigned team; for one never assigned (history not classified with
-        --teams) its topic's owner in the loaded ownership file."""
-        if isinstance(assigned, str):
-            return assigned
-        owner = self.ownership.team_for(topic) if self.ownership else None
-        return owner or NO_OWNER
 
     def volume(self, cube: pd.DataFrame) -> None:
         total = int(cube["requests"].sum())
@@ -643,6 +678,173 @@ class _Builder:
             ),
             rows,
             note=note,
+        )  # fmt: skip
+
+    def effort(self) -> None:
+        """Where staff time goes: per owning team and per effective topic, from one GROUP BY
+        (day, topic, team) over the requests' stored effort and one narrow fetch of handling
+        spans for the medians; the top problem areas ranked by staff time, with doc-gap status."""
+        day = _day(Request.created_at, self.dialect)
+        topic, team = EFFECTIVE_TOPIC.label("topic"), self.owner.label("team")
+        query = (
+            select(
+                day, topic, team, func.count(), func.sum(Request.staff_replies),
+                func.sum(Request.staff_seconds), _count(Request.resolution == Resolution.DOCS),
+            )
+            .where(*self.where)
+            .group_by(day, topic, team)
+        )  # fmt: skip
+        names = ["day", "topic", "team", "requests", "staff_replies", "staff_seconds", "docs"]
+        cube = pd.DataFrame(self.connection.execute(query).cursor.fetchall(), columns=names)
+        minute = _minutes(Request.handling_seconds, self.dialect)
+        spans_query = (
+            select(topic, team, minute, func.count())
+            .where(*self.where, Request.staff_replies > 0, Request.handling_seconds.is_not(None))
+            .group_by(topic, team, minute)
+        )
+        spans = pd.DataFrame(
+            self.connection.execute(spans_query).cursor.fetchall(),
+            columns=["topic", "team", "minute", "n"],
+        ).astype({"minute": "int64", "n": "int64"})  # typed when empty too
+        cube[["staff_replies", "staff_seconds"]] = cube[["staff_replies", "staff_seconds"]].fillna(
+            0
+        )
+        cube["hours"] = cube["staff_seconds"].astype(float) / HOUR
+        stamps = pd.to_datetime(cube["day"], format="%Y-%m-%d")
+        cube["week"] = (stamps - pd.to_timedelta(stamps.dt.day_of_week, unit="D")).dt.date
+        total = float(cube["hours"].sum())
+        definition_common = (
+            "requests of the period; staff replies (human replies in the thread by someone "
+            "other than the requester); estimated staff hours (each request's stored estimate, "
+            "see 'Estimated staff time') and their share of all estimated staff hours; the "
+            "weekly trend (least-squares slope of the group's staff hours per week, weeks "
+            "starting Monday UTC, relative to its mean week; shown from three weeks); the median "
+            "hours from a request to its last staff reply (requests with a staff reply; spans "
+            "counted in whole minutes, so the median is exact to the minute); "
+            "requests resolved by documentation and their share."
+        )
+        self.metric(
+            "staff_hours", "Estimated staff time", total, "hours",
+            "Sum over the period's requests of the staff time estimated from their threads "
+            "(supportml.effort: a fixed cost per staff reply plus the time between consecutive "
+            "staff replies closer than a gap; SUPPORTML_EFFORT_REPLY_MINUTES and "
+            "SUPPORTML_EFFORT_GAP_MINUTES, computed when the replies were stored or by "
+            "`supportml db refresh-effort`). An estimate: DMs, calls and work outside the "
+            "thread are not seen.",
+            note="" if cube["staff_replies"].sum() else "no thread replies stored for the period",
+        )  # fmt: skip
+        self.metric(
+            "staff_replies", "Staff replies", int(cube["staff_replies"].sum()), "requests",
+            "Human replies in the threads of the period's requests by someone other than the "
+            "requester (the first-response rule).",
+        )  # fmt: skip
+        for key in ("team", "topic"):
+            self.table(
+                f"effort_by_{key}",
+                f"Where support goes: staff time per {'owning team' if key == 'team' else 'topic'}",
+                (
+                    "Per owning platform team (the owner of the request's topic in the "
+                    f"ownership file; '{NO_OWNER}' when none): "
+                    if key == "team"
+                    else "Per effective topic, with the team owning most of its requests: "
+                )
+                + definition_common,
+                (key, *(("team",) if key == "topic" else ()), "requests", "staff_replies",
+                 "staff_hours", "staff_share", "weekly_trend", "handling_median_hours",
+                 "resolved_by_docs", "docs_share"),
+                self._effort_rows(cube, spans, key, total),
+            )  # fmt: skip
+        weekly = cube.groupby("week")[["requests", "staff_replies", "hours"]].sum()
+        self.table(
+            "effort_by_week",
+            "Estimated staff time per week",
+            "Requests created per week (weeks start Monday 00:00 UTC), their staff replies and "
+            "estimated staff hours.",
+            ("week", "requests", "staff_replies", "staff_hours"),
+            [(w, int(n), int(k), float(h)) for w, n, k, h in weekly.itertuples()],
+        )  # fmt: skip
+        self._top_areas(total)
+
+    def _effort_rows(
+        self, cube: pd.DataFrame, spans: pd.DataFrame, key: str, total: float
+    ) -> list[tuple[Any, ...]]:
+        if cube.empty:
+            return []
+        grouped = cube.groupby(key)[["requests", "staff_replies", "hours", "docs"]].sum()
+        grouped = grouped.sort_values(["hours", "requests"], ascending=False)
+        weeks = cube.pivot_table(
+            index="week", columns=key, values="hours", aggfunc="sum", fill_value=0.0
+        )
+        full = pd.date_range(min(weeks.index), max(weeks.index), freq="7D").date
+        weeks = weeks.reindex(full, fill_value=0.0)
+        trend = dict(zip(weeks.columns, weekly_trend(weeks.to_numpy(dtype=float)), strict=True))
+        medians = _weighted_median(spans, key) * 60 / HOUR
+        owner = cube.groupby(["topic", "team"])["requests"].sum().sort_values(ascending=False)
+        owners = owner.reset_index().drop_duplicates("topic").set_index("topic")["team"]
+        return [
+            (
+                name,
+                *((owners.get(name, NO_OWNER),) if key == "topic" else ()),
+                int(requests),
+                int(replies),
+                float(hours),
+                _share(hours, total),
+                None if np.isnan(trend.get(name, np.nan)) else float(trend[name]),
+                float(medians[name]) if name in medians.index else None,
+                int(docs),
+                _share(docs, requests),
+            )
+            for name, requests, replies, hours, docs in grouped.itertuples()
+        ]
+
+    def _top_areas(self, total: float) -> None:
+        """The topics that took most staff time (Unclassified left out: nothing to act on)."""
+        columns = self.report.breakdowns["effort_by_topic"].columns
+        rows = [dict(zip(columns, row, strict=True)) for row in
+                self.report.breakdowns["effort_by_topic"].rows]  # fmt: skip
+        docs, requests = sum(r["resolved_by_docs"] for r in rows), sum(r["requests"] for r in rows)
+        overall = _share(docs, requests) or 0.0
+        ranked = [r for r in rows if r["topic"] != UNCLASSIFIED and r["staff_hours"] > 0]
+        top = ranked[:TOP_AREAS]
+        table, cumulative = [], 0.0
+        for rank, r in enumerate(top, start=1):
+            cumulative += r["staff_hours"]
+            if not r["resolved_by_docs"]:
+                status = "no doc resolved any request"
+            elif (r["docs_share"] or 0.0) < overall:
+                status = "docs resolve fewer than average"
+            else:
+                status = "docs resolve some"
+            table.append(
+                (rank, r["topic"], r["team"], r["staff_hours"], r["staff_share"],
+                 _share(cumulative, total), r["requests"], r["resolved_by_docs"], status)
+            )  # fmt: skip
+        taken = _share(cumulative, total)
+        gaps = sum(1 for row in table if not row[7])
+        sentence = (
+            f"These {len(top)} topics took {taken * 100:.0f}% of staff time; {gaps} of them "
+            "have no doc that resolved anything."
+            if top and taken is not None
+            else ""
+        )
+        self.metric(
+            "top_areas_staff_share", f"Staff time in the top {TOP_AREAS} topics", taken, "share",
+            f"Estimated staff hours of the {TOP_AREAS} topics that took most (Unclassified "
+            "left out) / all estimated staff hours of the period.",
+        )  # fmt: skip
+        self.table(
+            "effort_top_areas",
+            "Top problem areas: where staff time goes and whether docs help",
+            f"The {TOP_AREAS} effective topics (Unclassified left out) with the most estimated "
+            "staff hours: a roadmap of what to automate or document first. Doc status: 'no doc "
+            "resolved any request' when none of the topic's requests of the period was "
+            "resolved by documentation, 'docs resolve fewer than average' when its share is "
+            "below the period's overall share, else 'docs resolve some'. cumulative_share "
+            "adds up the staff shares from the top.",
+            ("rank", "topic", "team", "staff_hours", "staff_share", "cumulative_share",
+             "requests", "resolved_by_docs", "doc_status"),
+            table,
+            note=sentence,
         )  # fmt: skip
 
     def corrected_shares(
@@ -1044,7 +1246,7 @@ def build_report(
     headline KPIs are computed for the previous period of equal length too (judged at its end).
     ``slack_domain`` (the workspace's <domain>.slack.com) builds thread links for requests
     stored without a permalink. ``ownership`` gives requests never assigned a team their
-    topic's owner in the "by owning team" table.
+    topic's owner, in the "by owning team" table and the staff time per owning team.
     """
     for name, moment in (("since", since), ("until", until)):
         if moment.tzinfo is None:
@@ -1108,6 +1310,11 @@ REQUEST_COLUMNS = (
     "first_responder",
     "resolved_at",
     "resolution",
+    "staff_replies",
+    "staff_people",
+    "turns",
+    "handling_seconds",
+    "staff_seconds",
     "permalink",
     "text",
 )

@@ -21,6 +21,8 @@ from supportml.report.kpis import REQUEST_COLUMNS, Breakdown, Metric, Report
 
 DASH = "—"
 TOPICS = "by_topic"  # "Where support goes", shown right after the headline
+# ... followed by where the staff time goes: the roadmap first, then per team and per topic
+LEAD = (TOPICS, "effort_top_areas", "effort_by_team", "effort_by_topic")
 
 
 def format_value(value: Any, unit: str) -> str:
@@ -54,7 +56,7 @@ def format_change(metric: Metric) -> str:
 def _unit_of(column: str) -> str:
     if column.endswith("share"):
         return "share"
-    if column == "change":
+    if column in ("change", "weekly_trend"):
         return "change"
     if column.endswith("hours"):
         return "hours"
@@ -114,10 +116,10 @@ def _split(report: Report) -> tuple[list[Metric], list[Metric], list[str]]:
     return headline, [m for m in shown if m.key not in report.headline], hidden
 
 
-def _sections(report: Report) -> list[Breakdown]:
-    """The topic table first, then the details in their computed order."""
-    first = [report.breakdowns[TOPICS]] if TOPICS in report.breakdowns else []
-    return first + [b for k, b in report.breakdowns.items() if k != TOPICS]
+def _sections(report: Report) -> tuple[list[Breakdown], list[Breakdown]]:
+    """(where support goes: the LEAD tables, the details in their computed order)."""
+    lead = [report.breakdowns[key] for key in LEAD if key in report.breakdowns]
+    return lead, [b for k, b in report.breakdowns.items() if k not in LEAD]
 
 
 # --- JSON and markdown ---------------------------------------------------------------------------
@@ -145,8 +147,9 @@ def to_markdown(report: Report) -> str:
     lines += [
         f"| {_md(m.label)} | {_metric_value(m)} | {_md(format_change(m))} |" for m in headline
     ]
-    for number, breakdown in enumerate(_sections(report)):
-        if number == 1:
+    lead, details = _sections(report)
+    for number, breakdown in enumerate([*lead, *details]):
+        if number == len(lead):
             lines += ["", "## Details", "", "| KPI | value |", "|---|---:|"]
             lines += [f"| {_md(m.label)} | {_metric_value(m)} |" for m in others]
             lines += ["", *(_md(sentence) for sentence in hidden)]
@@ -157,7 +160,7 @@ def to_markdown(report: Report) -> str:
             lines += _md_table(breakdown)
     lines += ["", "## Glossary", ""]
     lines += [f"- **{_md(m.label)}**: {_md(m.definition)}" for m in report.metrics.values()]
-    lines += [f"- **{_md(b.title)}**: {_md(b.definition)}" for b in _sections(report)]
+    lines += [f"- **{_md(b.title)}**: {_md(b.definition)}" for b in [*lead, *details]]
     return "\n".join(lines) + "\n"
 
 
@@ -324,7 +327,8 @@ def to_html(report: Report) -> str:
     """One self-contained page: headline cards with changes, where support goes, the details
     (other cards, charts, tables), and a glossary of every definition at the end."""
     headline, others, hidden = _split(report)
-    sections = _sections(report)
+    lead, details = _sections(report)
+    sections = [*lead, *details]
     hidden_notes = "".join(f'<p class="note">{html.escape(s)}</p>' for s in hidden)
     glossary = "".join(
         f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>"
@@ -340,8 +344,8 @@ def to_html(report: Report) -> str:
         f"<style>{CSS}</style></head><body><h1>Support report</h1>"
         f'<p class="period">{html.escape(_period(report))}</p>'
         f'<div class="cards headline">{"".join(_card(m, True) for m in headline)}</div>'
-        f"{''.join(_section(b) for b in sections[:1])}"
+        f"{''.join(_section(b) for b in lead)}"
         f'<h2>Details</h2><div class="cards">{"".join(_card(m, False) for m in others)}</div>'
-        f"{hidden_notes}{''.join(_section(b) for b in sections[1:])}"
+        f"{hidden_notes}{''.join(_section(b) for b in details)}"
         f'<h2>Glossary</h2><dl class="glossary">{glossary}</dl></body></html>\n'
     )

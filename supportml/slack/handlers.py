@@ -35,7 +35,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from supportml.docs import DocEntry
-from supportml.messages import Kind, judge
+from supportml.effort import EffortModel
+from supportml.messages import Kind, judge, message_text, staff_reply
 from supportml.ownership import Ownership
 from supportml.redact import DEFAULT_REDACTOR, Redactor
 from supportml.slack import blocks
@@ -50,6 +51,7 @@ from supportml.store.repository import (
     find_request,
     first_nudge_today,
     insert_new_requests,
+    insert_thread_replies,
     is_event_processed,
     lease_inbox,
     log_feedback,
@@ -120,6 +122,7 @@ class ResponderConfig:
     lease: timedelta = timedelta(minutes=2)  # inbox rows and reply claims; > a post's timeout
     max_attempts: int = 5  # an inbox row that failed this often is dropped (logged), not retried
     ownership: Ownership | None = None  # topic -> owning team and its on-support person
+    effort: EffortModel = EffortModel()  # how stored replies become estimated staff time
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,8 @@ def read_message(
     if judged.kind == Kind.REPLY:
         if not judged.human:
             return _ignore("bot reply in a thread")
-        return Message("reply", channel, judged.ts, user=judged.user, thread_ts=judged.thread_ts)
+        text = message_text(event)  # only its length is kept (the effort's reply row)
+        return Message("reply", channel, judged.ts, text, judged.user, thread_ts=judged.thread_ts)
     if judged.kind == Kind.FORM:
         return Message(
             "request", channel, judged.ts, judged.text, judged.user, Source.WORKFLOW,
@@ -575,15 +579,24 @@ class Responder:
         return sum(self._post_reply(request_id, model) for request_id in waiting)
 
     def _response(self, message: Message, workspace: str) -> Outcome:
-        """A reply in a request's thread by someone else is its first response."""
+        """Every human reply in a request's thread is stored once (the effort); one by someone
+        else (`messages.staff_reply`) is its first response."""
         assert message.thread_ts is not None
         with transaction(self.engine) as session:
             request = find_request(session, workspace, message.channel, message.thread_ts)
             if request is None:
                 return Outcome("ignored: reply in an untracked thread")
-            if not message.user or message.user == request.requester:
-                return Outcome("ignored: the requester's own reply", request.id)
             when = ts_datetime(message.ts)
+            staff = staff_reply(message.user, request.requester)
+            reply = {
+                "request_id": request.id, "workspace": workspace, "channel": message.channel,
+                "ts": message.ts, "user_id": message.user, "is_staff": staff,
+                "posted_at": when, "length": len(message.text),
+            }  # fmt: skip
+            insert_thread_replies(session, [reply], self.config.effort)
+            if not staff:
+                return Outcome("ignored: the requester's own reply", request.id)
+            assert message.user is not None  # a staff reply has an author
             if not record_first_response(session, request.id, message.user, when):
                 return Outcome("ignored: already answered", request.id)
             return Outcome("first response", request.id)
@@ -602,7 +615,9 @@ class Responder:
             if request is None:
                 return Outcome("ignored: not a tracked request")
             done = []
-            if user != request.requester and record_first_response(session, request.id, user, when):
+            if staff_reply(user, request.requester) and record_first_response(
+                session, request.id, user, when
+            ):
                 done.append("first response")
             if (
                 resolving

@@ -130,6 +130,12 @@ class Request(Base):
     assigned_to: Mapped[str | None] = mapped_column(String)
     assigned_by: Mapped[str | None] = mapped_column(String)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # the work its thread shows (supportml.effort.Effort), kept current as replies are stored
+    staff_replies: Mapped[int] = mapped_column(Integer, server_default="0")
+    staff_people: Mapped[int] = mapped_column(Integer, server_default="0")
+    turns: Mapped[int] = mapped_column(Integer, server_default="0")
+    handling_seconds: Mapped[float | None] = mapped_column(Float)
+    staff_seconds: Mapped[float] = mapped_column(Float, server_default="0")
 
     suggestions: Mapped[list[DocSuggestion]] = relationship(
         back_populates="request", order_by="DocSuggestion.rank"
@@ -156,6 +162,27 @@ class DocSuggestion(Base):
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[Request] = relationship(back_populates="suggestions")
+
+
+class ThreadReply(Base):
+    """A human reply in a request's thread: who, when, staff's or not, how long. No text: the
+    effort estimate needs none, and the first-response rules read it before it gets here."""
+
+    __tablename__ = "thread_replies"
+    __table_args__ = (
+        UniqueConstraint("workspace", "channel", "ts", name="uq_thread_replies_message"),
+        Index("ix_thread_replies_request_id", "request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    workspace: Mapped[str] = mapped_column(String)
+    channel: Mapped[str] = mapped_column(String)
+    ts: Mapped[str] = mapped_column(String)
+    user_id: Mapped[str | None] = mapped_column(String)
+    is_staff: Mapped[bool] = mapped_column(Boolean)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    length: Mapped[int] = mapped_column(Integer, default=0)  # characters of the reply's text
 
 
 class FeedbackEvent(Base):

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from supportml.effort import EffortModel, Reply, derive
 from supportml.store.db import transaction
 from supportml.store.models import (
     Base,
@@ -46,6 +47,7 @@ from supportml.store.models import (
     ProcessedEvent,
     Request,
     SeenMessage,
+    ThreadReply,
     TopicMap,
 )
 from supportml.vocabulary import (
@@ -225,6 +227,83 @@ def requester_teams(
         .distinct()
     )
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+# -- thread replies and the effort they show ------------------------------------------------------
+
+
+def insert_thread_replies(
+    session: Session, rows: Sequence[Mapping[str, Any]], model: EffortModel
+) -> int:
+    """Store the replies not stored yet (by workspace, channel, ts) and bring the effort of their
+    requests up to date; return how many were new (none for a retried event or a re-imported
+    export, which change nothing)."""
+    if not rows:
+        return 0
+    statement = (
+        _insert(session, ThreadReply)
+        .on_conflict_do_nothing(index_elements=["workspace", "channel", "ts"])
+        .returning(ThreadReply.request_id)
+    )
+    changed = list(session.scalars(statement, list(rows)))
+    refresh_effort(session, changed, model)
+    return len(changed)
+
+
+def refresh_effort(session: Session, request_ids: Iterable[int], model: EffortModel) -> int:
+    """Recompute the stored effort of ``request_ids`` from their replies (`effort.derive`) in
+    one read and one executemany UPDATE per 500 requests; return how many were updated."""
+    ids = sorted(set(request_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        created: dict[int, datetime] = {
+            rid: when
+            for rid, when in session.execute(
+                select(Request.id, Request.created_at).where(Request.id.in_(chunk))
+            )
+        }
+        replies: dict[int, list[Reply]] = {rid: [] for rid in created}
+        query = select(
+            ThreadReply.request_id, ThreadReply.posted_at, ThreadReply.user_id, ThreadReply.is_staff
+        ).where(ThreadReply.request_id.in_(chunk))
+        for rid, posted_at, user, staff in session.execute(query):
+            replies[rid].append(Reply(posted_at, user, staff))
+        values = []
+        for rid, thread in replies.items():
+            effort = derive(created[rid], thread, model)
+            values.append({"e_id": rid, **{f"e_{k}": v for k, v in vars(effort).items()}})
+        if values:
+            session.connection().execute(
+                update(Request)
+                .where(Request.id == bindparam("e_id"))
+                .values({name: bindparam(f"e_{name}") for name in EFFORT_COLUMNS}),
+                values,
+            )
+    return len(ids)
+
+
+EFFORT_COLUMNS = ("staff_replies", "staff_people", "turns", "handling_seconds", "staff_seconds")
+
+
+def requests_with_replies(session: Session) -> list[int]:
+    """Ids of every request with a stored reply: what `db refresh-effort` recomputes."""
+    return list(session.scalars(select(ThreadReply.request_id).distinct()))
+
+
+def request_ids(
+    session: Session, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], int]:
+    """(workspace, channel, ts) -> request id, for the keys that are stored."""
+    keys = list(keys)
+    found: dict[tuple[str, str, str], int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        query = select(Request.workspace, Request.channel, Request.ts, Request.id).where(
+            Request.channel.in_({c for _, c, _ in chunk}), Request.ts.in_({t for _, _, t in chunk})
+        )
+        found.update({(w, c, t): i for w, c, t, i in session.execute(query)})
+    wanted = set(keys)
+    return {key: rid for key, rid in found.items() if key in wanted}
 
 
 def mark_event_processed(session: Session, event_id: str, when: datetime | None = None) -> bool:

@@ -130,3 +130,32 @@ def test_a_bad_since_date_is_a_usage_error(runner: CliRunner, tmp_path: Path) ->
 def test_prune_events_reports_what_it_removed(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["db", "prune-events", "--days", "7"])
     assert result.exit_code == 0 and "removed 0 event ids" in result.output
+
+
+def test_refresh_effort_applies_the_configured_model(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from supportml.ingest.records import ImportedReply
+    from supportml.store import transaction
+    from supportml.store.models import Request
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    replies = tuple(
+        ImportedReply(f"1712000000.{k}", "US", T0 + timedelta(minutes=m), True, 10)
+        for k, m in ((1, 10), (2, 50))
+    )
+    item = ImportedRequest(channel="C1", ts="1712000000.000100", text="help", created_at=T0,
+                           origin="t#0", requester="UR", replies=replies)  # fmt: skip
+    engine = open_store(url)
+    import_records(engine, "test", "seed", [item], clean=str)  # defaults: 2 x 5 min, 40 min apart
+    monkeypatch.setenv("SUPPORTML_EFFORT_REPLY_MINUTES", "1")
+    monkeypatch.setenv("SUPPORTML_EFFORT_GAP_MINUTES", "60")
+    result = runner.invoke(cli, ["db", "refresh-effort", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "recomputed the effort of 1 requests" in result.output
+    with transaction(engine) as session:
+        seconds = session.scalar(select(Request.staff_seconds))
+    engine.dispose()
+    assert seconds == (2 + 40) * 60  # 2 x 1 min + the 40-minute gap, now under 60

@@ -131,8 +131,9 @@ def test_classify_with_teams_assigns_owners_and_keeps_a_persons_choice(trained, 
     engine = open_store(url)
     with transaction(engine) as session:
         stored = session.execute(
-            select(Request.final_topic, Request.assigned_team, Request.assigned_by)
-            .order_by(Request.id)
+            select(Request.final_topic, Request.assigned_team, Request.assigned_by).order_by(
+                Request.id
+            )
         ).all()
     engine.dispose()
     owners = {"Access Request": "Identity", "CI Error": "Delivery", "Failed Deployment": "Delivery"}

@@ -232,3 +232,37 @@ def test_two_rows_for_one_message_both_merge(engine: Engine) -> None:
     summary = import_records(engine, "spreadsheet", "sheet.csv", twice, clean=str)
     assert (summary.imported, summary.duplicate, summary.merged) == (0, 2, 2)
     assert [r.external_id for r in stored(engine)] == [twice[0].external_id]
+
+
+def test_export_replies_are_imported_once(engine: Engine, tmp_path) -> None:
+    """A thread imported twice, then again with a later reply: each reply stored once, and the
+    request's effort follows (defaults: 5 min per staff reply, gaps under 30 min count)."""
+    from supportml.effort import EffortModel
+    from supportml.ingest.slack_export import read_slack_export
+    from supportml.store.models import ThreadReply
+    from tests.ingest.test_slack_export import PARENT, msg, reply, write_export
+
+    day = "help-platform/2026-03-02.json"
+    replies = [
+        reply("1772460600.000100", "USTAFF"),  # +10 min
+        reply("1772461200.000100", "UASKER"),  # +20 min
+        reply("1772461500.000100", "USTAFF"),  # +25 min
+    ]
+    first = write_export(tmp_path / "a.zip", {day: [msg(PARENT), *replies]})
+    grown = write_export(
+        tmp_path / "b.zip", {day: [msg(PARENT), *replies, reply("1772467200.000100", "USTAFF2")]}
+    )  # + 2 h, 95 min after the last staff reply
+
+    def load(path) -> int:
+        items = read_slack_export(path, ["help-platform"])
+        return import_records(
+            engine, "slack-export", str(path), items, str, effort=EffortModel()
+        ).replies
+
+    assert (load(first), load(first), load(grown)) == (3, 0, 1)
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ThreadReply)) == 4
+        (row,) = session.scalars(select(Request))
+        # staff at +10, +25, +120: 3 x 5 min + the 15-min gap = 30 min; R->S->R->S = 3 turns
+        assert (row.staff_replies, row.staff_people, row.turns) == (3, 2, 3)
+        assert (row.handling_seconds, row.staff_seconds) == (7200.0, 1800.0)

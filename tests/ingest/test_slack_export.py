@@ -489,3 +489,22 @@ def test_a_channel_list_entry_without_a_name(tmp_path: Path) -> None:
 
 def test_no_such_file(tmp_path: Path) -> None:
     assert "missing.zip: no such file" in one_line_error(tmp_path / "missing.zip")
+
+
+def test_human_replies_go_with_their_request_without_text(tmp_path: Path) -> None:
+    path = thread(
+        tmp_path,
+        [
+            reply("1772460600.000100", "USTAFF", "try a rerun"),
+            reply("1772461200.000100", "UASKER", "still red"),
+            reply("1772461500.000100", "UBOT", "bot noise"),
+            reply("1772461800.000100", "USTAFF2", "fixed <https://x|here>"),
+        ],
+    )
+    request = only_request(path)
+    assert [(r.ts, r.user, r.staff, r.length) for r in request.replies] == [
+        ("1772460600.000100", "USTAFF", True, len("try a rerun")),
+        ("1772461200.000100", "UASKER", False, len("still red")),
+        ("1772461800.000100", "USTAFF2", True, len("fixed <https://x|here>")),
+    ]
+    assert request.replies[0].posted_at == at("1772460600.000100")

@@ -378,3 +378,27 @@ def test_event_ids_older_than_a_week_are_forgotten(harness):
     handle(harness, message(CLEAR), "EvNEW")
     assert harness.responder.forget_old_events() == 1
     assert [e.event_id for e in rows(harness.engine, ProcessedEvent)] == ["EvNEW"]
+
+
+def test_every_human_thread_reply_is_stored_once(on_any_store):
+    """Retries (the same event id, or the same message under a new one) store a reply once;
+    the requester's replies are kept too (turns), staff's count as effort."""
+    from supportml.store.models import ThreadReply
+    from tests.slack.stored import rows
+
+    harness = on_any_store
+    ts, _ = asked(harness)
+    theirs = message("have you tried a rerun?", user=HELPER, thread_ts=ts)
+    mine = message("yes, still 403", thread_ts=ts)
+    assert handle(harness, theirs, "Ev1") == "first response"
+    assert handle(harness, theirs, "Ev1") == "dropped: event id already handled"
+    assert handle(harness, theirs, "Ev2") == "ignored: already answered"  # a redelivery
+    assert handle(harness, mine, "Ev3") == "ignored: the requester's own reply"
+    stored = rows(harness.engine, ThreadReply)
+    assert [(r.ts, r.user_id, r.is_staff, r.length) for r in stored] == [
+        (theirs["ts"], HELPER, True, len("have you tried a rerun?")),
+        (mine["ts"], REQUESTER, False, len("yes, still 403")),
+    ]
+    row = request(harness.engine, ts)
+    assert (row.staff_replies, row.staff_people, row.turns) == (1, 1, 2)
+    assert row.staff_seconds == 5 * 60  # the default: 5 minutes per staff reply

@@ -106,7 +106,8 @@ def test_abstention_says_so_and_a_picked_team_is_notified(routed):
     assert "couldn't tell which topic" in reply["blocks"][0]["text"]["text"]
     assert any(
         b.get("text", {}).get("text") == "*Team:* I couldn't tell which team owns this; "
-        "pick one below." for b in reply["blocks"]
+        "pick one below."
+        for b in reply["blocks"]
     )
     assert mentions(reply) == []  # nobody is pinged for a request nobody owns
     select = team_select(reply["blocks"])

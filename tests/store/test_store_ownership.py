@@ -78,7 +78,11 @@ def test_route_and_reassign_keep_a_persons_choice_and_log_where_it_came_from(eng
     assert teams(engine) == {"0.0001": ("Delivery", None, "U0STAFF01")}
     with engine.connect() as connection:
         logged = connection.execute(
-            select(FeedbackEvent.action, FeedbackEvent.actor, FeedbackEvent.value,
-                   FeedbackEvent.previous)  # fmt: skip
+            select(
+                FeedbackEvent.action,
+                FeedbackEvent.actor,
+                FeedbackEvent.value,
+                FeedbackEvent.previous,
+            )  # fmt: skip
         ).all()
     assert [tuple(r) for r in logged] == [("reassign", "U0STAFF01", "Delivery", "Identity")]
