@@ -14,15 +14,21 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
     ColumnElement,
     CursorResult,
     Engine,
+    Float,
     Integer,
     Result,
     Select,
+    String,
     and_,
     bindparam,
     case,
+    column,
     delete,
     func,
     literal,
@@ -32,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from supportml.store.db import transaction
 from supportml.store.models import (
@@ -773,11 +780,11 @@ def classify_requests(
                 rows.append(
                     {
                         "b_id": rid,
-                        "b_topic": topic or None,
+                        "b_predicted_topic": topic or None,
                         "b_confidence": None if math.isnan(confidence) else float(confidence),
                         "b_abstained": unsure,
-                        "b_final": final,
-                        "b_source": source,
+                        "b_final_topic": final,
+                        "b_label_source": None if source is None else str(source),
                     }
                 )
                 summary.abstained += unsure
@@ -810,19 +817,47 @@ def _classify_counts(
     return counts, int(same), int(to_do)
 
 
+# Columns a classify batch writes, and the type of each (PostgreSQL gets them as arrays).
+_SUGGESTION_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "predicted_topic": String(),
+    "confidence": Float(),
+    "abstained": Boolean(),
+    "final_topic": String(),
+    "label_source": String(),
+}
+
+
 def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: str) -> None:
-    """One executemany UPDATE for a batch; rows someone labelled since they were read are left."""
+    """One statement per batch; rows someone labelled since they were read are left.
+
+    SQLite runs an executemany UPDATE in-process. PostgreSQL would get one statement per row
+    (pipelined, yet a round of parsing, planning and index lookups each), so the batch goes as
+    one array per column, joined to the table with ``unnest`` in a single UPDATE … FROM.
+    """
+    fixed = {"model_version": version, "updated_at": datetime.now(UTC)}  # one time per batch
+    where = (UNLABELLED, Request.deleted.is_(False))
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            update(Request)
+            .where(Request.id == bindparam("b_id"), *where)
+            .values({**fixed, **{name: bindparam(f"b_{name}") for name in _SUGGESTION_COLUMNS}})
+        )
+        session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path
+        return
+    kinds = {"id": BigInteger(), **_SUGGESTION_COLUMNS}
+    batch = (
+        func.unnest(
+            *(
+                literal([row[f"b_{name}"] for row in rows], ARRAY(kind))
+                for name, kind in kinds.items()
+            )
+        )
+        .table_valued(*(column(name, kind) for name, kind in kinds.items()))
+        .render_derived("batch")
+    )
     statement = (
         update(Request)
-        .where(Request.id == bindparam("b_id"), UNLABELLED, Request.deleted.is_(False))
-        .values(
-            predicted_topic=bindparam("b_topic"),
-            confidence=bindparam("b_confidence"),
-            abstained=bindparam("b_abstained"),
-            model_version=version,
-            final_topic=bindparam("b_final"),
-            label_source=bindparam("b_source"),
-            updated_at=datetime.now(UTC),  # one value per batch, not a default called per row
-        )
+        .where(Request.id == batch.c.id, *where)
+        .values({**fixed, **{name: batch.c[name] for name in _SUGGESTION_COLUMNS}})
     )
-    session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path
+    session.connection().execute(statement)
