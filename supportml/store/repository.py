@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -738,9 +739,10 @@ def classify_requests(
     confidence, abstention and model version; return what was done.
 
     Requests are read in id order ``batch_size`` at a time, predicted in one vectorised call and
-    written in one statement per batch, each batch its own transaction: a killed run keeps the
-    batches it finished, and the next run skips them because they carry this model's version (so
-    a second run with the same model changes nothing). The UPDATE re-checks that the row is still
+    written in one statement per batch (while the next batch is read and predicted), each batch
+    its own transaction: a killed run keeps the batches it finished, and the next run skips them
+    because they carry this model's version (so a second run with the same model changes
+    nothing). The UPDATE re-checks that the row is still
     unlabelled, so a person labelling a request meanwhile is never overwritten. ``total(n)`` is
     told how many requests need the model, ``advance(n)`` each batch written.
     """
@@ -760,40 +762,64 @@ def classify_requests(
             session, window, unchanged, todo_condition
         )
     (total or (lambda _: None))(todo)
-    last_id = None
-    while todo:
-        with transaction(engine) as session:
-            query = select(Request.id, Request.text).where(*window, todo_condition)
-            if last_id is not None:
-                query = query.where(Request.id > last_id)
-            batch = session.execute(query.order_by(Request.id).limit(batch_size)).all()
+    advance = advance or (lambda _: None)
+    last_id, written = None, None
+    # One batch's write (its own transaction, another pooled connection) runs while the next is
+    # read and predicted: the database works while Python computes. One write at a time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify-write") as writer:
+        while todo:
+            with transaction(engine) as session:
+                query = select(Request.id, Request.text).where(*window, todo_condition)
+                if last_id is not None:
+                    query = query.where(Request.id > last_id)
+                batch = session.execute(query.order_by(Request.id).limit(batch_size)).all()
             if not batch:
                 break
             last_id = batch[-1][0]
-            backlog = suggester.suggest_backlog([text or "" for _, text in batch], chunk=batch_size)
-            rows = []
-            for (rid, _), topic, confidence, abstained in zip(
-                batch, backlog.topics, backlog.confidence, backlog.abstained, strict=True
-            ):
-                unsure = bool(abstained) or not topic
-                final, source = model_label(topic, unsure)
-                rows.append(
-                    {
-                        "b_id": rid,
-                        "b_predicted_topic": topic or None,
-                        "b_confidence": None if math.isnan(confidence) else float(confidence),
-                        "b_abstained": unsure,
-                        "b_final_topic": final,
-                        "b_label_source": None if source is None else str(source),
-                    }
-                )
-                summary.abstained += unsure
-                summary.classified += not unsure
-            if not dry_run:
-                _write_suggestions(session, rows, version)
-        (advance or (lambda _: None))(len(batch))
+            rows = _suggestion_rows(suggester, batch, batch_size, summary)
+            if written is not None:
+                advance(written.result())  # the previous batch is committed
+                written = None
+            if dry_run:
+                advance(len(rows))
+            else:
+                written = writer.submit(_write_batch, engine, rows, version)
+        if written is not None:
+            advance(written.result())
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _suggestion_rows(
+    suggester: Suggester, batch: Sequence[Any], chunk: int, summary: ClassifySummary
+) -> list[dict[str, Any]]:
+    """The UPDATE parameters for a batch of (id, text) rows, counted into ``summary``."""
+    backlog = suggester.suggest_backlog([text or "" for _, text in batch], chunk=chunk)
+    rows = []
+    for (rid, _), topic, confidence, abstained in zip(
+        batch, backlog.topics, backlog.confidence, backlog.abstained, strict=True
+    ):
+        unsure = bool(abstained) or not topic
+        final, source = model_label(topic, unsure)
+        rows.append(
+            {
+                "b_id": rid,
+                "b_predicted_topic": topic or None,
+                "b_confidence": None if math.isnan(confidence) else float(confidence),
+                "b_abstained": unsure,
+                "b_final_topic": final,
+                "b_label_source": None if source is None else str(source),
+            }
+        )
+        summary.abstained += unsure
+        summary.classified += not unsure
+    return rows
+
+
+def _write_batch(engine: Engine, rows: list[dict[str, Any]], version: str) -> int:
+    with transaction(engine) as session:
+        _write_suggestions(session, rows, version)
+    return len(rows)
 
 
 def _classify_counts(
