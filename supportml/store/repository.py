@@ -739,8 +739,8 @@ def classify_requests(
     confidence, abstention and model version; return what was done.
 
     Requests are read in id order ``batch_size`` at a time, predicted in one vectorised call and
-    written in one statement per batch (while the next batch is read and predicted), each batch
-    its own transaction: a killed run keeps the batches it finished, and the next run skips them
+    written in one statement per batch (on PostgreSQL while the next is read and predicted), each
+    batch its own transaction: a killed run keeps the batches it finished, and the next run skips them
     because they carry this model's version (so a second run with the same model changes
     nothing). The UPDATE re-checks that the row is still
     unlabelled, so a person labelling a request meanwhile is never overwritten. ``total(n)`` is
@@ -764,8 +764,8 @@ def classify_requests(
     (total or (lambda _: None))(todo)
     advance = advance or (lambda _: None)
     last_id, written = None, None
-    # One batch's write (its own transaction, another pooled connection) runs while the next is
-    # read and predicted: the database works while Python computes. One write at a time.
+    # On PostgreSQL one batch's write (its own transaction, another pooled connection) runs while
+    # the next is read and predicted: the server works while Python computes. One at a time.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify-write") as writer:
         while todo:
             with transaction(engine) as session:
@@ -782,8 +782,10 @@ def classify_requests(
                 written = None
             if dry_run:
                 advance(len(rows))
-            else:
+            elif engine.dialect.name == "postgresql":
                 written = writer.submit(_write_batch, engine, rows, version)
+            else:  # sqlite3 releases the GIL per row: a convoy behind the predicting thread
+                advance(_write_batch(engine, rows, version))
         if written is not None:
             advance(written.result())
     summary.seconds = time.perf_counter() - start
