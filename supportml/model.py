@@ -34,6 +34,7 @@ from supportml.errors import UserError
 # scikit-learn, scipy, pandas and joblib are imported where they are used: a one-text prediction
 # from the compact export (load_one_text) needs none of them (tests/cli/test_cli_fast.py)
 if TYPE_CHECKING:
+    import pandas as pd
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -270,43 +271,86 @@ def _char_wb_counts(
     return counts
 
 
-def _word_counts(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_matrix:
-    """The n-gram counts CountVectorizer.transform builds for a ``word`` vectorizer, with each
-    distinct n-gram looked up once per batch.
+@dataclass(frozen=True)
+class _NgramTable:
+    """A ``word`` vectorizer's vocabulary in integers, so a batch's n-grams are looked up in C.
+
+    The tokens of the vocabulary's n-grams are numbered (``tokens``); the first k tokens of an
+    n-gram are numbered at level k: ``prefixes[k - 1]`` holds (the number of its first k - 1
+    tokens) x len(tokens) + (the number of its k-th token), and ``columns[k - 1]`` the
+    vocabulary column of each level-k number (-1 where those k tokens only begin longer
+    n-grams). Keys stay below len(vocabulary) x len(tokens), so no n-gram length overflows.
+    """
+
+    tokens: pd.Index
+    prefixes: list[pd.Index]
+    columns: list[np.ndarray]
+    stop: pd.Index
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> _NgramTable:
+        import pandas as pd
+
+        terms = [term.split(" ") for term in vectorizer.vocabulary_]  # how sklearn joins n-grams
+        column = np.fromiter(vectorizer.vocabulary_.values(), dtype=np.int64, count=len(terms))
+        lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
+        flat = np.fromiter(chain.from_iterable(terms), dtype=object, count=int(lengths.sum()))
+        tokens = pd.Index(pd.unique(flat))
+        ids, first = tokens.get_indexer(flat), np.cumsum(lengths) - lengths
+        number = np.zeros(len(terms), dtype=np.int64)  # of each n-gram's first level - 1 tokens
+        prefixes, columns = [], []
+        for level in range(1, int(lengths.max(initial=0)) + 1):
+            longer = np.flatnonzero(lengths >= level)
+            codes, distinct = pd.factorize(
+                number[longer] * len(tokens) + ids[first[longer] + level - 1]
+            )
+            number[longer] = codes
+            ends = lengths[longer] == level
+            at = np.full(len(distinct), -1, dtype=np.int64)
+            at[codes[ends]] = column[longer[ends]]
+            prefixes.append(pd.Index(distinct))
+            columns.append(at)
+        stop = pd.Index(sorted(vectorizer.get_stop_words() or ()), dtype=object)
+        return cls(tokens, prefixes, columns, stop)
+
+
+def _word_counts(
+    vectorizer: TfidfVectorizer, texts: Sequence[str], table: _NgramTable
+) -> sparse.csr_matrix:
+    """The n-gram counts CountVectorizer.transform builds for a ``word`` vectorizer, with no
+    Python step per n-gram.
 
     Texts are tokenised as sklearn does (preprocessor, tokenizer, stop words dropped before the
-    n-grams are formed); every window of n tokens within a text becomes one integer, and each
-    distinct window is joined into its n-gram and looked up in the vocabulary once.
+    n-grams are formed); the distinct tokens are numbered as in ``table`` (one hash lookup in
+    C each), and each window of n tokens within a text gets its level-n number from its first
+    n - 1 tokens' number and its last token's, again one vectorised lookup per n.
     """
-    import pandas as pd
 
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
-    stop = vectorizer.get_stop_words() or frozenset()
-    vocabulary = vectorizer.vocabulary_
     codes, text, names = _coded([tokenize(preprocess(t)) for t in texts])
-    kept = ~np.fromiter((name in stop for name in names), dtype=bool, count=len(names))[codes]
-    codes, text = codes[kept], text[kept]
+    if len(table.stop):
+        kept = (table.stop.get_indexer(names) < 0)[codes]
+        codes, text = codes[kept], text[kept]
+    ids = table.tokens.get_indexer(names)[codes]  # -1: in no n-gram of the vocabulary
     rows, columns = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
     low, high = vectorizer.ngram_range
-    for n in range(low, min(high, len(codes)) + 1):
-        starts = np.flatnonzero(text[: len(codes) - n + 1] == text[n - 1 :])  # within one text
-        key = np.zeros(len(starts), dtype=np.int64)
-        for k in range(n):
-            key = key * len(names) + codes[starts + k]
-        inverse = pd.factorize(key)[0]  # numbered in order of first appearance, so a window
-        first = np.flatnonzero(inverse > np.maximum.accumulate(np.r_[-1, inverse[:-1]]))  # is new
-        column = np.fromiter(
-            (vocabulary.get(" ".join(names[codes[s : s + n]]), -1) for s in starts[first]),
-            dtype=np.int64,
-            count=len(first),
-        )[inverse]
-        known = column >= 0
-        rows.append(text[starts][known])
-        columns.append(column[known])
+    number = np.zeros(len(ids), dtype=np.int64)  # of the window of n - 1 tokens at each token
+    for n in range(1, min(high, len(ids), len(table.prefixes)) + 1):
+        starts, last = len(ids) - n + 1, ids[n - 1 :]
+        valid = (number[:starts] >= 0) & (last >= 0) & (text[:starts] == text[n - 1 :])
+        key = number[:starts][valid] * len(table.tokens) + last[valid]
+        number = np.full(starts, -1, dtype=np.int64)
+        number[valid] = table.prefixes[n - 1].get_indexer(key)
+        if n >= low:
+            found = np.flatnonzero(number >= 0)
+            column = table.columns[n - 1][number[found]]
+            known = column >= 0
+            rows.append(text[found[known]])
+            columns.append(column[known])
     return _counts(
         np.concatenate(rows),
         np.concatenate(columns),
-        (len(texts), len(vocabulary)),
+        (len(texts), len(vectorizer.vocabulary_)),
         vectorizer.dtype,
     )
 
@@ -363,6 +407,7 @@ class TopicClassifier:
         self.max_chars = max_chars
         self._weights: Weights | None = None  # the single-text path's arrays, see _one
         self._grams_of: dict[str, list[int]] = {}  # char_wb n-gram columns per word, see decision
+        self._tables: dict[str, _NgramTable] = {}  # word vectorizers' vocabularies, see decision
 
     @classmethod
     def fit(
@@ -469,7 +514,8 @@ class TopicClassifier:
     def decision(self, texts: Sequence[str]) -> np.ndarray:
         """Raw logits, shape (n_texts, n_labels): the pipeline's numbers, its features built as
         FeatureUnion.transform builds them except that the n-gram counts come from `_word_counts`
-        and `_char_wb_counts` (several times faster on a backlog, the same matrices)."""
+        and `_char_wb_counts` (several times faster on a backlog, the same matrices; each keeps
+        what it learnt about the vocabulary for the next batch)."""
         from scipy import sparse
 
         texts = [t[: self.max_chars] for t in texts]
@@ -480,7 +526,9 @@ class TopicClassifier:
             if vectorizer.analyzer == "char_wb":
                 counts = _char_wb_counts(vectorizer, texts, self._grams_of)
             else:
-                counts = _word_counts(vectorizer, texts)
+                if name not in self._tables:
+                    self._tables[name] = _NgramTable.of(vectorizer)
+                counts = _word_counts(vectorizer, texts, self._tables[name])
             block = vectorizer._tfidf.transform(counts, copy=False)  # TfidfVectorizer.transform
             blocks.append(block * weights[name] if name in weights else block)
         features = sparse.hstack(blocks).tocsr()

@@ -79,8 +79,12 @@ def normalize(text: str) -> str:
     text = _LINK.sub(_link, text)
     text = unescape(text)
     text = _EMOJI.sub(" ", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = _SPACES.sub(" ", text)
+    if "*" in text or "~" in text:  # a substring test is far cheaper than a regex scan
+        text = _EMPHASIS.sub(r"\2", text)
+    if "  " in text or any(c in text for c in "\t\r\f\v"):  # else each space stays one space
+        text = _SPACES.sub(" ", text)
+    if "\n" not in text:
+        return text.strip()
     text = _BLANK_LINES.sub("\n\n", text)
     return "\n".join(line.strip() for line in text.split("\n")).strip()
 
@@ -93,14 +97,65 @@ _GREETING = re.compile(
     r"[\s,.!:;~-]*)+",
     re.IGNORECASE,
 )
+_SIGNOFF_WORDS = (
+    r"thanks",
+    r"thank\s+you",
+    r"thx",
+    r"ty",
+    r"tia",
+    r"cheers",
+    r"regards",
+    r"much\s+appreciated",
+    r"appreciate\s+(?:it|any\s+help|the\s+help)",
+    r"any\s+help\s+(?:is|would\s+be)\s+(?:much\s+|greatly\s+|really\s+)?appreciated",
+)
+_SIGNOFF_WORD = "|".join(_SIGNOFF_WORDS)
 _SIGNOFF = re.compile(
-    r"(?:[\s,.;:!-]*\b(?:thanks|thank\s+you|thx|ty|tia|cheers|regards|much\s+appreciated"
-    r"|appreciate\s+(?:it|any\s+help|the\s+help)"
-    r"|any\s+help\s+(?:is|would\s+be)\s+(?:much\s+|greatly\s+|really\s+)?appreciated)"
+    rf"(?:[\s,.;:!-]*\b(?:{_SIGNOFF_WORD})"
     r"(?:\s+(?:so\s+much|a\s+lot|all|team|folks|everyone|y'?all|in\s+advance|again))*"
     r"(?:[\s,]+\w+)?[\s.!]*)+$",
     re.IGNORECASE,
 )
+_SIGNOFF_START = re.compile(rf"(?=\b(?:{_SIGNOFF_WORD}))", re.IGNORECASE)
+#: The letters each sign-off word starts with ("thank", "thx", …, "any"), found with str.find.
+_SIGNOFF_PREFIXES = tuple(dict.fromkeys(re.sub(r"\W.*", "", w) for w in _SIGNOFF_WORDS))
+
+
+def _signoff_starts(text: str) -> list[int]:
+    """Positions where a sign-off word may start (a superset: ``_SIGNOFF`` decides), in order.
+
+    ASCII text is searched with ``str.find`` on its lower-cased copy, tens of times faster than
+    the regex engine trying every position; other text goes through ``_SIGNOFF_START``, since
+    case-insensitive matching of non-ASCII letters has special cases (ſ matches s, ı matches i).
+    """
+    if not text.isascii():
+        return [match.start() for match in _SIGNOFF_START.finditer(text)]
+    lowered, found = text.lower(), set()
+    for prefix in _SIGNOFF_PREFIXES:
+        at = lowered.find(prefix)
+        while at >= 0:
+            if not at or not (lowered[at - 1].isalnum() or lowered[at - 1] == "_"):  # \b
+                found.add(at)
+            at = lowered.find(prefix, at + 1)
+    return sorted(found)
+
+
+def _cut_signoff(text: str) -> str:
+    """``_SIGNOFF.sub("", text)``, several times faster.
+
+    A sign-off runs to the end, so ``sub`` cuts from the leftmost position where ``_SIGNOFF``
+    matches, and the regex engine tries every position to find it. A match can only start in
+    the run of separators before a sign-off word, and matches from the run's first separator
+    whenever it matches from a later one, so only those positions are tried, leftmost first.
+    """
+    for word in _signoff_starts(text):
+        start = word
+        while start and (text[start - 1] in ",.;:!-" or text[start - 1].isspace()):  # \s
+            start -= 1
+        match = _SIGNOFF.match(text, start)
+        if match:
+            return text[:start] + text[match.end() :]
+    return text
 
 
 def strip_salutations(text: str) -> str:
@@ -110,7 +165,7 @@ def strip_salutations(text: str) -> str:
     learns that "thanks kim" means Pipeline. What the model reads starts at the request itself;
     a text that is nothing but pleasantries is returned unchanged.
     """
-    body = _SIGNOFF.sub("", _GREETING.sub("", text)).strip()
+    body = _cut_signoff(_GREETING.sub("", text)).strip()
     return body or text
 
 

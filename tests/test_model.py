@@ -55,6 +55,21 @@ def test_batch_path_is_the_pipeline_to_the_bit(trained, texts):
     assert np.array_equal(clf.decision(texts), expected.reshape(len(texts), -1))
 
 
+@pytest.mark.parametrize("word_ngrams", [(1, 3), (2, 3)])
+def test_batch_path_is_the_pipeline_for_longer_word_ngrams(tiny_csv, fast_params, word_ngrams):
+    # _word_counts numbers an n-gram from its first n - 1 tokens' number: trigrams, and a range
+    # without unigrams (whose numbers are still needed to reach the bigrams), stay exact
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    params = replace(fast_params, word_ngrams=word_ngrams, max_iter=20)
+    clf = TopicClassifier.fit(data.texts, [str(y) for y in data.labels], params)
+    texts = [*data.texts[::7], "", "thanks please", "a a a a", data.texts[0] * 3]
+    expected = clf.pipeline.decision_function(texts)
+    assert np.array_equal(clf.decision(texts), expected.reshape(len(texts), -1))
+    assert np.array_equal(clf.decision(texts[:3]), expected[:3].reshape(3, -1))  # table reused
+
+
 def test_text_with_no_known_ngram_gets_the_prior(trained):
     clf = trained.classifier
     probs = clf.predict_proba_one("ЖЖЖ")

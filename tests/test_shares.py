@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportml.shares import METHODS, estimate_shares, readiness, solve_adjusted
+from supportml.shares import METHODS, calibrate_bcts, estimate_shares, readiness, solve_adjusted
 
 TOPICS = ["a", "b", "c"]
 # M[j, i] = P(model says j | truth i): "a" is often taken for "b", "c" is recognised well.
@@ -128,3 +128,54 @@ def test_unknown_topics_and_methods_are_refused():
         estimate_shares(TOPICS, ["a"], ["a"], ["a"], method="magic")
     with pytest.raises(ValueError, match="needs labelled_probs"):
         estimate_shares(TOPICS, ["a"], ["a"], ["a"])  # em, the default, needs probabilities
+
+
+def test_bcts_recalibrates_a_topic_the_model_is_biased_against_and_em_then_recovers_the_shift():
+    """Probabilities biased against one topic (as a single temperature cannot fix) mislead EM;
+    bias-corrected temperature scaling fitted on the labelled rows undoes the bias first."""
+    rng = np.random.default_rng(5)
+
+    def draw(shares: list[float], n: int) -> tuple[np.ndarray, np.ndarray]:
+        truth = rng.choice(3, size=n, p=shares)
+        logits = rng.normal(size=(n, 3)) + 2.0 * np.eye(3)[truth]
+        exact = np.exp(2.0 * logits)  # the exact posterior under equal priors, then biased:
+        biased = exact * np.array([0.3, 1.0, 1.0]) ** 2.5  # topic "a" scored too low, and
+        biased = biased**0.6  # everything under-confident
+        return truth, biased / biased.sum(axis=1, keepdims=True)
+
+    truth, probs = draw([1 / 3, 1 / 3, 1 / 3], 3000)
+    _, hidden_probs = draw([0.6, 0.3, 0.1], 20000)
+    names = np.array(TOPICS)
+    args = (TOPICS, list(names[truth]), list(names[probs.argmax(1)]))
+    estimates = {
+        method: by_topic(
+            estimate_shares(
+                *args,
+                list(names[hidden_probs.argmax(1)]),
+                labelled_probs=probs,
+                unlabelled_probs=hidden_probs,
+                method=method,
+                resamples=30,
+            ),
+            "estimated_share",
+        )  # fmt: skip
+        for method in ("em", "bcts")
+    }
+    assert estimates["bcts"] == pytest.approx([0.6, 0.3, 0.1], abs=0.03)
+    assert np.abs(estimates["em"] - [0.6, 0.3, 0.1]).max() > 0.05  # uncorrected EM is off
+
+
+def test_bcts_calibration_lowers_the_labelled_log_loss():
+    rng = np.random.default_rng(8)
+    truth = rng.integers(0, 4, 800)
+    logits = rng.normal(size=(800, 4)) + 1.5 * np.eye(4)[truth] + np.array([1.0, 0, 0, -1.0])
+    probs = np.exp(logits * 2.5)  # over-confident and biased
+    probs /= probs.sum(axis=1, keepdims=True)
+    calibrated, same = calibrate_bcts(probs, truth, probs)
+    assert np.array_equal(calibrated, same)  # one fitted map, applied to both matrices
+    assert np.allclose(calibrated.sum(axis=1), 1.0)
+
+    def log_loss(p: np.ndarray) -> float:
+        return float(-np.log(p[np.arange(800), truth]).mean())
+
+    assert log_loss(calibrated) < 0.8 * log_loss(probs)

@@ -1,8 +1,19 @@
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportml.text import model_text, normalize, strip_salutations, unescape
+from supportml.text import (
+    _BLANK_LINES,
+    _EMOJI,
+    _EMPHASIS,
+    _SIGNOFF,
+    _SPACES,
+    _cut_signoff,
+    model_text,
+    normalize,
+    strip_salutations,
+    unescape,
+)
 
 
 def test_mentions_become_placeholder_and_ids_disappear():
@@ -82,3 +93,31 @@ def test_model_text_normalises_then_strips():
     assert model_text("hey <@U024BE7LH> :wave: staging is down &amp; slow\nthx!") == (
         "staging is down & slow"
     )
+
+
+# Sign-off words, separators, Unicode letters the case-insensitive regex treats specially (ſ, ı,
+# K) and ordinary words: the fast sign-off cut must agree with the regex it replaces.
+_PIECES = st.sampled_from(
+    [
+        "thanks", "Thank you", "THX", "ty", "tia", "cheers", "regards", "much appreciated",
+        "appreciate it", "appreciate any help", "any help would be greatly appreciated", "any",
+        "type", "empty", "so much", "again", "kim", " ", "  ", ",", ".", "!", "-", ";", ":",
+        "\n", "\t", "\u00a0", "\u2003", "\x1c", "ſ", "ı", "K", "thanKſ", "tıa", "é", "_", "2",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=12).map("".join))
+def test_cut_signoff_equals_the_regex(text):
+    assert _cut_signoff(text) == _SIGNOFF.sub("", text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\r\f\v\n*~ab_.:"), max_size=30))
+def test_normalize_shortcuts_change_nothing(text):
+    """normalize skips the emphasis, spaces and lines steps when their characters are absent."""
+    out = text.replace("\x00", "")
+    out = _EMPHASIS.sub(r"\2", _EMOJI.sub(" ", out))
+    out = _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", out))
+    assert normalize(text) == "\n".join(line.strip() for line in out.split("\n")).strip()

@@ -9,20 +9,27 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
     ColumnElement,
     CursorResult,
     Engine,
+    Float,
     Integer,
     Result,
     Select,
+    String,
     and_,
     bindparam,
     case,
+    column,
     delete,
     func,
     literal,
@@ -32,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from supportml.effort import EffortModel, Reply, derive
 from supportml.store.db import transaction
@@ -965,9 +973,10 @@ def classify_requests(
     confidence, abstention and model version; return what was done.
 
     Requests are read in id order ``batch_size`` at a time, predicted in one vectorised call and
-    written in one statement per batch, each batch its own transaction: a killed run keeps the
-    batches it finished, and the next run skips them because they carry this model's version (so
-    a second run with the same model changes nothing). The UPDATE re-checks that the row is still
+    written in one statement per batch (on PostgreSQL while the next is read and predicted),
+    each batch its own transaction: a killed run keeps the batches it finished, and the next run
+    skips them because they carry this model's version (so a second run with the same model
+    changes nothing). The UPDATE re-checks that the row is still
     unlabelled, so a person labelling a request meanwhile is never overwritten. ``total(n)`` is
     told how many requests need the model, ``advance(n)`` each batch written.
     """
@@ -987,40 +996,66 @@ def classify_requests(
             session, window, unchanged, todo_condition
         )
     (total or (lambda _: None))(todo)
-    last_id = None
-    while todo:
-        with transaction(engine) as session:
-            query = select(Request.id, Request.text).where(*window, todo_condition)
-            if last_id is not None:
-                query = query.where(Request.id > last_id)
-            batch = session.execute(query.order_by(Request.id).limit(batch_size)).all()
+    advance = advance or (lambda _: None)
+    last_id, written = None, None
+    # On PostgreSQL one batch's write (its own transaction, another pooled connection) runs while
+    # the next is read and predicted: the server works while Python computes. One at a time.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="classify-write") as writer:
+        while todo:
+            with transaction(engine) as session:
+                query = select(Request.id, Request.text).where(*window, todo_condition)
+                if last_id is not None:
+                    query = query.where(Request.id > last_id)
+                batch = session.execute(query.order_by(Request.id).limit(batch_size)).all()
             if not batch:
                 break
             last_id = batch[-1][0]
-            backlog = suggester.suggest_backlog([text or "" for _, text in batch], chunk=batch_size)
-            rows = []
-            for (rid, _), topic, confidence, abstained in zip(
-                batch, backlog.topics, backlog.confidence, backlog.abstained, strict=True
-            ):
-                unsure = bool(abstained) or not topic
-                final, source = model_label(topic, unsure)
-                rows.append(
-                    {
-                        "b_id": rid,
-                        "b_topic": topic or None,
-                        "b_confidence": None if math.isnan(confidence) else float(confidence),
-                        "b_abstained": unsure,
-                        "b_final": final,
-                        "b_source": source,
-                    }
-                )
-                summary.abstained += unsure
-                summary.classified += not unsure
-            if not dry_run:
-                _write_suggestions(session, rows, version)
-        (advance or (lambda _: None))(len(batch))
+            rows = _suggestion_rows(suggester, batch, batch_size, summary)
+            if written is not None:
+                advance(written.result())  # the previous batch is committed
+                written = None
+            if dry_run:
+                advance(len(rows))
+            elif engine.dialect.name == "postgresql":
+                written = writer.submit(_write_batch, engine, rows, version)
+            else:  # sqlite3 releases the GIL per row: a convoy behind the predicting thread
+                advance(_write_batch(engine, rows, version))
+        if written is not None:
+            advance(written.result())
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _suggestion_rows(
+    suggester: Suggester, batch: Sequence[Any], chunk: int, summary: ClassifySummary
+) -> list[dict[str, Any]]:
+    """The UPDATE parameters for a batch of (id, text) rows, counted into ``summary``."""
+    backlog = suggester.suggest_backlog([text or "" for _, text in batch], chunk=chunk)
+    rows = []
+    for (rid, _), topic, confidence, abstained in zip(
+        batch, backlog.topics, backlog.confidence, backlog.abstained, strict=True
+    ):
+        unsure = bool(abstained) or not topic
+        final, source = model_label(topic, unsure)
+        rows.append(
+            {
+                "b_id": rid,
+                "b_predicted_topic": topic or None,
+                "b_confidence": None if math.isnan(confidence) else float(confidence),
+                "b_abstained": unsure,
+                "b_final_topic": final,
+                "b_label_source": None if source is None else str(source),
+            }
+        )
+        summary.abstained += unsure
+        summary.classified += not unsure
+    return rows
+
+
+def _write_batch(engine: Engine, rows: list[dict[str, Any]], version: str) -> int:
+    with transaction(engine) as session:
+        _write_suggestions(session, rows, version)
+    return len(rows)
 
 
 def _classify_counts(
@@ -1044,19 +1079,47 @@ def _classify_counts(
     return counts, int(same), int(to_do)
 
 
+# Columns a classify batch writes, and the type of each (PostgreSQL gets them as arrays).
+_SUGGESTION_COLUMNS: dict[str, TypeEngine[Any]] = {
+    "predicted_topic": String(),
+    "confidence": Float(),
+    "abstained": Boolean(),
+    "final_topic": String(),
+    "label_source": String(),
+}
+
+
 def _write_suggestions(session: Session, rows: list[dict[str, Any]], version: str) -> None:
-    """One executemany UPDATE for a batch; rows someone labelled since they were read are left."""
+    """One statement per batch; rows someone labelled since they were read are left.
+
+    SQLite runs an executemany UPDATE in-process. PostgreSQL would get one statement per row
+    (pipelined, yet a round of parsing, planning and index lookups each), so the batch goes as
+    one array per column, joined to the table with ``unnest`` in a single UPDATE … FROM.
+    """
+    fixed = {"model_version": version, "updated_at": datetime.now(UTC)}  # one time per batch
+    where = (UNLABELLED, Request.deleted.is_(False))
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            update(Request)
+            .where(Request.id == bindparam("b_id"), *where)
+            .values({**fixed, **{name: bindparam(f"b_{name}") for name in _SUGGESTION_COLUMNS}})
+        )
+        session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path
+        return
+    kinds = {"id": BigInteger(), **_SUGGESTION_COLUMNS}
+    batch = (
+        func.unnest(
+            *(
+                literal([row[f"b_{name}"] for row in rows], ARRAY(kind))
+                for name, kind in kinds.items()
+            )
+        )
+        .table_valued(*(column(name, kind) for name, kind in kinds.items()))
+        .render_derived("batch")
+    )
     statement = (
         update(Request)
-        .where(Request.id == bindparam("b_id"), UNLABELLED, Request.deleted.is_(False))
-        .values(
-            predicted_topic=bindparam("b_topic"),
-            confidence=bindparam("b_confidence"),
-            abstained=bindparam("b_abstained"),
-            model_version=version,
-            final_topic=bindparam("b_final"),
-            label_source=bindparam("b_source"),
-            updated_at=datetime.now(UTC),  # one value per batch, not a default called per row
-        )
+        .where(Request.id == batch.c.id, *where)
+        .values({**fixed, **{name: batch.c[name] for name in _SUGGESTION_COLUMNS}})
     )
-    session.connection().execute(statement, rows)  # Core executemany, not the ORM's bulk path
+    session.connection().execute(statement)

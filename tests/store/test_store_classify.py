@@ -175,3 +175,22 @@ def test_unclassified_count_is_what_classify_takes(store: Engine, suggester: Sug
     repository.classify_requests(store, suggester)
     with transaction(store) as session:
         assert repository.unclassified_count(session) == 0
+
+
+def test_stored_suggestions_are_the_live_paths(store: Engine, trained: Any) -> None:
+    """What a batch writes (one unnest UPDATE on PostgreSQL, an executemany on SQLite) is, row
+    by row, what the responder's one-text path suggests: topic, confidence and abstention."""
+    suggester = Suggester.from_card(trained.classifier, trained.card)  # the real threshold
+    repository.classify_requests(store, suggester, batch_size=7)
+    columns = (Request.text, Request.predicted_topic, Request.confidence, Request.abstained)
+    with transaction(store) as session:
+        rows = session.execute(select(*columns)).all()
+    checked = 0
+    for text, topic, confidence, abstained in rows:
+        if topic is None:  # a given label or the deleted row: not classified
+            continue
+        live = suggester.suggest(text, explain=False)
+        assert (topic, abstained) == (live.topic, live.abstained)
+        assert confidence == pytest.approx(live.confidence, abs=1e-5)  # float32 vs float64
+        checked += 1
+    assert checked == 16
