@@ -39,9 +39,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from supportml import embeddings
 from supportml.errors import UserError
 
-CARD_FORMAT = 2  # 2: the card carries ``integrity`` (CHANGELOG.md)
+CARD_FORMAT = 3  # 2: the card carries ``integrity``; 3: and ``features`` (CHANGELOG.md)
+READABLE_FORMATS = (2, 3)  # a format-2 card describes a TF-IDF-only model
+TFIDF_FEATURES = ("tfidf:word", "tfidf:char")
+EMBEDDINGS = "embeddings:"  # + the encoder's name, in ModelCard.features
 PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
 # overwrites a file that a reader may be opening
 CARD_FILE = "model_card.json"
@@ -81,6 +85,8 @@ class ModelParams:
     unseen_share: float = 0.15
     max_chars: int = 4000
     seed: int = 42
+    embeddings: str = ""  # a sentence encoder (supportml.embeddings) beside TF-IDF; "" = none
+    embedding_weight: float = 1.0  # its block's scale beside the unit-length TF-IDF blocks
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "params") -> ModelParams:
@@ -125,6 +131,13 @@ class ModelParams:
             raise ModelError(f"{where}: unseen_fits must be 0 (precision threshold only) or more")
         if not 0 < params.unseen_share < 1:
             raise ModelError(f"{where}: unseen_share must be a share of topics in (0, 1)")
+        if params.embedding_weight <= 0:
+            raise ModelError(f"{where}: embedding_weight must be positive")
+        if params.embeddings:
+            try:
+                embeddings.require(params.embeddings)
+            except embeddings.EmbeddingsError as err:
+                raise ModelError(f"{where}: {err}") from None
         return params
 
     @classmethod
@@ -167,9 +180,11 @@ class ModelParams:
             class_weight=None if self.class_weight == "none" else self.class_weight,
             random_state=self.seed,
         )
-        return Pipeline(
-            [("features", FeatureUnion([("word", word), ("char", char)])), ("clf", clf)]
-        )
+        blocks: list[tuple[str, Any]] = [("word", word), ("char", char)]
+        if self.embeddings:
+            encoder = embeddings.SentenceEmbeddings(self.embeddings, self.embedding_weight)
+            blocks.append(("embeddings", encoder))
+        return Pipeline([("features", FeatureUnion(blocks)), ("clf", clf)])
 
 
 def _logits(decision: np.ndarray) -> np.ndarray:
@@ -311,6 +326,7 @@ class _Block:
     offset: int
     sublinear: bool
     weight: float
+    dense: Callable[[str], np.ndarray] | None = None  # an embedding block: text -> its values
 
 
 def unseen_scores(
@@ -469,6 +485,10 @@ class TopicClassifier:
         weights = union.transformer_weights or {}
         blocks = []
         for name, vectorizer in union.transformer_list:
+            if isinstance(vectorizer, embeddings.SentenceEmbeddings):
+                block = vectorizer.transform(texts)
+                blocks.append(block * weights[name] if name in weights else block)
+                continue
             if vectorizer.analyzer == "char_wb":
                 counts = _char_wb_counts(vectorizer, texts, self._grams_of)
             else:
@@ -513,6 +533,20 @@ class TopicClassifier:
             weights = union.transformer_weights or {}
             blocks, offset = [], 0
             for name, vectorizer in union.transformer_list:
+                if isinstance(vectorizer, embeddings.SentenceEmbeddings):
+                    blocks.append(
+                        _Block(
+                            analyzer=list,
+                            vocabulary={},
+                            idf=np.empty(0),
+                            offset=offset,
+                            sublinear=False,
+                            weight=float(weights.get(name, 1.0)),
+                            dense=vectorizer.embed_one,
+                        )
+                    )
+                    offset += vectorizer.dim_
+                    continue
                 blocks.append(
                     _Block(
                         analyzer=vectorizer.build_analyzer(),
@@ -539,6 +573,11 @@ class TopicClassifier:
         text = text[: self.max_chars]
         all_idx, all_val = [], []
         for block in blocks:
+            if block.dense is not None:
+                dense = block.dense(text)
+                all_idx.append(np.arange(block.offset, block.offset + len(dense)))
+                all_val.append(dense * block.weight)
+                continue
             counts = Counter(block.analyzer(text))
             vocab = block.vocabulary
             hits = [(vocab[term], n) for term, n in counts.items() if term in vocab]
@@ -574,16 +613,21 @@ class TopicClassifier:
         Weights are feature value x coefficient, relative to the mean over all topics, so a term
         that raises every topic equally explains nothing. Words read better than character
         fragments, so fragments (shown quoted) appear only when no word pushed that way, as
-        with typos and identifiers the vocabulary has never seen.
+        with typos and identifiers the vocabulary has never seen. Embedding dimensions name
+        nothing a reader knows, so they are left out.
         """
         blocks, coef, intercept = self._unpack()
         idx, val = self.features_one(text)
+        row = (
+            int(np.argmax(coef[:, idx] @ val + intercept))
+            if label is None
+            else self.labels.index(label)
+        )
+        grams = idx < next((b.offset for b in blocks if b.dense is not None), coef.shape[1])
+        idx, val = idx[grams], val[grams]
         if idx.size == 0:
             return []
         column = coef[:, idx]
-        row = (
-            int(np.argmax(column @ val + intercept)) if label is None else self.labels.index(label)
-        )
         contribution = (column[row] - column.mean(axis=0)) * val
         names = self._feature_names()
         words_end = blocks[1].offset if len(blocks) > 1 else coef.shape[1]
@@ -597,6 +641,17 @@ class TopicClassifier:
                 float(contribution[i]),
             )
             for i in order
+        ]
+
+    @property
+    def features(self) -> list[str]:
+        """What the model reads, as its card records it (``ModelCard.features``)."""
+        union: FeatureUnion = self.pipeline.named_steps["features"]
+        return [
+            f"{EMBEDDINGS}{block.encoder}"
+            if isinstance(block, embeddings.SentenceEmbeddings)
+            else f"tfidf:{name}"
+            for name, block in union.transformer_list
         ]
 
     def _feature_names(self) -> list[np.ndarray]:
@@ -622,6 +677,7 @@ class ModelCard:
     data_hash: str
     n_train: int  # rows the exported model was fitted on
     metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
+    features: list[str] = field(default_factory=lambda: list(TFIDF_FEATURES))  # set by save()
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -672,6 +728,7 @@ def save(classifier: TopicClassifier, card: ModelCard, directory: str | Path) ->
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    card.features = classifier.features
     tmp = _temp_file(directory, ".joblib")
     try:
         joblib.dump(classifier.pipeline, tmp)
@@ -760,11 +817,11 @@ def read_card(directory: str | Path) -> ModelCard:
         raw = json.loads(card_path.read_text())
         if not isinstance(raw, dict):
             raise TypeError("not a JSON object")
-        if raw.get("format") != CARD_FORMAT:
+        if raw.get("format") not in READABLE_FORMATS:
             raise ModelError(
                 f"{card_path}: model card format {raw.get('format')!r}, this supportml reads "
-                f"{CARD_FORMAT} (cards with an integrity checksum); retrain the model with "
-                "`supportml train`"
+                f"{' and '.join(map(str, READABLE_FORMATS))} (cards with an integrity checksum); "
+                "retrain the model with `supportml train`"
             )
         if raw.get("integrity") != card_integrity(raw):
             raise ModelError(
@@ -824,6 +881,7 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
+        _require_features(root / CARD_FILE, card)
         artifact = _artifact_path(root, card)
         try:
             handle = _open_artifact(artifact)
@@ -834,6 +892,16 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
         with handle:
             return _load_verified(handle, artifact, card), card
     raise ModelError(f"{root}: the model changed three times while loading it; try again")
+
+
+def _require_features(card_path: Path, card: ModelCard) -> None:
+    """Refuse, before unpickling, a model whose features need a package that is not installed."""
+    for feature in card.features:
+        if feature.startswith(EMBEDDINGS):
+            try:
+                embeddings.require(feature.removeprefix(EMBEDDINGS))
+            except embeddings.EmbeddingsError as err:
+                raise ModelError(f"{card_path}: {err}") from None
 
 
 def _load_verified(handle: BinaryIO, artifact: Path, card: ModelCard) -> TopicClassifier:
