@@ -86,7 +86,7 @@ class ModelParams:
     max_chars: int = 4000
     seed: int = 42
     embeddings: str = ""  # a sentence encoder (supportml.embeddings) beside TF-IDF; "" = none
-    embedding_weight: float = 1.0  # its block's scale beside the unit-length TF-IDF blocks
+    embedding_weight: float = 3.0  # its block's scale beside the unit-length TF-IDF ones (README)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "params") -> ModelParams:
