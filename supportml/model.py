@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-CARD_FORMAT = 2  # 2: the card carries ``integrity`` (CHANGELOG.md)
+CARD_FORMAT = 3  # 2: the card carries ``integrity``; 3: and ``features`` (CHANGELOG.md)
+READABLE_FORMATS = (2, 3)  # a format-2 card describes a TF-IDF-only model
+TFIDF_FEATURES = ("tfidf:word", "tfidf:char")
+EMBEDDINGS = "embeddings:"  # + the encoder's name, in ModelCard.features
 PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
 # overwrites a file that a reader may be opening
 COMPACT_PREFIX = "compact-"  # + the compact file's own sha256[:12] + ".npz" (compact.py)
@@ -81,6 +84,8 @@ class ModelParams:
     unseen_share: float = 0.15
     max_chars: int = 4000
     seed: int = 42
+    embeddings: str = ""  # a sentence encoder (supportml.embeddings) beside TF-IDF; "" = none
+    embedding_weight: float = 3.0  # its block's scale beside the unit-length TF-IDF ones (README)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], where: str = "params") -> ModelParams:
@@ -125,6 +130,15 @@ class ModelParams:
             raise ModelError(f"{where}: unseen_fits must be 0 (precision threshold only) or more")
         if not 0 < params.unseen_share < 1:
             raise ModelError(f"{where}: unseen_share must be a share of topics in (0, 1)")
+        if params.embedding_weight <= 0:
+            raise ModelError(f"{where}: embedding_weight must be positive")
+        if params.embeddings:
+            from supportml import embeddings
+
+            try:
+                embeddings.require(params.embeddings)
+            except embeddings.EmbeddingsError as err:
+                raise ModelError(f"{where}: {err}") from None
         return params
 
     @classmethod
@@ -173,9 +187,13 @@ class ModelParams:
             class_weight=None if self.class_weight == "none" else self.class_weight,
             random_state=self.seed,
         )
-        return Pipeline(
-            [("features", FeatureUnion([("word", word), ("char", char)])), ("clf", clf)]
-        )
+        blocks: list[tuple[str, Any]] = [("word", word), ("char", char)]
+        if self.embeddings:
+            from supportml import embeddings
+
+            encoder = embeddings.SentenceEmbeddings(self.embeddings, self.embedding_weight)
+            blocks.append(("embeddings", encoder))
+        return Pipeline([("features", FeatureUnion(blocks)), ("clf", clf)])
 
 
 def _logits(decision: np.ndarray) -> np.ndarray:
@@ -523,6 +541,10 @@ class TopicClassifier:
         weights = union.transformer_weights or {}
         blocks = []
         for name, vectorizer in union.transformer_list:
+            if hasattr(vectorizer, "embed_one"):  # the embeddings extra's block (embeddings.py)
+                block = vectorizer.transform(texts)
+                blocks.append(block * weights[name] if name in weights else block)
+                continue
             if vectorizer.analyzer == "char_wb":
                 counts = _char_wb_counts(vectorizer, texts, self._grams_of)
             else:
@@ -595,9 +617,23 @@ class TopicClassifier:
         Weights are feature value x coefficient, relative to the mean over all topics, so a term
         that raises every topic equally explains nothing. Words read better than character
         fragments, so fragments (shown quoted) appear only when no word pushed that way, as
-        with typos and identifiers the vocabulary has never seen.
+        with typos and identifiers the vocabulary has never seen. Embedding dimensions name
+        nothing a reader knows, so they are left out.
         """
         return self._one().explain(text, label, k)
+
+    @property
+    def features(self) -> list[str]:
+        """What the model reads, as its card records it (``ModelCard.features``)."""
+        from supportml import embeddings
+
+        union: FeatureUnion = self.pipeline.named_steps["features"]
+        return [
+            f"{EMBEDDINGS}{block.encoder}"
+            if isinstance(block, embeddings.SentenceEmbeddings)
+            else f"tfidf:{name}"
+            for name, block in union.transformer_list
+        ]
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -616,6 +652,7 @@ class ModelCard:
     data_hash: str
     n_train: int  # rows the exported model was fitted on
     metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
+    features: list[str] = field(default_factory=lambda: list(TFIDF_FEATURES))  # set by save()
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()
     compact: str = ""  # the compact file's name (compact.py), "" when there is none; set by save()
@@ -675,6 +712,7 @@ def save(classifier: TopicClassifier, card: ModelCard, directory: str | Path) ->
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    card.features = classifier.features
     tmp, compact = _temp_file(directory, ".joblib"), _temp_file(directory, ".npz")
     try:
         joblib.dump(classifier.pipeline, tmp)
@@ -793,11 +831,11 @@ def read_card(directory: str | Path) -> ModelCard:
         raw = json.loads(card_path.read_text())
         if not isinstance(raw, dict):
             raise TypeError("not a JSON object")
-        if raw.get("format") != CARD_FORMAT:
+        if raw.get("format") not in READABLE_FORMATS:
             raise ModelError(
                 f"{card_path}: model card format {raw.get('format')!r}, this supportml reads "
-                f"{CARD_FORMAT} (cards with an integrity checksum); retrain the model with "
-                "`supportml train`"
+                f"{' and '.join(map(str, READABLE_FORMATS))} (cards with an integrity checksum); "
+                "retrain the model with `supportml train`"
             )
         if raw.get("integrity") != card_integrity(raw):
             raise ModelError(
@@ -858,6 +896,7 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
+        _require_features(root / CARD_FILE, card)
         artifact = _artifact_path(root, card.artifact)
         try:
             handle = _open_artifact(artifact)
@@ -870,6 +909,18 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     raise ModelError(f"{root}: the model changed three times while loading it; try again")
 
 
+def _require_features(card_path: Path, card: ModelCard) -> None:
+    """Refuse, before unpickling, a model whose features need a package that is not installed."""
+    for feature in card.features:
+        if feature.startswith(EMBEDDINGS):
+            from supportml import embeddings
+
+            try:
+                embeddings.require(feature.removeprefix(EMBEDDINGS))
+            except embeddings.EmbeddingsError as err:
+                raise ModelError(f"{card_path}: {err}") from None
+
+
 def load_one_text(directory: str | Path) -> tuple[OneTextClassifier | TopicClassifier, ModelCard]:
     """A model for suggesting one text at a time: from the compact file the card names, read
     with numpy alone (scikit-learn, scipy and pandas stay unimported: `predict "text"` starts
@@ -879,6 +930,7 @@ def load_one_text(directory: str | Path) -> tuple[OneTextClassifier | TopicClass
     root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
+        _require_features(root / CARD_FILE, card)
         if not card.compact:
             return load(directory)
         path = _artifact_path(root, card.compact)

@@ -31,6 +31,7 @@ from mlflow.models import infer_signature
 
 from supportml.config import CHAMPION_ALIAS, Settings
 from supportml.data import Dataset
+from supportml.embeddings import SKOPS_TYPE
 from supportml.errors import UserError
 from supportml.evaluate import plot_confusion
 from supportml.learning.promotion import Champion, Decision
@@ -333,6 +334,8 @@ def _log_training(
             # the pipeline is plain scikit-learn: naming its requirements spares MLflow a
             # subprocess that imports the model to infer them (about 10 s a run)
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            # skops loads only the types it is told to trust; the embedding block is supportml's
+            skops_trusted_types=[SKOPS_TYPE],
             pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
         )
         # tagged as it is created: no moment where the version exists without its checksum

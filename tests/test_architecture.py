@@ -32,6 +32,7 @@ CORE = [
     "business_time",
     "followup",
     "effort",
+    "embeddings",
 ]
 ADAPTER_LIBS = ["mlflow", "click", "slack_bolt", "sqlalchemy"]
 
@@ -57,6 +58,8 @@ def test_predict_with_a_local_model_never_imports_mlflow(trained):
         "assert result.exit_code == 0, result.output"
     )
     assert "numpy" in loaded and "mlflow" not in loaded
+    # the embeddings extra is imported by the models that use it, never by the default one
+    assert not loaded & {"torch", "sentence_transformers", "transformers"}
 
 
 def test_store_commands_never_import_scikit_learn_or_mlflow(tmp_path):

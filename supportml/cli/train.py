@@ -136,6 +136,12 @@ def _with_columns(func: Any) -> Any:
 @click.option("--max-iter", type=int, help="Solver iterations.")
 @click.option("--min-df", type=int, help="Ignore n-grams seen in fewer requests than this.")
 @click.option("--seed", type=int, help="Random seed for splits and solver.")
+@click.option(
+    "--embeddings",
+    metavar="ENCODER",
+    help="Sentence embeddings beside TF-IDF, e.g. all-MiniLM-L6-v2: better with few labels; "
+    "needs pip install 'supportml[embeddings]' wherever the model runs.",
+)
 @click.option("--cv", type=click.IntRange(min=2), help="Also run K-fold cross-validation.")
 @click.option(
     "--target-precision",
@@ -203,6 +209,7 @@ def train(
     max_iter: int | None,
     min_df: int | None,
     seed: int | None,
+    embeddings: str | None,
     cv: int | None,
     target_precision: float | None,
     min_gain: float,
@@ -227,6 +234,7 @@ def train(
     Examples:
       supportml train --data datasets/sample_requests.csv
       supportml train --data history.jsonl --text-col message --label-col category --cv 5
+      supportml train --data history.csv --embeddings all-MiniLM-L6-v2
       supportml train --from-store --since 2026-01-01 --eval-weeks 4
       supportml train --from-store --topics-map taxonomy-2027.yaml --min-gain 0.01
       supportml train --from-store --no-classify
@@ -240,7 +248,13 @@ def train(
     settings = settings_of(ctx)
     out_dir = out_dir or settings.model_path
     base = ModelParams.from_file(params_file) if params_file else ModelParams()
-    overrides = {"C": c, "max_iter": max_iter, "min_df": min_df, "seed": seed}
+    overrides = {
+        "C": c,
+        "max_iter": max_iter,
+        "min_df": min_df,
+        "seed": seed,
+        "embeddings": embeddings,
+    }
     params = ModelParams.from_mapping(
         {**vars(base), **{k: v for k, v in overrides.items() if v is not None}}, "flags"
     )

@@ -226,3 +226,36 @@ def test_thin_calibration_is_a_warning_on_stderr(runner, tiny_csv, tmp_path):
     assert result.exit_code == 0, result.output
     assert "calibration row(s) (fewer than 5)" in result.stderr
     assert "out-of-fold" in result.stderr and "out-of-fold" not in result.stdout
+
+
+@pytest.fixture
+def without_embeddings_extra(monkeypatch):
+    """sentence-transformers not installed, whatever this environment has."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "sentence_transformers" else real(name, *a),
+    )
+
+
+def test_the_embeddings_extra_missing_is_one_line_naming_the_install(
+    runner, tiny_csv, trained, tmp_path, without_embeddings_extra
+):
+    from supportml.model import card_integrity
+
+    install = "pip install 'supportml[embeddings]'"
+    result = train(runner, tiny_csv, tmp_path / "m", "--embeddings", "all-MiniLM-L6-v2")
+    assert result.exit_code == 2 and result.stderr.strip().endswith(install), result.output
+    model = tmp_path / "copied"  # a model trained where the extra is installed
+    model.mkdir()
+    card = json.loads((trained.model_dir / "model_card.json").read_text())
+    (model / card["artifact"]).write_bytes((trained.model_dir / card["artifact"]).read_bytes())
+    card["features"] = [*card["features"], "embeddings:all-MiniLM-L6-v2"]
+    card["integrity"] = card_integrity(card)
+    (model / "model_card.json").write_text(json.dumps(card))
+    result = runner.invoke(cli, ["predict", "--model", str(model), "okta sso login denied"])
+    assert result.exit_code == 2 and result.stderr.strip().count("\n") == 0, result.output
+    assert result.stderr.strip().endswith(install) and "Traceback" not in result.output
