@@ -81,8 +81,26 @@ def topic_lines(report: Report) -> list[str]:
     return lines
 
 
+def problem_area_lines(report: Report) -> list[str]:
+    """The top problem areas by estimated staff time, after the report's one-sentence summary."""
+    table = report.breakdowns.get("effort_top_areas")
+    if table is None or not table.rows:
+        return []
+    at = {column: i for i, column in enumerate(table.columns)}
+    lines = [escape(table.note)] if table.note else []
+    for row in table.rows:
+        hours = format_value(row[at["staff_hours"]], "hours")
+        share = format_value(row[at["staff_share"]], "share")
+        lines.append(
+            f"• {escape(str(row[at['topic']]))} ({escape(str(row[at['team']]))}): {hours} "
+            f"({share} of staff time), {escape(str(row[at['doc_status']]))}"
+        )
+    return lines
+
+
 def digest_blocks(report: Report, top: int = TOP_TOPICS) -> list[dict[str, Any]]:
-    """The digest's blocks: a header, the period, the headline, the top ``top`` topics."""
+    """The digest's blocks: a header, the period, the headline, the top ``top`` topics and the
+    top problem areas by staff time (when replies were captured)."""
     period = f"{report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (end excluded)"
     blocks: list[dict[str, Any]] = [
         {
@@ -91,6 +109,11 @@ def digest_blocks(report: Report, top: int = TOP_TOPICS) -> list[dict[str, Any]]
         },
         list_section("Headline", headline_lines(report), limit=len(report.headline) + 2),
         list_section("Where support goes", topic_lines(report), limit=top),
+    ]
+    areas = problem_area_lines(report)
+    if areas:
+        blocks.append(list_section("Top problem areas by staff time", areas, limit=len(areas)))
+    blocks += [
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "The full report is attached in the thread."}],

@@ -821,9 +821,13 @@ class _Builder:
             )  # fmt: skip
         taken = _share(cumulative, total)
         gaps = sum(1 for row in table if not row[7])
+        docs_said = (
+            f"{gaps} of them have no doc that resolved anything"
+            if gaps
+            else "each has a doc that resolved at least one request"
+        )
         sentence = (
-            f"These {len(top)} topics took {taken * 100:.0f}% of staff time; {gaps} of them "
-            "have no doc that resolved anything."
+            f"These {len(top)} topics took {taken * 100:.0f}% of staff time; {docs_said}."
             if top and taken is not None
             else ""
         )

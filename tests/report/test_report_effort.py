@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from supportml.ownership import Ownership
 from supportml.report import build_report, render
+from supportml.report.digest import digest_blocks
 from supportml.report.kpis import NO_OWNER, weekly_trend
 from supportml.store import open_store
 from tests.report.conftest import insert, row
@@ -177,3 +178,21 @@ def test_a_period_without_requests_has_empty_tables(store: Engine) -> None:
     assert report.breakdowns["effort_by_team"].rows == []
     assert report.breakdowns["effort_top_areas"].rows == []
     assert report.metrics["staff_hours"].value == 0
+
+
+def test_the_digest_lists_the_top_problem_areas(store: Engine) -> None:
+    report = build_report(store, SINCE, UNTIL, now=UNTIL, ownership=owning(OWNERS))
+    table = report.breakdowns["effort_top_areas"]
+    sections = [b["text"]["text"] for b in digest_blocks(report) if b["type"] == "section"]
+    areas = next(text for text in sections if text.startswith("*Top problem areas"))
+    assert table.note in areas
+    for row in table.rows:  # every area, in rank order, with its team and doc status
+        assert f"• {row[1]} ({row[2]}):" in areas and row[8] in areas
+    ranks = [areas.index(f"• {row[1]} (") for row in table.rows]
+    assert ranks == sorted(ranks)
+
+
+def test_without_captured_replies_the_digest_has_no_problem_areas(store: Engine) -> None:
+    report = build_report(store, UNTIL, UNTIL + timedelta(days=7), now=UNTIL + timedelta(days=7))
+    texts = [b["text"]["text"] for b in digest_blocks(report) if b["type"] == "section"]
+    assert not any(text.startswith("*Top problem areas") for text in texts)
