@@ -186,9 +186,9 @@ def test_the_digest_lists_the_top_problem_areas(store: Engine) -> None:
     sections = [b["text"]["text"] for b in digest_blocks(report) if b["type"] == "section"]
     areas = next(text for text in sections if text.startswith("*Top problem areas"))
     assert table.note in areas
-    for row in table.rows:  # every area, in rank order, with its team and doc status
-        assert f"• {row[1]} ({row[2]}):" in areas and row[8] in areas
-    ranks = [areas.index(f"• {row[1]} (") for row in table.rows]
+    for area in table.rows:  # every area, in rank order, with its team and doc status
+        assert f"• {area[1]} ({area[2]}):" in areas and area[8] in areas
+    ranks = [areas.index(f"• {area[1]} (") for area in table.rows]
     assert ranks == sorted(ranks)
 
 
