@@ -227,14 +227,15 @@ def digest(
     database_url: str | None,
 ) -> None:
     """Post the week's support digest to a Slack channel: the headline numbers with their change,
-    the top topics, and the full HTML report in the message's thread.
+    the top topics, the top problem areas by staff time, and the full HTML report in the
+    message's thread.
 
     Weeks run Monday to Monday in --timezone; `supportml digest-schedule` prints the cron line
-    or systemd timer that posts it every week.
+    or systemd timer that posts it every week. Posting needs SLACK_BOT_TOKEN.
 
     \b
     Examples:
-      SLACK_BOT_TOKEN=xoxb-… supportml digest --post-to C0123ABCD
+      supportml digest --post-to C0123ABCD
       supportml digest --since 2026-03-02 --until 2026-03-09 --dry-run
     """
     import json
