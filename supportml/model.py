@@ -17,7 +17,7 @@ import stat
 import uuid
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -889,23 +889,29 @@ def load(directory: str | Path) -> tuple[TopicClassifier, ModelCard]:
     """Load an exported model, refusing one whose checksums or scikit-learn version do not match.
 
     joblib runs code while loading, so the card's integrity and then the pipeline's checksum are
-    verified before a byte is unpickled, on the very file handle that is then unpickled. A card
-    that names a pipeline which is gone is read again: a new model may have been published (and
-    the old pipeline pruned) meanwhile.
+    verified before a byte is unpickled, on the very file handle that is then unpickled.
     """
+    card, artifact, handle = _open_named(directory, lambda card: card.artifact)
+    with handle:
+        return _load_verified(handle, artifact, card), card
+
+
+def _open_named(
+    directory: str | Path, name_of: Callable[[ModelCard], str]
+) -> tuple[ModelCard, Path, BinaryIO]:
+    """The card and an open handle on the file it names (``name_of``). A card that names a file
+    which is gone is read again: a new model may have been published (and the old files pruned)
+    meanwhile."""
     root = _model_root(directory)
     for _ in range(3):
         card = read_card(directory)
         _require_features(root / CARD_FILE, card)
-        artifact = _artifact_path(root, card.artifact)
+        path = _artifact_path(root, name_of(card))
         try:
-            handle = _open_artifact(artifact)
+            return card, path, _open_artifact(path)
         except FileNotFoundError:
-            if read_card(directory).artifact == card.artifact:
-                raise ModelError(f"{artifact}: model artifact missing") from None
-            continue
-        with handle:
-            return _load_verified(handle, artifact, card), card
+            if name_of(read_card(directory)) == name_of(card):
+                raise ModelError(f"{path}: model artifact missing") from None
     raise ModelError(f"{root}: the model changed three times while loading it; try again")
 
 
@@ -927,30 +933,19 @@ def load_one_text(directory: str | Path) -> tuple[OneTextClassifier | TopicClass
     a second or more sooner), verified as ``load`` verifies the pipeline; the same suggestions.
     An export without a compact file (made before it existed) is loaded with ``load``.
     """
-    root = _model_root(directory)
-    for _ in range(3):
-        card = read_card(directory)
-        _require_features(root / CARD_FILE, card)
-        if not card.compact:
-            return load(directory)
-        path = _artifact_path(root, card.compact)
+    if not read_card(directory).compact:
+        return load(directory)
+    card, path, handle = _open_named(directory, lambda card: card.compact)
+    with handle:
+        _verify(handle, path, card.compact_sha256, card)
         try:
-            handle = _open_artifact(path)
-        except FileNotFoundError:
-            if read_card(directory).compact == card.compact:
-                raise ModelError(f"{path}: model artifact missing") from None
-            continue
-        with handle:
-            _verify(handle, path, card.compact_sha256, card)
-            try:
-                weights = Weights.read(handle)
-            except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
-                raise ModelError(f"{path}: unreadable compact model file ({err})") from None
-        if weights.labels != card.labels:
-            raise ModelError(f"{path}: labels differ from the model card's; refusing to load it")
-        max_chars = int(card.params.get("max_chars", 4000))
-        return OneTextClassifier(weights, card.temperature, max_chars), card
-    raise ModelError(f"{root}: the model changed three times while loading it; try again")
+            weights = Weights.read(handle)
+        except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
+            raise ModelError(f"{path}: unreadable compact model file ({err})") from None
+    if weights.labels != card.labels:
+        raise ModelError(f"{path}: labels differ from the model card's; refusing to load it")
+    max_chars = int(card.params.get("max_chars", 4000))
+    return OneTextClassifier(weights, card.temperature, max_chars), card
 
 
 def _verify(handle: BinaryIO, artifact: Path, sha256: str, card: ModelCard) -> None:
