@@ -163,6 +163,32 @@ UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
 ENV_FILE = "/etc/supportml/supportml.env"  # what the units' EnvironmentFile= names
 
 
+def schedule_options(
+    what: str, hour: int, env_file_help: str, args_name: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every `*-schedule` command takes: weekday, hour and env file, then the
+    arguments passed on to the scheduled command."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "--weekday", type=click.Choice(WEEKDAYS), default="mon", show_default=True,
+                help=f"Day of the week to {what}.",
+            ),
+            click.option(
+                "--hour", type=click.IntRange(0, 23), default=hour, show_default=True,
+                help="Hour (local time).",
+            ),
+            click.option("--env-file", default=ENV_FILE, show_default=True, help=env_file_help),
+            click.argument(args_name, nargs=-1, type=click.UNPROCESSED),
+        ]  # fmt: skip
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def schedule_text(
     job: str,
     weekday: str,

@@ -10,8 +10,6 @@ from pathlib import Path
 import click
 
 from supportml.cli._common import (
-    ENV_FILE,
-    WEEKDAYS,
     business_hours_of,
     business_hours_options,
     clean_errors,
@@ -21,6 +19,7 @@ from supportml.cli._common import (
     load_teams,
     out,
     parse_moment,
+    schedule_options,
     schedule_text,
     stage,
     store_engine,
@@ -270,23 +269,12 @@ def digest(
 
 
 @click.command("digest-schedule", context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--weekday",
-    type=click.Choice(WEEKDAYS),
-    default="mon",
-    show_default=True,
-    help="Day of the week to post the digest.",
+@schedule_options(
+    "post the digest",
+    8,
+    "File with SUPPORTML_DATABASE_URL, SLACK_BOT_TOKEN, SUPPORTML_DIGEST_CHANNEL, …",
+    "digest_args",
 )
-@click.option(
-    "--hour", type=click.IntRange(0, 23), default=8, show_default=True, help="Hour (local time)."
-)
-@click.option(
-    "--env-file",
-    default=ENV_FILE,
-    show_default=True,
-    help="File with SUPPORTML_DATABASE_URL, SLACK_BOT_TOKEN, SUPPORTML_DIGEST_CHANNEL, …",
-)
-@click.argument("digest_args", nargs=-1, type=click.UNPROCESSED)
 def digest_schedule(weekday: str, hour: int, env_file: str, digest_args: tuple[str, ...]) -> None:
     """Print a cron line, or the settings for the systemd units in deploy/systemd/, that post
     the digest of the week before every week (to $SUPPORTML_DIGEST_CHANNEL). Arguments after

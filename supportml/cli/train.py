@@ -14,13 +14,12 @@ import click
 from rich.markup import escape
 
 from supportml.cli._common import (
-    ENV_FILE,
-    WEEKDAYS,
     clean_errors,
     database_option,
     err,
     out,
     parse_moment,
+    schedule_options,
     schedule_text,
     settings_of,
     stage,
@@ -388,23 +387,12 @@ def _report(outcome: Outcome, as_json: bool, classified: ClassifySummary | None)
 
 
 @click.command("retrain-schedule", context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--weekday",
-    type=click.Choice(WEEKDAYS),
-    default="mon",
-    show_default=True,
-    help="Day of the week to retrain.",
+@schedule_options(
+    "retrain",
+    6,
+    "File with SUPPORTML_DATABASE_URL, MLFLOW_TRACKING_URI, … (keeps secrets out of crontab).",
+    "train_args",
 )
-@click.option(
-    "--hour", type=click.IntRange(0, 23), default=6, show_default=True, help="Hour (local time)."
-)
-@click.option(
-    "--env-file",
-    default=ENV_FILE,
-    show_default=True,
-    help="File with SUPPORTML_DATABASE_URL, MLFLOW_TRACKING_URI, … (keeps secrets out of crontab).",
-)
-@click.argument("train_args", nargs=-1, type=click.UNPROCESSED)
 def retrain_schedule(weekday: str, hour: int, env_file: str, train_args: tuple[str, ...]) -> None:
     """Print a cron line, or the settings for the systemd units in deploy/systemd/, that
     retrain from the store every week.
