@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import time as clock
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +39,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -204,17 +205,22 @@ def _epoch(column: Any, dialect: str) -> ColumnElement[float]:
     return cast(func.extract("epoch", column), type_=Request.confidence.type)
 
 
+# SQLite uses an index on an expression only for the same expression with the same literals (a
+# bound parameter never matches): `_day` and `_minutes` spell those of migration 0010 exactly.
+
+
 def _day(column: Any, dialect: str) -> ColumnElement[str]:
     """The UTC calendar day as 'YYYY-MM-DD' (SQLite stores UTC text that starts with it)."""
     if dialect == "sqlite":
-        return type_coerce(func.substr(column, 1, 10), String)
+        return type_coerce(func.substr(column, literal_column("1"), literal_column("10")), String)
     return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
 
 
 def _minutes(seconds: Any, dialect: str) -> ColumnElement[int]:
     """Whole minutes of a non-negative number of seconds (PostgreSQL's CAST rounds; floor it)."""
     if dialect == "sqlite":
-        return cast(seconds / 60, Integer)  # SQLite's CAST truncates
+        # SQLite's CAST truncates; op("/") as written (``/`` may render as ``/ (60 + 0.0)``)
+        return cast(seconds.op("/")(literal_column("60")), Integer)
     return cast(func.floor(seconds / 60), Integer)
 
 
@@ -222,11 +228,16 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count(case((condition, 1)))
 
 
-def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnElement[bool]]:
+def _where(
+    since: datetime, until: datetime, filters: Filters, likely: bool = False
+) -> list[ColumnElement[bool]]:
+    """The period's live requests narrowed by ``filters``. ``likely`` (SQLite only) tells the
+    planner that the period's bounds match most rows, so it reads a whole index in the order
+    a GROUP BY needs rather than range-searching by date and sorting."""
+    bounds = [Request.created_at >= since, Request.created_at < until]
     conditions = [
         Request.deleted.is_(False),
-        Request.created_at >= since,
-        Request.created_at < until,
+        *([func.likely(bound) for bound in bounds] if likely else bounds),
     ]
     if filters.channel:
         conditions.append(Request.channel == filters.channel)
@@ -237,14 +248,23 @@ def _where(since: datetime, until: datetime, filters: Filters) -> list[ColumnEle
     return conditions
 
 
-def owning_team(owners: Mapping[str, str] | None) -> ColumnElement[str]:
-    """The platform team a request's work counts for, as one SQL expression: the team it was
-    assigned (routed or reassigned), else the owner of its effective topic (``owners``: topic
-    in lower case -> team, `Ownership.owners`), else NO_OWNER."""
-    if not owners:
-        return func.coalesce(Request.assigned_team, literal(NO_OWNER))
-    by_topic = case(dict(owners), value=func.lower(EFFECTIVE_TOPIC), else_=literal(NO_OWNER))
-    return func.coalesce(Request.assigned_team, by_topic)
+def owning_teams(
+    topics: Iterable[str], assigned: Iterable[object], ownership: Ownership | None
+) -> list[str]:
+    """The platform team each (effective topic, assigned team) pair's work counts for: the team
+    it was assigned (routed or reassigned), else its topic's owner in the ownership file
+    (`Ownership.team_for`), else NO_OWNER. Applied to grouped rows, not in SQL per request: a
+    CASE over every owned topic cost a full pass's worth of string compares."""
+    team_for = ownership.team_for if ownership else lambda _topic: None
+    pairs = [
+        (topic, team if isinstance(team, str) else None)  # NaN too
+        for topic, team in zip(topics, assigned, strict=True)
+    ]
+    owner = {
+        (topic, team): team if team is not None else team_for(topic) or NO_OWNER
+        for topic, team in set(pairs)
+    }
+    return [owner[pair] for pair in pairs]
 
 
 def _weighted_median(counts: pd.DataFrame, key: str) -> pd.Series:
@@ -360,12 +380,17 @@ class _Builder:
         ownership: Ownership | None = None,
     ) -> None:
         self.connection = connection
-        self.owner = owning_team(ownership.owners if ownership else None)
+        self.ownership = ownership
         self.low_confidence = low_confidence
         self.slack_domain = slack_domain
         self.report = report
         self.dialect = connection.dialect.name
         self.where = _where(report.since, report.until, report.filters)
+        # The period's requests again, for the GROUP BYs SQLite can read from an index in group
+        # order (migration 0010) when the period holds most of the store: told so, it scans that
+        # index whole instead of range-searching by date and then sorting a million rows.
+        whole = self.dialect == "sqlite" and self._period_spans_most_of_store()
+        self.where_whole = _where(report.since, report.until, report.filters, whole)
         names = connection.execute(select(Channel.channel_id, Channel.name)).all()
         self.channel_names = {channel: f"#{name}" for channel, name in names}
         self.team_names: dict[str, str] = {}
@@ -482,12 +507,16 @@ class _Builder:
 
     def volume_cube(self) -> pd.DataFrame:
         """Request counts per (topic, team, source, channel, holdout, suggested), from one
-        GROUP BY: the volume, topic, holdout and documentation KPIs are all sums over it."""
+        GROUP BY: the volume, topic, holdout and documentation KPIs are all sums over it.
+
+        It groups by the stored columns the dimensions are computed from, in the order of the
+        covering index ix_requests_volume (SQLite, migration 0010), then adds up the few rows
+        that share their dimensions."""
         dims = {
             "topic": EFFECTIVE_TOPIC,
             "origin": TOPIC_ORIGIN,
             "team": Request.requester_team,
-            "owning": self.owner,
+            "assigned": Request.assigned_team,
             "source": Request.source,
             "channel": Request.channel,
             "holdout": cast(Request.docs_holdout, Integer),
@@ -499,14 +528,28 @@ class _Builder:
             "human": _count(Request.resolution == Resolution.HUMAN),
             "resolved": _count(~UNRESOLVED),
         }
+        stored = (
+            Request.final_topic, Request.label_source, Request.requester_team,
+            Request.assigned_team, Request.source, Request.channel, Request.docs_holdout,
+            Request.predicted_topic.is_not(None), LIVE,
+        )  # fmt: skip
         columns: list[Any] = [c.label(k) for k, c in (*dims.items(), *sums.items())]
-        query = select(*columns).where(*self.where).group_by(*dims.values())
-        cube = pd.DataFrame(self.connection.execute(query).all(), columns=[*dims, *sums])
+        query = select(*columns).where(*self.where_whole).group_by(*stored)
+        rows = self.connection.execute(query).cursor.fetchall()
+        cube = (
+            pd.DataFrame(rows, columns=[*dims, *sums])
+            .groupby(list(dims), dropna=False, sort=False)[list(sums)]
+            .sum()
+            .reset_index()
+        )
         # one team however it was typed, shown with its most common spelling
         spellings = cube.dropna(subset="team").groupby("team")["requests"].sum()
         ranked: Counter[str] = Counter(spellings.to_dict())
         for spelling, _n in ranked.most_common()[::-1]:
             self.team_names[spelling.lower()] = spelling
+        cube["owning"] = owning_teams(
+            cube["topic"].tolist(), cube["assigned"].tolist(), self.ownership
+        )
         cube["team"] = [self.team(t) for t in cube["team"]]
         cube["channel"] = [self.channel(c) for c in cube["channel"]]
         return cube
@@ -682,30 +725,44 @@ class _Builder:
 
     def effort(self) -> None:
         """Where staff time goes: per owning team and per effective topic, from one GROUP BY
-        (day, topic, team) over the requests' stored effort and one narrow fetch of handling
-        spans for the medians; the top problem areas ranked by staff time, with doc-gap status."""
+        (day, topic, assigned team) over the requests' stored effort and one GROUP BY (topic,
+        assigned team, whole minute) of the handling spans for the medians; the owning team is
+        worked out on those few grouped rows (`owning_teams`). Then the top problem areas ranked
+        by staff time, with their doc-gap status.
+
+        On SQLite both read a covering index in group order (migration 0010), so nothing is
+        sorted: the first range-searched by day (the redundant day bounds make that index
+        usable), the second whole when the period spans most of the store (``where_whole``)."""
         day = _day(Request.created_at, self.dialect)
-        topic, team = EFFECTIVE_TOPIC.label("topic"), self.owner.label("team")
+        topic, assigned = EFFECTIVE_TOPIC, Request.assigned_team
         query = (
             select(
-                day, topic, team, func.count(), func.sum(Request.staff_replies),
+                day, topic, assigned, func.count(), func.sum(Request.staff_replies),
                 func.sum(Request.staff_seconds), _count(Request.resolution == Resolution.DOCS),
             )
-            .where(*self.where)
-            .group_by(day, topic, team)
+            .where(*self.where, *self.day_bounds(day))
+            .group_by(day, Request.final_topic, assigned)
         )  # fmt: skip
         names = ["day", "topic", "team", "requests", "staff_replies", "staff_seconds", "docs"]
         cube = pd.DataFrame(self.connection.execute(query).cursor.fetchall(), columns=names)
         minute = _minutes(Request.handling_seconds, self.dialect)
         spans_query = (
-            select(topic, team, minute, func.count())
-            .where(*self.where, Request.staff_replies > 0, Request.handling_seconds.is_not(None))
-            .group_by(topic, team, minute)
+            select(topic, assigned, minute, func.count())
+            .where(
+                *self.where_whole,
+                Request.staff_replies > 0,
+                Request.handling_seconds.is_not(None),
+            )
+            .group_by(Request.final_topic, assigned, minute)
         )
         spans = pd.DataFrame(
             self.connection.execute(spans_query).cursor.fetchall(),
             columns=["topic", "team", "minute", "n"],
         ).astype({"minute": "int64", "n": "int64"})  # typed when empty too
+        for frame in (cube, spans):
+            frame["team"] = owning_teams(
+                frame["topic"].tolist(), frame["team"].tolist(), self.ownership
+            )
         cube[["staff_replies", "staff_seconds"]] = cube[["staff_replies", "staff_seconds"]].fillna(
             0
         )
@@ -764,6 +821,25 @@ class _Builder:
             [(w, int(n), int(k), float(h)) for w, n, k, h in weekly.itertuples()],
         )  # fmt: skip
         self._top_areas(total)
+
+    def day_bounds(self, day: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        """On SQLite, the period's first and last UTC day as bounds of ``day`` (`_day`): implied
+        by the period's bounds, they let SQLite range-search an index on the day expression."""
+        if self.dialect != "sqlite":
+            return []
+        return [day >= f"{self.report.since:%Y-%m-%d}", day <= f"{self.report.until:%Y-%m-%d}"]
+
+    def _period_spans_most_of_store(self) -> bool:
+        """Whether the period covers at least half the time between the store's first and last
+        request (two index lookups): the share of rows a scan would keep, roughly."""
+        first, last = (
+            self.connection.execute(select(func.min(Request.created_at))).scalar(),
+            self.connection.execute(select(func.max(Request.created_at))).scalar(),
+        )
+        if first is None or last is None or first == last:
+            return False
+        inside = min(self.report.until, last) - max(self.report.since, first)
+        return inside >= (last - first) / 2
 
     def _effort_rows(
         self, cube: pd.DataFrame, spans: pd.DataFrame, key: str, total: float
@@ -921,15 +997,18 @@ class _Builder:
             _epoch(Request.created_at, d),
             _epoch(Request.first_response_at, d),
             _epoch(Request.resolved_at, d),
-            cast(Request.docs_holdout, Integer),
-            case((UNANSWERED, 1), else_=0),
-            case((SHOWN, 1), else_=0),
+            # three flags as the bits of one number: a column fewer to turn into Python objects
+            cast(Request.docs_holdout, Integer)
+            + case((UNANSWERED, 2), else_=0)
+            + case((SHOWN, 4), else_=0),
         ).where(*self.where)
         # Plain DBAPI tuples, not Rows: numpy converts 1M of them in a fraction of a second, and
         # every column is already a float or int (None becomes NaN).
         rows = self.connection.execute(query).cursor.fetchall()
-        data = np.array(rows, dtype=float).reshape(-1, 6)
-        created, responded, resolved, holdout, unanswered, suggested = data.T
+        data = np.array(rows, dtype=float).reshape(-1, 4)
+        created, responded, resolved = data[:, :3].T
+        flags = data[:, 3].astype(np.int64)
+        holdout, unanswered, suggested = flags & 1, flags >> 1 & 1, flags >> 2 & 1
         hours = self.report.hours
         first = (responded - created) / 3600
         resolution = (resolved - created) / 3600

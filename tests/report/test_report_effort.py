@@ -11,13 +11,14 @@ from statistics import median
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from supportml.ownership import Ownership
 from supportml.report import build_report, render
 from supportml.report.digest import digest_blocks
-from supportml.report.kpis import NO_OWNER, weekly_trend
+from supportml.report.kpis import NO_OWNER, owning_teams, weekly_trend
 from supportml.store import open_store
+from supportml.vocabulary import UNCLASSIFIED
 from tests.report.conftest import insert, row
 
 SINCE = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -196,3 +197,46 @@ def test_without_captured_replies_the_digest_has_no_problem_areas(store: Engine)
     report = build_report(store, UNTIL, UNTIL + timedelta(days=7), now=UNTIL + timedelta(days=7))
     texts = [b["text"]["text"] for b in digest_blocks(report) if b["type"] == "section"]
     assert not any(text.startswith("*Top problem areas") for text in texts)
+
+
+def test_the_owning_team_is_the_assigned_one_else_the_topics_owner() -> None:
+    got = owning_teams(
+        ["CI Error", "Ärger", "Billing", "Access", UNCLASSIFIED],
+        ["Platform", None, None, float("nan"), None],  # NaN: pandas' missing value
+        owning({**OWNERS, "ärger": "Identity"}),  # any case, not only ASCII
+    )
+    assert got == ["Platform", "Identity", NO_OWNER, "Identity", NO_OWNER]
+    assert owning_teams([UNCLASSIFIED, "Access"], [None, "Build"], None) == [NO_OWNER, "Build"]
+
+
+def test_sqlite_reads_the_report_indexes_in_group_order(store: Engine) -> None:
+    """Migration 0010's indexes match the report's expressions: its three largest GROUP BYs
+    read them whole or by day range, nothing sorted (a changed expression, or a bound
+    parameter where the index has a literal, would bring the sort back)."""
+    if store.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL aggregates with hash tables; the indexes are SQLite's")
+    grouped: list[tuple[str, object]] = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if "GROUP BY" in statement:
+            grouped.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", grab)
+    try:
+        build_report(store, SINCE, UNTIL, now=UNTIL, ownership=owning(OWNERS))
+    finally:
+        event.remove(store, "before_cursor_execute", grab)
+    with store.connect() as connection:
+        plans = [
+            " | ".join(r[3] for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {q}", p))
+            for q, p in grouped
+        ]
+    indexes = {
+        "ix_requests_effort_by_day": "SEARCH",  # range-searched by the period's days
+        "ix_requests_handling_minute": "SCAN",  # the period spans most of this store
+        "ix_requests_volume": "SCAN",
+    }
+    for index, how in indexes.items():
+        (plan,) = [plan for plan in plans if f"INDEX {index} " in f"{plan} "]
+        assert plan.startswith(f"{how} requests USING COVERING INDEX {index}"), plan
+        assert "TEMP B-TREE" not in plan, plan
