@@ -45,15 +45,15 @@ slightly different (weaker) model and over-correct.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize, nnls
 from scipy.special import log_softmax, softmax
 
-METHODS = ("cc", "acc", "pacc", "em", "bcts")
-DEFAULT_METHOD = "em"
+METHODS = ("cc", "acc", "pcc", "pacc", "em", "bcts")
+DEFAULT_METHOD = "pcc"
 #: Fewer labelled requests than this for a topic and its column of M is mostly noise.
 MIN_LABELLED_PER_TOPIC = 10
 #: Above this condition number of M, least squares amplifies sampling noise in q more than it
@@ -99,13 +99,18 @@ def _codes(topics: Sequence[str], values: Sequence[str], what: str) -> np.ndarra
     return np.fromiter((index[str(v)] for v in values), dtype=np.intp, count=len(values))
 
 
+def _joint(truth: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """Labelled requests per (predicted topic, true topic), k x k."""
+    return np.bincount(predicted * k + truth, minlength=k * k).reshape(k, k).astype(float)
+
+
 def _confusion(truth: np.ndarray, predicted: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(M with M[j, i] = P(predicted j | truth i), labelled count per true topic).
 
     A topic with no labelled request gets the identity column: with nothing measured, the
     model's count of it is taken as it is.
     """
-    joint = np.bincount(predicted * k + truth, minlength=k * k).reshape(k, k).astype(float)
+    joint = _joint(truth, predicted, k)
     support = joint.sum(axis=0)
     return _normalise_columns(joint, support), support.astype(int)
 
@@ -131,6 +136,17 @@ def solve_adjusted(matrix: np.ndarray, observed: np.ndarray) -> np.ndarray:
     shares, _ = nnls(system, target, maxiter=50 * k)
     total = shares.sum()
     return shares / total if total > 0 else np.full(k, 1.0 / k)
+
+
+def split_by_confusion(joint: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Each predicted topic's share ``observed`` split among the true topics as the people
+    labels it was predicted for were: p_i = sum_j q_j P(truth i | predicted j), with
+    P(truth i | predicted j) = ``joint``[..., j, i] / sum_i ``joint``[..., j, i] (joint counts of
+    (predicted, truth)); a topic never predicted on labelled requests is taken as it is."""
+    k = joint.shape[-1]
+    rows = joint.sum(axis=-1, keepdims=True)
+    posterior = np.where(rows > 0, joint / np.where(rows > 0, rows, 1.0), np.eye(k))
+    return np.einsum("...j,...ji->...i", observed, posterior)
 
 
 def _em(
@@ -198,6 +214,8 @@ def _point(
         return raw
     if method == "acc":
         return solve_adjusted(_confusion(truth, predicted, k)[0], raw)
+    if method == "pcc":
+        return split_by_confusion(_joint(truth, predicted, k), raw)
     assert labelled_probs is not None and unlabelled_probs is not None
     if method == "pacc":
         onehot = np.eye(k)[truth]
@@ -227,7 +245,7 @@ def _bootstrap(
     k numbers per resample instead of one weight per row (a report over 1M requests).
     """
     n_l, n_u = len(truth), len(unlabelled)
-    if method in ("cc", "acc"):
+    if method in ("cc", "acc", "pcc"):
         observed = np.bincount(unlabelled, minlength=k) / n_u
         raw = rng.multinomial(n_u, observed, size=resamples) / n_u
     else:
@@ -235,9 +253,11 @@ def _bootstrap(
         raw = np.stack([np.bincount(unlabelled, weights=w, minlength=k) for w in w_u]) / n_u
     if method == "cc":
         return raw
-    if method == "acc":
-        joint = np.bincount(predicted * k + truth, minlength=k * k) / n_l
+    if method in ("acc", "pcc"):
+        joint = _joint(truth, predicted, k).ravel() / n_l
         counts = rng.multinomial(n_l, joint, size=resamples).reshape(resamples, k, k).astype(float)
+        if method == "pcc":
+            return split_by_confusion(counts, raw)
         matrices = _normalise_columns(counts, counts.sum(axis=1))
         return np.stack([solve_adjusted(m, q) for m, q in zip(matrices, raw, strict=True)])
     assert labelled_probs is not None and unlabelled_probs is not None
@@ -282,7 +302,7 @@ def estimate_shares(
         raise ValueError("labelled_true and labelled_predicted differ in length")
     if not len(unlabelled_predicted):
         return []
-    if method in ("acc", "pacc", "em", "bcts") and not len(labelled_true):
+    if method in ("acc", "pcc", "pacc", "em", "bcts") and not len(labelled_true):
         raise ValueError(f"method {method!r} needs people-labelled requests")
     if method in ("pacc", "em", "bcts") and (labelled_probs is None or unlabelled_probs is None):
         raise ValueError(f"method {method!r} needs labelled_probs and unlabelled_probs")
@@ -371,3 +391,39 @@ def readiness(
             condition,
         )
     return Readiness(True, f"enough people labels (condition {condition:.1f})", 0, (), condition)
+
+
+def correct(
+    confusion: Mapping[str, Mapping[str, int]],
+    predicted: Mapping[str, int],
+    *,
+    method: str = DEFAULT_METHOD,
+    confidence: float = 0.90,
+    resamples: int = 200,
+    seed: int = 0,
+) -> tuple[Readiness, list[TopicShare]]:
+    """What the report shows: the shares of the requests nobody labelled, from how many of them
+    the model gave each topic (``predicted``) and its out-of-fold ``confusion`` (people's topic
+    -> predicted topic -> requests: ModelCard.confusion), and whether ``readiness`` says the
+    people labels are enough to show them. benchmarks/share_benchmark.py measures this very
+    function. Only ``acc`` inverts the confusion matrix, so only it is held to
+    ``MAX_CONDITION``."""
+    pairs = [(t, g, n) for t, row in confusion.items() for g, n in row.items() if n > 0]
+    topics = sorted({*(t for t, _, _ in pairs), *(g for _, g, _ in pairs), *predicted})
+    counts = [n for _, _, n in pairs]
+    truth = np.repeat([t for t, _, _ in pairs], counts).tolist()
+    guess = np.repeat([g for _, g, _ in pairs], counts).tolist()
+    condition = MAX_CONDITION if method == "acc" else np.inf
+    verdict = readiness(topics, truth, guess, max_condition=condition)
+    unlabelled = np.repeat(list(predicted), list(predicted.values())).tolist()
+    estimates = estimate_shares(
+        topics,
+        truth,
+        guess,
+        unlabelled,
+        method=method,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+    )
+    return verdict, estimates
