@@ -53,6 +53,7 @@ from supportml.store.models import (
     DocSuggestion,
     FeedbackEvent,
     FollowUp,
+    ModelConfusion,
     Request,
     SeenMessage,
 )
@@ -83,7 +84,6 @@ OWNING_TEAM = (
     "counts under its topic's owner in the ownership file given to the report (--teams), "
     "else under '(no owning team)'."
 )
-SHARE_METHOD = "acc"  # the store keeps each request's best topic only, not its probabilities
 # The KPIs a report leads with, each with its change against the previous period.
 HEADLINE = (
     "requests",
@@ -857,51 +857,46 @@ class _Builder:
         """Each topic's share of all requests with the model's part corrected, or a note why not.
 
         People's labels count as they are; the requests without one that the model predicted
-        (abstained ones included) are split among topics by `shares.estimate_shares`, using the
-        (people's topic, model's topic) pairs of every stored request that has both (the
-        model's confusions do not depend on the period or the filters); requests the model never
-        saw stay unclassified.
+        (abstained ones included) are split among topics by `shares.correct`, using the
+        out-of-fold confusions recorded for the model version that predicted most of them
+        (`repository.record_confusion`: the model's confusions do not depend on the period or
+        the filters); requests the model never saw stay unclassified.
         """
         unlabelled_label = or_(
             Request.label_source.is_(None), Request.label_source.not_in(GIVEN_LABELS)
         )
-        predicted = Request.predicted_topic.is_not(None)
         query = (
-            select(Request.predicted_topic, func.count())
-            .where(*self.where, unlabelled_label, predicted)
-            .group_by(Request.predicted_topic)
+            select(Request.model_version, Request.predicted_topic, func.count())
+            .where(*self.where, unlabelled_label, Request.predicted_topic.is_not(None))
+            .group_by(Request.model_version, Request.predicted_topic)
         )
-        unlabelled = dict(self.connection.execute(query).all())
+        unlabelled: Counter[str] = Counter()
+        versions: Counter[str] = Counter()
+        for version, topic, n in self.connection.execute(query):
+            unlabelled[str(topic)] += n
+            versions[str(version)] += n
         if not unlabelled:
             return {}, "No request here has a model prediction to correct: shares are as counted."
-        pairs = self.connection.execute(
-            select(Request.final_topic, Request.predicted_topic, func.count())
-            .where(
-                Request.deleted.is_(False),
-                Request.label_source.in_(GIVEN_LABELS),
-                Request.final_topic.is_not(None),
-                predicted,
-                Request.abstained.is_not(True),
+        version = versions.most_common(1)[0][0]
+        confusion: dict[str, dict[str, int]] = {}
+        for truth, guess, n in self.connection.execute(
+            select(
+                ModelConfusion.true_topic, ModelConfusion.predicted_topic, ModelConfusion.requests
+            ).where(ModelConfusion.model_version == version)
+        ):
+            confusion.setdefault(truth, {})[guess] = n
+        if not confusion:
+            return {}, (
+                "Corrected shares are not shown and the shares are the raw counts: model "
+                f"{version}, which gave most of these topics, has no recorded confusions on "
+                "people's labels (run `supportml classify` with a model trained by this version)."
             )
-            .group_by(Request.final_topic, Request.predicted_topic)
-        ).all()
-        counts = [n for *_pair, n in pairs]
-        truth: list[str] = np.repeat([str(t) for t, _p, _n in pairs], counts).tolist()
-        guess: list[str] = np.repeat([str(p) for _t, p, _n in pairs], counts).tolist()
-        topics = sorted({*truth, *guess, *map(str, unlabelled)})
-        verdict = shares.readiness(topics, truth, guess)
+        verdict, estimates = shares.correct(confusion, unlabelled, method=shares.DEFAULT_METHOD)
         if not verdict.ready:
             return {}, (
                 "Corrected shares are not shown and the shares are the raw counts: "
                 f"{verdict.reason}."
             )
-        estimates = shares.estimate_shares(
-            topics,
-            truth,
-            guess,
-            np.repeat(list(map(str, unlabelled)), list(unlabelled.values())).tolist(),
-            method=SHARE_METHOD,
-        )
         counted = sum(unlabelled.values())
 
         def of_all(labelled: int, *model_shares: float) -> tuple[float, float, float]:
