@@ -10,9 +10,9 @@ messages.
 
 Every topic is the effective topic (`repository.EFFECTIVE_TOPIC`: people's label, else the
 model's confident suggestion, else "Unclassified (model unsure)"), and the model's part of each
-topic's share is corrected for its confusions (`supportml.shares`, adjusted classify-and-count)
-with a bootstrap interval. The six headline KPIs are also computed for the previous period of
-equal length, so each shows its change.
+topic's share is corrected for its out-of-fold confusions (`supportml.shares.correct`, recorded
+by `classify`) with a bootstrap interval. The six headline KPIs are also computed for the
+previous period of equal length, so each shows its change.
 """
 
 from __future__ import annotations
@@ -667,7 +667,8 @@ class _Builder:
             "Requests per effective topic (people's label, else the model's confident "
             "suggestion, else 'Unclassified (model unsure)') and their share of all requests; "
             "the corrected share, where the model's part is re-estimated from its confusions "
-            "on people-labelled requests (adjusted classify-and-count, 90% bootstrap interval); "
+            "on people-labelled requests it was not fitted on (each predicted topic split as "
+            "the people labels it was predicted for were; 90% bootstrap interval); "
             "the count in the previous period of equal length and the relative change; the "
             "shares resolved by documentation and resolved at all; how many of the topic's "
             "requests people labelled and how many the model did.",
