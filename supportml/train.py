@@ -218,7 +218,10 @@ def train(
         evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
     exported = _refitted(dataset, classifier, params, stage) if refit_all else classifier
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
-    confusion = out_of_fold_confusion(texts, labels, params, stage=stage)
+    # the folds fitted as the exported model is, so their errors are the ones it makes
+    confusion = out_of_fold_confusion(
+        texts, labels, _refit_params(params) if refit_all else params, stage=stage
+    )
     card = ModelCard(
         labels=exported.labels,
         params=asdict(params),
@@ -236,6 +239,11 @@ def train(
     return TrainResult(exported, card, evaluation, parts, Path(model_dir), list(predicted))
 
 
+def _refit_params(params: ModelParams) -> ModelParams:
+    """The refit's parameters: as many epochs as the evaluated model had in all."""
+    return replace(params, max_iter=params.max_iter + params.refit_epochs)
+
+
 def _refitted(
     dataset: Dataset, evaluated: TopicClassifier, params: ModelParams, stage: Stage
 ) -> TopicClassifier:
@@ -243,8 +251,7 @@ def _refitted(
     (``max_iter`` plus ``refit_epochs``), keeping its temperature. The classes must be the same:
     the threshold and temperature were chosen for those."""
     with stage(f"refit on all {len(dataset):,} requests"):
-        epochs = params.max_iter + params.refit_epochs
-        full = TopicClassifier.fit(dataset.texts, dataset.topics, replace(params, max_iter=epochs))
+        full = TopicClassifier.fit(dataset.texts, dataset.topics, _refit_params(params))
     full.temperature = evaluated.temperature
     if full.labels != evaluated.labels:  # a topic only in the test rows: keep the evaluated one
         return evaluated
