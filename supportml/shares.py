@@ -10,7 +10,15 @@ correct this with the model's behaviour on requests people did label:
   measured on labelled requests and q = the share of each predicted topic among the unlabelled,
   the true shares p solve M p = q; solved as least squares under p >= 0, sum(p) = 1 (never a raw
   inverse, which returns negative shares as soon as M is noisy);
-- ``pacc`` the same with the model's probabilities in place of its 0/1 votes (Bella et al. 2010);
+- ``pcc``  probabilistic classify and count (Bella et al. 2010) where the only probability is
+  the one the confusions give: each predicted topic's count is split among the true topics as
+  the people-labelled requests the model gave that topic were, P(truth i | predicted j); this is
+  also the first step of ``em`` from the labelled mix with those posteriors. It needs each
+  request's best topic only (all the store keeps) and inverts nothing, so noise in the
+  confusions stays noise instead of being amplified; under a shift it leans toward the
+  labelled mix (a topic whose volume grew is under-estimated);
+- ``pacc`` the same as ``acc`` with the model's probabilities in place of its 0/1 votes (Bella et
+  al. 2010);
 - ``em``   prior adjustment by expectation-maximisation (Saerens, Latinne & Decaestecker 2002);
 - ``bcts`` ``em`` on probabilities recalibrated first by bias-corrected temperature scaling
   fitted on the labelled requests (one temperature and one bias per topic; Alexandari, Kundaje
@@ -18,29 +26,22 @@ correct this with the model's behaviour on requests people did label:
   label shift adaptation"): EM's answer is only as good as the probabilities' calibration per
   topic, which one temperature cannot fix.
 
-``DEFAULT_METHOD`` is ``em``, chosen on benchmarks/share_benchmark.py (BANKING77 and the
-sample, 30% labelled, with and without a tripled topic, 2 seeds): it had the lowest error of the
-corrections wherever the counting model is the one `train` exports (BANKING77 0.10 pp, sample
-1.6 pp against acc's 0.22 and 2.9), because it needs no confusion matrix, only calibrated
-probabilities and the labelled topic mix, so a few dozen labels per topic do not make it swing.
-acc and pacc over-correct with so few labels and whenever M was measured on another model than
-the one that counts (cross-validation folds are weaker than the final model). Measured honestly:
-with errors spread evenly, raw counting had the lower mean error in every case (em 1.1-1.5x);
-the correction buys intervals that cover the truth (raw counting's miss its bias: 35-60% on the
-sample) and, on the sample, the tripled topic's share (1.5 and 0.0 pp off against 3.0 and 2.9).
-em needs both probability matrices and takes ~30 s for 77 topics x 200 resamples; with only
-each request's best topic, or in a hurry, use ``acc`` (under a second).
-``bcts`` (added later) beat raw counting on the sample's tripled case where ``em`` did not
-(0.89 vs 1.05 pp with the fold models' confusions, 1.08 vs 1.18 with the exported model's test
-rows; 3 seeds) with intervals covering 87-93% of topics, and on BANKING77 with the fold models'
-(0.077 vs 0.083, one seed), but not with the exported model's ~10 test rows per topic (0.094 vs
-0.085): too few to fit a bias per topic. So it is not the default.
+``DEFAULT_METHOD`` is ``pcc``, what the report runs (`correct`), chosen on
+benchmarks/share_benchmark.py, which runs the product's path (30% labelled, 3 seeds): with the
+card's out-of-fold confusions over every labelled request, mean absolute error per topic on
+BANKING77 0.068 pp against raw counting's 0.080 (0.86x) and on the sample 0.50 against 0.94
+(0.53x), intervals covering 97-98% of topics; with one topic's volume tripled 0.081 against
+0.082 (0.99x, within the seeds' spread) and 0.63 against 1.02, but on the tripled topic itself
+0.80 pp off against raw counting's 0.25 on BANKING77. ``acc`` over the same confusions had more
+error than raw counting everywhere (1.3-1.6x): fold models are a little weaker than the model
+that counts, and inverting their confusions over-corrects. ``em``/``bcts`` need both probability
+matrices, which the store does not keep for every request.
 
-The model's behaviour must be measured out of sample and on the model that predicted the
-unlabelled requests: ``labelled_predicted`` (and ``labelled_probs``) must come from that model's
-held-out rows (the test split `train` keeps aside), never from rows it was trained on, or M looks
-near-perfect and the correction does nothing. Cross-validated predictions work, but measure a
-slightly different (weaker) model and over-correct.
+The model's behaviour must be measured out of sample: ``labelled_predicted`` (and
+``labelled_probs``) must come from models that were not fitted on those rows, or M looks
+near-perfect and the correction does nothing. `train` records out-of-fold predictions over every
+labelled row (`train.out_of_fold_confusion`): the test fifth alone leaves about 10 rows per
+topic on BANKING77, too few (``acc`` 2.3x raw counting's error, ``bcts`` 1.1x, one seed).
 """
 
 from __future__ import annotations
