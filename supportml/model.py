@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-CARD_FORMAT = 3  # 2: the card carries ``integrity``; 3: and ``features`` (CHANGELOG.md)
-READABLE_FORMATS = (2, 3)  # a format-2 card describes a TF-IDF-only model
+CARD_FORMAT = 4  # 2: the card carries ``integrity``; 3: ``features``; 4: ``confusion``
+READABLE_FORMATS = (2, 3, 4)  # a format-2 card describes a TF-IDF-only model
 TFIDF_FEATURES = ("tfidf:word", "tfidf:char")
 EMBEDDINGS = "embeddings:"  # + the encoder's name, in ModelCard.features
 PIPELINE_PREFIX = "pipeline-"  # + the artifact's sha256[:12] + ".joblib": a new model never
@@ -652,6 +652,9 @@ class ModelCard:
     data_hash: str
     n_train: int  # rows the exported model was fitted on
     metrics_from: str = ""  # which rows and which model the metrics come from (train.py)
+    # people's topic -> out-of-fold predicted topic -> requests (train.out_of_fold_confusion);
+    # empty in cards made before it
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     features: list[str] = field(default_factory=lambda: list(TFIDF_FEATURES))  # set by save()
     sha256: str = ""
     artifact: str = ""  # the pipeline's file name next to the card; set by save()

@@ -10,7 +10,15 @@ correct this with the model's behaviour on requests people did label:
   measured on labelled requests and q = the share of each predicted topic among the unlabelled,
   the true shares p solve M p = q; solved as least squares under p >= 0, sum(p) = 1 (never a raw
   inverse, which returns negative shares as soon as M is noisy);
-- ``pacc`` the same with the model's probabilities in place of its 0/1 votes (Bella et al. 2010);
+- ``pcc``  probabilistic classify and count (Bella et al. 2010) where the only probability is
+  the one the confusions give: each predicted topic's count is split among the true topics as
+  the people-labelled requests the model gave that topic were, P(truth i | predicted j); this is
+  also the first step of ``em`` from the labelled mix with those posteriors. It needs each
+  request's best topic only (all the store keeps) and inverts nothing, so noise in the
+  confusions stays noise instead of being amplified; under a shift it leans toward the
+  labelled mix (a topic whose volume grew is under-estimated);
+- ``pacc`` the same as ``acc`` with the model's probabilities in place of its 0/1 votes (Bella et
+  al. 2010);
 - ``em``   prior adjustment by expectation-maximisation (Saerens, Latinne & Decaestecker 2002);
 - ``bcts`` ``em`` on probabilities recalibrated first by bias-corrected temperature scaling
   fitted on the labelled requests (one temperature and one bias per topic; Alexandari, Kundaje
@@ -18,42 +26,35 @@ correct this with the model's behaviour on requests people did label:
   label shift adaptation"): EM's answer is only as good as the probabilities' calibration per
   topic, which one temperature cannot fix.
 
-``DEFAULT_METHOD`` is ``em``, chosen on benchmarks/share_benchmark.py (BANKING77 and the
-sample, 30% labelled, with and without a tripled topic, 2 seeds): it had the lowest error of the
-corrections wherever the counting model is the one `train` exports (BANKING77 0.10 pp, sample
-1.6 pp against acc's 0.22 and 2.9), because it needs no confusion matrix, only calibrated
-probabilities and the labelled topic mix, so a few dozen labels per topic do not make it swing.
-acc and pacc over-correct with so few labels and whenever M was measured on another model than
-the one that counts (cross-validation folds are weaker than the final model). Measured honestly:
-with errors spread evenly, raw counting had the lower mean error in every case (em 1.1-1.5x);
-the correction buys intervals that cover the truth (raw counting's miss its bias: 35-60% on the
-sample) and, on the sample, the tripled topic's share (1.5 and 0.0 pp off against 3.0 and 2.9).
-em needs both probability matrices and takes ~30 s for 77 topics x 200 resamples; with only
-each request's best topic, or in a hurry, use ``acc`` (under a second).
-``bcts`` (added later) beat raw counting on the sample's tripled case where ``em`` did not
-(0.89 vs 1.05 pp with the fold models' confusions, 1.08 vs 1.18 with the exported model's test
-rows; 3 seeds) with intervals covering 87-93% of topics, and on BANKING77 with the fold models'
-(0.077 vs 0.083, one seed), but not with the exported model's ~10 test rows per topic (0.094 vs
-0.085): too few to fit a bias per topic. So it is not the default.
+``DEFAULT_METHOD`` is ``pcc``, what the report runs (`correct`), chosen on
+benchmarks/share_benchmark.py, which runs the product's path (30% labelled, 3 seeds): with the
+card's out-of-fold confusions over every labelled request, mean absolute error per topic on
+BANKING77 0.068 pp against raw counting's 0.080 (0.86x) and on the sample 0.50 against 0.94
+(0.53x), intervals covering 97-98% of topics; with one topic's volume tripled 0.081 against
+0.082 (0.99x, within the seeds' spread) and 0.63 against 1.02, but on the tripled topic itself
+0.80 pp off against raw counting's 0.25 on BANKING77. ``acc`` over the same confusions had more
+error than raw counting everywhere (1.3-1.6x): fold models are a little weaker than the model
+that counts, and inverting their confusions over-corrects. ``em``/``bcts`` need both probability
+matrices, which the store does not keep for every request.
 
-The model's behaviour must be measured out of sample and on the model that predicted the
-unlabelled requests: ``labelled_predicted`` (and ``labelled_probs``) must come from that model's
-held-out rows (the test split `train` keeps aside), never from rows it was trained on, or M looks
-near-perfect and the correction does nothing. Cross-validated predictions work, but measure a
-slightly different (weaker) model and over-correct.
+The model's behaviour must be measured out of sample: ``labelled_predicted`` (and
+``labelled_probs``) must come from models that were not fitted on those rows, or M looks
+near-perfect and the correction does nothing. `train` records out-of-fold predictions over every
+labelled row (`train.out_of_fold_confusion`): the test fifth alone leaves about 10 rows per
+topic on BANKING77, too few (``acc`` 2.3x raw counting's error, ``bcts`` 1.1x, one seed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize, nnls
 from scipy.special import log_softmax, softmax
 
-METHODS = ("cc", "acc", "pacc", "em", "bcts")
-DEFAULT_METHOD = "em"
+METHODS = ("cc", "acc", "pcc", "pacc", "em", "bcts")
+DEFAULT_METHOD = "pcc"
 #: Fewer labelled requests than this for a topic and its column of M is mostly noise.
 MIN_LABELLED_PER_TOPIC = 10
 #: Above this condition number of M, least squares amplifies sampling noise in q more than it
@@ -99,13 +100,18 @@ def _codes(topics: Sequence[str], values: Sequence[str], what: str) -> np.ndarra
     return np.fromiter((index[str(v)] for v in values), dtype=np.intp, count=len(values))
 
 
+def _joint(truth: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """Labelled requests per (predicted topic, true topic), k x k."""
+    return np.bincount(predicted * k + truth, minlength=k * k).reshape(k, k).astype(float)
+
+
 def _confusion(truth: np.ndarray, predicted: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(M with M[j, i] = P(predicted j | truth i), labelled count per true topic).
 
     A topic with no labelled request gets the identity column: with nothing measured, the
     model's count of it is taken as it is.
     """
-    joint = np.bincount(predicted * k + truth, minlength=k * k).reshape(k, k).astype(float)
+    joint = _joint(truth, predicted, k)
     support = joint.sum(axis=0)
     return _normalise_columns(joint, support), support.astype(int)
 
@@ -131,6 +137,17 @@ def solve_adjusted(matrix: np.ndarray, observed: np.ndarray) -> np.ndarray:
     shares, _ = nnls(system, target, maxiter=50 * k)
     total = shares.sum()
     return shares / total if total > 0 else np.full(k, 1.0 / k)
+
+
+def split_by_confusion(joint: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Each predicted topic's share ``observed`` split among the true topics as the people
+    labels it was predicted for were: p_i = sum_j q_j P(truth i | predicted j), with
+    P(truth i | predicted j) = ``joint``[..., j, i] / sum_i ``joint``[..., j, i] (joint counts of
+    (predicted, truth)); a topic never predicted on labelled requests is taken as it is."""
+    k = joint.shape[-1]
+    rows = joint.sum(axis=-1, keepdims=True)
+    posterior = np.where(rows > 0, joint / np.where(rows > 0, rows, 1.0), np.eye(k))
+    return np.einsum("...j,...ji->...i", observed, posterior)
 
 
 def _em(
@@ -198,6 +215,8 @@ def _point(
         return raw
     if method == "acc":
         return solve_adjusted(_confusion(truth, predicted, k)[0], raw)
+    if method == "pcc":
+        return split_by_confusion(_joint(truth, predicted, k), raw)
     assert labelled_probs is not None and unlabelled_probs is not None
     if method == "pacc":
         onehot = np.eye(k)[truth]
@@ -227,7 +246,7 @@ def _bootstrap(
     k numbers per resample instead of one weight per row (a report over 1M requests).
     """
     n_l, n_u = len(truth), len(unlabelled)
-    if method in ("cc", "acc"):
+    if method in ("cc", "acc", "pcc"):
         observed = np.bincount(unlabelled, minlength=k) / n_u
         raw = rng.multinomial(n_u, observed, size=resamples) / n_u
     else:
@@ -235,9 +254,11 @@ def _bootstrap(
         raw = np.stack([np.bincount(unlabelled, weights=w, minlength=k) for w in w_u]) / n_u
     if method == "cc":
         return raw
-    if method == "acc":
-        joint = np.bincount(predicted * k + truth, minlength=k * k) / n_l
+    if method in ("acc", "pcc"):
+        joint = _joint(truth, predicted, k).ravel() / n_l
         counts = rng.multinomial(n_l, joint, size=resamples).reshape(resamples, k, k).astype(float)
+        if method == "pcc":
+            return split_by_confusion(counts, raw)
         matrices = _normalise_columns(counts, counts.sum(axis=1))
         return np.stack([solve_adjusted(m, q) for m, q in zip(matrices, raw, strict=True)])
     assert labelled_probs is not None and unlabelled_probs is not None
@@ -282,7 +303,7 @@ def estimate_shares(
         raise ValueError("labelled_true and labelled_predicted differ in length")
     if not len(unlabelled_predicted):
         return []
-    if method in ("acc", "pacc", "em", "bcts") and not len(labelled_true):
+    if method in ("acc", "pcc", "pacc", "em", "bcts") and not len(labelled_true):
         raise ValueError(f"method {method!r} needs people-labelled requests")
     if method in ("pacc", "em", "bcts") and (labelled_probs is None or unlabelled_probs is None):
         raise ValueError(f"method {method!r} needs labelled_probs and unlabelled_probs")
@@ -371,3 +392,39 @@ def readiness(
             condition,
         )
     return Readiness(True, f"enough people labels (condition {condition:.1f})", 0, (), condition)
+
+
+def correct(
+    confusion: Mapping[str, Mapping[str, int]],
+    predicted: Mapping[str, int],
+    *,
+    method: str = DEFAULT_METHOD,
+    confidence: float = 0.90,
+    resamples: int = 200,
+    seed: int = 0,
+) -> tuple[Readiness, list[TopicShare]]:
+    """What the report shows: the shares of the requests nobody labelled, from how many of them
+    the model gave each topic (``predicted``) and its out-of-fold ``confusion`` (people's topic
+    -> predicted topic -> requests: ModelCard.confusion), and whether ``readiness`` says the
+    people labels are enough to show them. benchmarks/share_benchmark.py measures this very
+    function. Only ``acc`` inverts the confusion matrix, so only it is held to
+    ``MAX_CONDITION``."""
+    pairs = [(t, g, n) for t, row in confusion.items() for g, n in row.items() if n > 0]
+    topics = sorted({*(t for t, _, _ in pairs), *(g for _, g, _ in pairs), *predicted})
+    counts = [n for _, _, n in pairs]
+    truth = np.repeat([t for t, _, _ in pairs], counts).tolist()
+    guess = np.repeat([g for _, g, _ in pairs], counts).tolist()
+    condition = MAX_CONDITION if method == "acc" else np.inf
+    verdict = readiness(topics, truth, guess, max_condition=condition)
+    unlabelled = np.repeat(list(predicted), list(predicted.values())).tolist()
+    estimates = estimate_shares(
+        topics,
+        truth,
+        guess,
+        unlabelled,
+        method=method,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+    )
+    return verdict, estimates

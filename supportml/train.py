@@ -149,6 +149,36 @@ def cross_validate(
     }
 
 
+def out_of_fold_confusion(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    params: ModelParams,
+    folds: int = CALIBRATION_FOLDS,
+    stage: Stage = quiet,
+) -> dict[str, dict[str, int]]:
+    """People's topic -> the topic a model fitted without that request predicted -> requests,
+    over every labelled request (stratified ``folds``-fold refits, ``params.seed``).
+
+    What `supportml.shares` corrects the model's counts with (ModelCard.confusion): measured on
+    all the people labels rather than the test fifth alone (about 10 per topic on BANKING77,
+    too few: benchmarks/share_benchmark.py), and never on rows the predicting model was fitted
+    on, or it looks near-perfect and the correction does nothing. The best topic does not depend
+    on the temperature, so the folds are fitted without calibrating.
+    """
+    y = np.asarray(labels, dtype=object)
+    folds = min(folds, max(Counter(labels).values()))
+    predicted = np.empty(len(y), dtype=object)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+    for fold, (fit, held) in enumerate(splitter.split(y, y), start=1):
+        with stage(f"out-of-fold predictions {fold}/{folds} (for corrected shares)"):
+            model = TopicClassifier.fit([texts[i] for i in fit], y[fit], params)
+            predicted[held], _ = model.predict([texts[i] for i in held])
+    confusion: dict[str, dict[str, int]] = {}
+    for (truth, guess), n in sorted(Counter(zip(y, predicted, strict=True)).items()):
+        confusion.setdefault(str(truth), {})[str(guess)] = n
+    return confusion
+
+
 def train(
     dataset: Dataset,
     params: ModelParams,
@@ -188,6 +218,10 @@ def train(
         evaluation = evaluate(test_labels, predicted, answered, probs.max(axis=1))
     exported = _refitted(dataset, classifier, params, stage) if refit_all else classifier
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
+    # the folds fitted as the exported model is, so their errors are the ones it makes
+    confusion = out_of_fold_confusion(
+        texts, labels, _refit_params(params) if refit_all else params, stage=stage
+    )
     card = ModelCard(
         labels=exported.labels,
         params=asdict(params),
@@ -198,10 +232,16 @@ def train(
         data_hash=dataset.fingerprint,
         n_train=len(dataset) if refit_all else len(parts.train),
         metrics_from=REFITTED if refit_all else EVALUATED,
+        confusion=confusion,
     )
     with stage(f"export to {model_dir}"):
         save(exported, card, model_dir)
     return TrainResult(exported, card, evaluation, parts, Path(model_dir), list(predicted))
+
+
+def _refit_params(params: ModelParams) -> ModelParams:
+    """The refit's parameters: as many epochs as the evaluated model had in all."""
+    return replace(params, max_iter=params.max_iter + params.refit_epochs)
 
 
 def _refitted(
@@ -211,8 +251,7 @@ def _refitted(
     (``max_iter`` plus ``refit_epochs``), keeping its temperature. The classes must be the same:
     the threshold and temperature were chosen for those."""
     with stage(f"refit on all {len(dataset):,} requests"):
-        epochs = params.max_iter + params.refit_epochs
-        full = TopicClassifier.fit(dataset.texts, dataset.topics, replace(params, max_iter=epochs))
+        full = TopicClassifier.fit(dataset.texts, dataset.topics, _refit_params(params))
     full.temperature = evaluated.temperature
     if full.labels != evaluated.labels:  # a topic only in the test rows: keep the evaluated one
         return evaluated

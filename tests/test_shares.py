@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportml.shares import METHODS, calibrate_bcts, estimate_shares, readiness, solve_adjusted
+from supportml.shares import (
+    METHODS,
+    calibrate_bcts,
+    correct,
+    estimate_shares,
+    readiness,
+    solve_adjusted,
+    split_by_confusion,
+)
 
 TOPICS = ["a", "b", "c"]
 # M[j, i] = P(model says j | truth i): "a" is often taken for "b", "c" is recognised well.
@@ -25,7 +33,7 @@ def by_topic(rows, field: str) -> np.ndarray:
     return np.array([getattr(r, field) for r in rows])
 
 
-@given(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=60), st.sampled_from(METHODS[:2]))
+@given(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=60), st.sampled_from(METHODS[:3]))
 @settings(max_examples=40, deadline=None)
 def test_a_perfect_classifier_gives_the_raw_shares(unlabelled, method):
     labelled = TOPICS * 5
@@ -45,6 +53,41 @@ def test_correction_recovers_shifted_shares_where_raw_counting_does_not():
     assert np.abs(corrected - shifted).max() < 0.04  # sampling noise of M: 0.027 here
     assert np.abs(raw - shifted).max() > 0.15  # "a" under-counted: 0.6 true, ~0.4 counted
     assert all(r.low <= s <= r.high for r, s in zip(rows, shifted, strict=True))
+
+
+def test_pcc_splits_each_predicted_topic_as_the_people_labels_it_was_predicted_for():
+    # people's topic -> predicted: of 10 predicted "a", 8 were a and 2 were b; "b" always b
+    truth, pred = ["a"] * 8 + ["b"] * 2 + ["b"] * 10, ["a"] * 10 + ["b"] * 10
+    rows = estimate_shares(TOPICS[:2], truth, pred, ["a"] * 60 + ["b"] * 40, method="pcc")
+    assert by_topic(rows, "estimated_share") == pytest.approx([0.6 * 0.8, 0.6 * 0.2 + 0.4])
+    joint = np.array([[8.0, 2.0], [0.0, 0.0]])  # "b" never predicted on labelled requests
+    assert split_by_confusion(joint, np.array([0.5, 0.5])) == pytest.approx([0.4, 0.6])
+
+
+def test_pcc_has_less_error_than_raw_counting_when_the_mix_is_the_labelled_one():
+    """Where the unlabelled mix is the people-labelled one (the usual case: both are a random
+    sample of the same requests), splitting by the confusions removes the model's bias."""
+    shares = [0.5, 0.3, 0.2]
+    truth, pred = synthetic(shares, 3000, seed=4)
+    _, hidden = synthetic(shares, 20000, seed=5)
+    rows = estimate_shares(TOPICS, truth, pred, hidden, method="pcc")
+    corrected, raw = by_topic(rows, "estimated_share"), by_topic(rows, "raw_count_share")
+    assert np.abs(corrected - shares).max() < 0.02
+    assert np.abs(raw - shares).max() > 0.1  # "a" under-counted: 0.5 true, ~0.34 counted
+    assert all(r.low <= s <= r.high for r, s in zip(rows, shares, strict=True))
+
+
+def test_correct_reads_the_cards_confusions_and_holds_only_acc_to_the_condition():
+    confusion = {"a": {"a": 10, "b": 10}, "b": {"a": 10, "b": 10}, "c": {"c": 20}}
+    predicted = {"a": 30, "b": 30, "c": 40}
+    verdict, rows = correct(confusion, predicted, method="pcc", resamples=20)
+    assert verdict.ready  # no inverse: a blurred pair is split evenly, not amplified
+    assert by_topic(rows, "estimated_share") == pytest.approx([0.3, 0.3, 0.4])
+    verdict, rows = correct(confusion, predicted, method="acc", resamples=20)
+    assert not verdict.ready and "confuses topics too much" in verdict.reason
+    assert len(rows) == 3  # computed all the same: the caller decides what to show
+    short, _ = correct({"a": {"a": 3}, "b": {"b": 12}}, {"a": 1, "b": 1}, resamples=5)
+    assert not short.ready and short.short_topics == ("a",)
 
 
 def test_probability_methods_recover_shares_from_calibrated_probabilities():
@@ -127,7 +170,7 @@ def test_unknown_topics_and_methods_are_refused():
     with pytest.raises(ValueError, match="unknown method"):
         estimate_shares(TOPICS, ["a"], ["a"], ["a"], method="magic")
     with pytest.raises(ValueError, match="needs labelled_probs"):
-        estimate_shares(TOPICS, ["a"], ["a"], ["a"])  # em, the default, needs probabilities
+        estimate_shares(TOPICS, ["a"], ["a"], ["a"], method="em")
 
 
 def test_bcts_recalibrates_a_topic_the_model_is_biased_against_and_em_then_recovers_the_shift():

@@ -118,3 +118,38 @@ def test_enough_calibration_rows_keep_the_hold_out(fast_params, tmp_path):
     said = []
     result = train(data, fast_params, tmp_path / "m", warn=said.append)
     assert said == [] and result.card.metrics["calibration_folds"] == 0
+
+
+def test_the_card_carries_out_of_fold_confusions_over_every_labelled_row(tiny_csv, trained):
+    """Every people label counts once, predicted by a model fitted without it: the confusions
+    show the errors a model makes on requests it has not seen, which the exported model does
+    not make on the rows it was fitted on."""
+    from supportml.model import read_card
+
+    data = load_requests(tiny_csv)
+    confusion = trained.card.confusion
+    assert sum(n for row in confusion.values() for n in row.values()) == len(data)
+    assert {t: sum(row.values()) for t, row in confusion.items()} == {
+        t: data.topics.count(t) for t in set(data.topics)
+    }
+    out_of_fold = sum(row.get(t, 0) for t, row in confusion.items()) / len(data)
+    rows = trained.split.train
+    predicted, _ = trained.classifier.predict([data.texts[i] for i in rows])
+    in_sample = np.mean([p == data.topics[i] for p, i in zip(predicted, rows, strict=True)])
+    assert 0.5 < out_of_fold < in_sample
+    assert read_card(trained.model_dir).confusion == confusion  # and under the integrity hash
+
+
+def test_an_edited_confusion_fails_the_cards_integrity(trained, tmp_path):
+    import json
+    import shutil
+
+    from supportml.model import CARD_FILE, ModelError, read_card
+
+    copy = shutil.copytree(trained.model_dir, tmp_path / "m")
+    card = json.loads((copy / CARD_FILE).read_text())
+    first = next(iter(card["confusion"]))
+    card["confusion"][first][first] += 1
+    (copy / CARD_FILE).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="integrity"):
+        read_card(copy)

@@ -25,6 +25,8 @@ from supportml.cli._common import (
 from supportml.cli.model import model_option, resolve_model
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Engine
 
     from supportml.store.repository import ClassifySummary
@@ -39,6 +41,7 @@ def classify_store(
     until: datetime | None = None,
     batch_size: int = 5000,
     dry_run: bool = False,
+    confusion: Mapping[str, Mapping[str, int]] | None = None,
 ) -> ClassifySummary:
     """`repository.classify_requests` under a progress bar on stderr (also used by `train`)."""
     from supportml.store.repository import classify_requests
@@ -58,6 +61,7 @@ def classify_store(
             until=until,
             batch_size=batch_size,
             dry_run=dry_run,
+            confusion=confusion,
             total=lambda n: progress.update(task, total=n),
             advance=lambda n: progress.advance(task, n),
         )
@@ -141,7 +145,13 @@ def classify(
     engine = store_engine(ctx, database_url)
     suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
     summary = classify_store(
-        engine, suggester, since=start, until=end, batch_size=batch_size, dry_run=dry_run
+        engine,
+        suggester,
+        since=start,
+        until=end,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        confusion=card.confusion,
     )
     if ownership is not None:
         from supportml.store import transaction

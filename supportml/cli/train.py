@@ -295,7 +295,7 @@ def _classify_history(
 
     classifier, card = resolve_model(str(champion), settings)
     suggester = Suggester.from_card(classifier, card, redactor=settings.redactor)
-    return classify_store(store_engine(ctx, database_url), suggester)
+    return classify_store(store_engine(ctx, database_url), suggester, confusion=card.confusion)
 
 
 def _track(

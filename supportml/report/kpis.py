@@ -10,9 +10,9 @@ messages.
 
 Every topic is the effective topic (`repository.EFFECTIVE_TOPIC`: people's label, else the
 model's confident suggestion, else "Unclassified (model unsure)"), and the model's part of each
-topic's share is corrected for its confusions (`supportml.shares`, adjusted classify-and-count)
-with a bootstrap interval. The six headline KPIs are also computed for the previous period of
-equal length, so each shows its change.
+topic's share is corrected for its out-of-fold confusions (`supportml.shares.correct`, recorded
+by `classify`) with a bootstrap interval. The six headline KPIs are also computed for the
+previous period of equal length, so each shows its change.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from supportml.store.models import (
     DocSuggestion,
     FeedbackEvent,
     FollowUp,
+    ModelConfusion,
     Request,
     SeenMessage,
 )
@@ -84,7 +85,6 @@ OWNING_TEAM = (
     "counts under its topic's owner in the ownership file given to the report (--teams), "
     "else under '(no owning team)'."
 )
-SHARE_METHOD = "acc"  # the store keeps each request's best topic only, not its probabilities
 # The KPIs a report leads with, each with its change against the previous period.
 HEADLINE = (
     "requests",
@@ -710,7 +710,8 @@ class _Builder:
             "Requests per effective topic (people's label, else the model's confident "
             "suggestion, else 'Unclassified (model unsure)') and their share of all requests; "
             "the corrected share, where the model's part is re-estimated from its confusions "
-            "on people-labelled requests (adjusted classify-and-count, 90% bootstrap interval); "
+            "on people-labelled requests it was not fitted on (each predicted topic split as "
+            "the people labels it was predicted for were; 90% bootstrap interval); "
             "the count in the previous period of equal length and the relative change; the "
             "shares resolved by documentation and resolved at all; how many of the topic's "
             "requests people labelled and how many the model did.",
@@ -933,51 +934,46 @@ class _Builder:
         """Each topic's share of all requests with the model's part corrected, or a note why not.
 
         People's labels count as they are; the requests without one that the model predicted
-        (abstained ones included) are split among topics by `shares.estimate_shares`, using the
-        (people's topic, model's topic) pairs of every stored request that has both (the
-        model's confusions do not depend on the period or the filters); requests the model never
-        saw stay unclassified.
+        (abstained ones included) are split among topics by `shares.correct`, using the
+        out-of-fold confusions recorded for the model version that predicted most of them
+        (`repository.record_confusion`: the model's confusions do not depend on the period or
+        the filters); requests the model never saw stay unclassified.
         """
         unlabelled_label = or_(
             Request.label_source.is_(None), Request.label_source.not_in(GIVEN_LABELS)
         )
-        predicted = Request.predicted_topic.is_not(None)
         query = (
-            select(Request.predicted_topic, func.count())
-            .where(*self.where, unlabelled_label, predicted)
-            .group_by(Request.predicted_topic)
+            select(Request.model_version, Request.predicted_topic, func.count())
+            .where(*self.where, unlabelled_label, Request.predicted_topic.is_not(None))
+            .group_by(Request.model_version, Request.predicted_topic)
         )
-        unlabelled = dict(self.connection.execute(query).all())
+        unlabelled: Counter[str] = Counter()
+        versions: Counter[str] = Counter()
+        for version, topic, n in self.connection.execute(query):
+            unlabelled[str(topic)] += n
+            versions[str(version)] += n
         if not unlabelled:
             return {}, "No request here has a model prediction to correct: shares are as counted."
-        pairs = self.connection.execute(
-            select(Request.final_topic, Request.predicted_topic, func.count())
-            .where(
-                Request.deleted.is_(False),
-                Request.label_source.in_(GIVEN_LABELS),
-                Request.final_topic.is_not(None),
-                predicted,
-                Request.abstained.is_not(True),
+        version = versions.most_common(1)[0][0]
+        confusion: dict[str, dict[str, int]] = {}
+        for truth, guess, n in self.connection.execute(
+            select(
+                ModelConfusion.true_topic, ModelConfusion.predicted_topic, ModelConfusion.requests
+            ).where(ModelConfusion.model_version == version)
+        ):
+            confusion.setdefault(truth, {})[guess] = n
+        if not confusion:
+            return {}, (
+                "Corrected shares are not shown and the shares are the raw counts: model "
+                f"{version}, which gave most of these topics, has no recorded confusions on "
+                "people's labels (run `supportml classify` with a model trained by this version)."
             )
-            .group_by(Request.final_topic, Request.predicted_topic)
-        ).all()
-        counts = [n for *_pair, n in pairs]
-        truth: list[str] = np.repeat([str(t) for t, _p, _n in pairs], counts).tolist()
-        guess: list[str] = np.repeat([str(p) for _t, p, _n in pairs], counts).tolist()
-        topics = sorted({*truth, *guess, *map(str, unlabelled)})
-        verdict = shares.readiness(topics, truth, guess)
+        verdict, estimates = shares.correct(confusion, unlabelled, method=shares.DEFAULT_METHOD)
         if not verdict.ready:
             return {}, (
                 "Corrected shares are not shown and the shares are the raw counts: "
                 f"{verdict.reason}."
             )
-        estimates = shares.estimate_shares(
-            topics,
-            truth,
-            guess,
-            np.repeat(list(map(str, unlabelled)), list(unlabelled.values())).tolist(),
-            method=SHARE_METHOD,
-        )
         counted = sum(unlabelled.values())
 
         def of_all(labelled: int, *model_shares: float) -> tuple[float, float, float]:

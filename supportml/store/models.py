@@ -294,6 +294,18 @@ class Channel(Base):
     name: Mapped[str] = mapped_column(String)
 
 
+class ModelConfusion(Base):
+    """How often a model version, fitted without a people-labelled request, predicted each
+    topic for each people's topic (ModelCard.confusion): what the report's shares correct with."""
+
+    __tablename__ = "model_confusions"
+
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    true_topic: Mapped[str] = mapped_column(String, primary_key=True)
+    predicted_topic: Mapped[str] = mapped_column(String, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+
+
 class FollowUp(Base):
     """A reminder or an escalation about one unanswered request: posted at most once.
 

@@ -51,6 +51,7 @@ from supportml.store.models import (
     FollowUp,
     ImportRun,
     InboxEvent,
+    ModelConfusion,
     Nudge,
     ProcessedEvent,
     Request,
@@ -968,6 +969,7 @@ def classify_requests(
     dry_run: bool = False,
     total: Callable[[int], None] | None = None,
     advance: Callable[[int], None] | None = None,
+    confusion: Mapping[str, Mapping[str, int]] | None = None,
 ) -> ClassifySummary:
     """Give every live request in [since, until) that nobody labelled the suggester's topic,
     confidence, abstention and model version; return what was done.
@@ -978,7 +980,8 @@ def classify_requests(
     skips them because they carry this model's version (so a second run with the same model
     changes nothing). The UPDATE re-checks that the row is still
     unlabelled, so a person labelling a request meanwhile is never overwritten. ``total(n)`` is
-    told how many requests need the model, ``advance(n)`` each batch written.
+    told how many requests need the model, ``advance(n)`` each batch written. The model's
+    out-of-fold ``confusion`` (ModelCard.confusion) is recorded first (`record_confusion`).
     """
     start = time.perf_counter()
     version = suggester.model_version
@@ -995,6 +998,8 @@ def classify_requests(
         summary.skipped, summary.unchanged, todo = _classify_counts(
             session, window, unchanged, todo_condition
         )
+        if confusion and not dry_run:
+            record_confusion(session, version, confusion)
     (total or (lambda _: None))(todo)
     advance = advance or (lambda _: None)
     last_id, written = None, None
@@ -1024,6 +1029,20 @@ def classify_requests(
             advance(written.result())
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def record_confusion(
+    session: Session, version: str, confusion: Mapping[str, Mapping[str, int]]
+) -> None:
+    """Store model ``version``'s out-of-fold confusions, once: a version names its content,
+    so they never change, and a second run (or a concurrent one) leaves them as they are."""
+    rows = [
+        {"model_version": version, "true_topic": truth, "predicted_topic": guess, "requests": n}
+        for truth, guesses in confusion.items()
+        for guess, n in guesses.items()
+    ]
+    if rows:
+        session.execute(_insert(session, ModelConfusion).on_conflict_do_nothing(), rows)
 
 
 def _suggestion_rows(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from supportml.cli import cli
 from supportml.store import open_store, transaction
-from supportml.store.models import Request
+from supportml.store.models import ModelConfusion, Request
 from supportml.store.repository import insert_new_requests
 from tests.conftest import make_rows
 
@@ -50,6 +50,17 @@ def versions(url: str) -> list[Any]:
     return found
 
 
+def confusions(url: str) -> dict[tuple[str, str, str], int]:
+    engine = open_store(url)
+    with transaction(engine) as session:
+        found = {
+            (c.model_version, c.true_topic, c.predicted_topic): c.requests
+            for c in session.scalars(select(ModelConfusion))
+        }
+    engine.dispose()
+    return found
+
+
 def run(url: str, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, ["classify", "--database-url", url, *args])
 
@@ -64,6 +75,12 @@ def test_classify_summarises_and_a_second_run_changes_nothing(trained: Any, tmp_
     assert summary["classified"] + summary["abstained"] == n - 1
     assert summary["skipped"] == {"labelled by a person": 1}
     assert versions(url) == [None] + [trained.card.version] * (n - 1)
+    recorded = {  # the card's out-of-fold confusions, for the report's corrected shares
+        (trained.card.version, truth, guess): count
+        for truth, row in trained.card.confusion.items()
+        for guess, count in row.items()
+    }
+    assert recorded and confusions(url) == recorded
 
     again = run(url, "--model", str(trained.model_dir))
     assert again.exit_code == 0, again.output
@@ -78,6 +95,7 @@ def test_a_dry_run_writes_nothing(trained: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "dry run: nothing was written" in result.stdout
     assert versions(url) == [None] * n
+    assert confusions(url) == {}
 
 
 @pytest.mark.parametrize(

@@ -34,10 +34,13 @@ def labelled(truth: str, guess: str, n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def by_model(guess: str, n: int, abstained: bool = False) -> list[dict[str, Any]]:
-    """n requests nobody labelled: the model's confident topic, or its abstention."""
+def by_model(
+    guess: str, n: int, abstained: bool = False, version: str = "v1"
+) -> list[dict[str, Any]]:
+    """n requests nobody labelled: model ``version``'s confident topic, or its abstention."""
     return [
         row(at(3, 9) + timedelta(minutes=i), predicted_topic=guess, abstained=abstained,
+            model_version=version,
             confidence=0.2 if abstained else 0.9, final_topic=None if abstained else guess,
             label_source=None if abstained else "model")
         for i in range(n)
@@ -45,9 +48,10 @@ def by_model(guess: str, n: int, abstained: bool = False) -> list[dict[str, Any]
 
 
 def store(database_url: str, per_topic: int):
-    """People labelled ``per_topic`` requests of A and of B: the model calls 1 in 6 of A 'B' and
-    1 in 12 of B 'A' (at 12 each). Nobody labelled 20 'A', 10 'B', 5 abstentions (said A), and
-    3 requests the model never saw."""
+    """People labelled ``per_topic`` requests of A and of B; model v1, fitted without each of
+    them (its card's out-of-fold confusions, recorded by `classify`), calls 1 in 6 of A 'B'
+    and 1 in 12 of B 'A' (at 12 each). Nobody labelled 20 'A', 10 'B', 5 abstentions (said
+    A), all by v1, and 3 requests the model never saw."""
     engine = open_store(database_url)
     wrong_a, wrong_b = per_topic // 6, per_topic // 12
     insert(engine, [
@@ -56,6 +60,11 @@ def store(database_url: str, per_topic: int):
         *by_model("A", 20), *by_model("B", 10), *by_model("A", 5, abstained=True),
         row(at(4, 9)), row(at(4, 10)), row(at(4, 11)),
     ])  # fmt: skip
+    confusion = {"A": {"A": per_topic - wrong_a, "B": wrong_a},
+                 "B": {"B": per_topic - wrong_b, "A": wrong_b}}  # fmt: skip
+    with transaction(engine) as session:
+        repository.record_confusion(session, "v1", confusion)
+        repository.record_confusion(session, "v1", {"A": {"A": 99}})  # once per version
     return engine
 
 
@@ -91,9 +100,10 @@ def test_corrected_shares_with_enough_people_labels(database_url):
     report = build_report(engine, SINCE, UNTIL)
     topics = topic_rows(report)
     assert report.breakdowns["by_topic"].note == ""
-    # adjusted classify-and-count by hand: P(says A | A) = 10/12, P(says A | B) = 1/12, and the
-    # model said A for 25 of the 35 unlabelled requests it saw (abstentions included)
-    p_a = (25 / 35 - 1 / 12) / (10 / 12 - 1 / 12)
+    # by hand: of the people-labelled requests the model said A for, 10 were A and 1 was B; of
+    # those it said B for, 2 were A and 11 B; it said A for 25 of the 35 unlabelled requests it
+    # saw (abstentions included) and B for 10
+    p_a = (25 * 10 / 11 + 10 * 2 / 13) / 35
     assert topics["A"]["corrected_share"] == pytest.approx((12 + p_a * 35) / 62, abs=1e-6)
     assert topics["B"]["corrected_share"] == pytest.approx((12 + (1 - p_a) * 35) / 62, abs=1e-6)
     assert topics["A"]["share"] == pytest.approx(32 / 62)  # raw: people's 12 + the model's 20
@@ -105,6 +115,16 @@ def test_corrected_shares_with_enough_people_labels(database_url):
     text = to_markdown(report)
     shown = f"{topics['A']['corrected_share'] * 100:.1f}% ("
     assert f"| A | 32 | 51.6% | {shown}" in text
+    engine.dispose()
+
+
+def test_a_model_without_recorded_confusions_is_one_sentence_and_raw_shares(database_url):
+    engine = store(database_url, 12)
+    insert(engine, by_model("B", 40, version="v2"))  # v2 gave most topics; classify never ran
+    report = build_report(engine, SINCE, UNTIL)
+    note = report.breakdowns["by_topic"].note
+    assert note.startswith("Corrected shares are not shown") and "model v2" in note
+    assert all(r["corrected_share"] is None for r in topic_rows(report).values())
     engine.dispose()
 
 
