@@ -58,8 +58,12 @@ demo: install
 	@echo "  2. connect Slack:        README \"Slack app setup\", then $(SUPPORTML) serve --shadow"
 	@echo "  3. schedule retraining:  $(SUPPORTML) retrain-schedule (units in deploy/systemd/)"
 
+# on every core (pytest-xdist), a file at a time so module fixtures are built once; files with a
+# slow test go first (tests/conftest.py), so none starts last while the other workers idle.
+PYTEST_WORKERS ?= auto
+
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: install
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -1,5 +1,9 @@
 """Shared fixtures: small deterministic data, one MLflow store per session, one trained model, and
-an empty request store on SQLite and on the local PostgreSQL for every store test."""
+an empty request store on SQLite and on the local PostgreSQL for every store test.
+
+`make test` runs the suite on pytest-xdist workers, a whole file at a time (--dist loadfile):
+module fixtures are built once, session fixtures once per worker that needs them.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,13 @@ from supportml.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "datasets" / "sample_requests.csv"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a slow test first: `make test` hands whole files to the xdist workers in this
+    order (--dist loadfile), so no slow file starts last while the other workers idle."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: files keep their own order
 
 
 def load_script(path: Path) -> ModuleType:
