@@ -193,6 +193,13 @@ def trained(tiny_csv: Path, fast_params: ModelParams, tmp_path_factory: pytest.T
 
 
 @pytest.fixture(scope="session")
+def sample_trained(tmp_path_factory: pytest.TempPathFactory):
+    """The default parameters trained once on the bundled sample (seconds; `trained` is the quick
+    model); tests must not modify its files."""
+    return train(load_requests(SAMPLE), ModelParams(), tmp_path_factory.mktemp("sample") / "m")
+
+
+@pytest.fixture(scope="session")
 def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One sqlite tracking store per session: creating one runs migrations (seconds)."""
     root = tmp_path_factory.mktemp("mlflow")
