@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from supportml.data import load_requests
-from supportml.model import ModelParams
 from supportml.suggest import Suggester
-from supportml.train import train
 from tests.conftest import SAMPLE
 
 # Greetings, thanks and the mention placeholder: never what a topic should rest on. They are
@@ -20,11 +18,10 @@ BOILERPLATE = {"hi", "hey", "hello", "thanks", "thank", "thx", "ty", "please", "
 
 
 @pytest.fixture(scope="module")
-def sample_model(tmp_path_factory):
+def sample_model(sample_trained):
     data = load_requests(SAMPLE)
-    result = train(data, ModelParams(), tmp_path_factory.mktemp("sample") / "model")
-    test_texts = [data.texts[i] for i in result.split.test]
-    return result, test_texts
+    test_texts = [data.texts[i] for i in sample_trained.split.test]
+    return sample_trained, test_texts
 
 
 def test_quality_on_held_out_sample_rows(sample_model):

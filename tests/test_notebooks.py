@@ -10,6 +10,7 @@ request (the production path). Any failing cell fails the test with the cell's t
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -21,21 +22,20 @@ from nbclient import NotebookClient
 from sqlalchemy import func, select
 
 from supportml.cli import cli
-from supportml.data import load_requests
-from supportml.model import ModelParams, load
+from supportml.model import load
 from supportml.store import open_store, transaction
 from supportml.store.models import Request
 from supportml.store.repository import record_suggestion
 from supportml.suggest import Suggester, in_holdout
-from supportml.train import train
-from tests.conftest import ROOT, SAMPLE, load_script
+from supportml.train import TrainResult
+from tests.conftest import ROOT, load_script
 
 NOTEBOOK = ROOT / "notebooks" / "support_analysis.ipynb"
 DATASETS = ROOT / "datasets"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo(tmp_path_factory: pytest.TempPathFactory, sample_trained: TrainResult) -> Path:
     """A folder laid out like the project after `make demo`: supportml.db and models/."""
     folder = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{folder / 'supportml.db'}"
@@ -51,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ):
         result = CliRunner().invoke(cli, ["import", *args, "--database-url", url])
         assert result.exit_code == 0, result.output
-    train(load_requests(SAMPLE), ModelParams(), folder / "models" / "supportml-topic")
+    shutil.copytree(sample_trained.model_dir, folder / "models" / "supportml-topic")
     return folder
 
 

@@ -53,15 +53,13 @@ def test_loader_keeps_optional_columns_aligned_with_the_rows(tmp_path):
 
 
 @pytest.mark.slow
-def test_hit_at_3_on_the_sample(tmp_path):
+def test_hit_at_3_on_the_sample(sample_trained):
     """The brief's target, on the held-out test rows of the default model and on all rows."""
     from supportml.data import load_requests
-    from supportml.model import ModelParams
     from supportml.suggest import Suggester
-    from supportml.train import train
 
     data = load_requests(SAMPLE, extra_cols=("resolved_by_doc",))
-    result = train(data, ModelParams(), tmp_path / "model")
+    result = sample_trained
     suggester = Suggester.from_card(
         result.classifier, result.card, DocIndex(Catalogue.load(BUNDLED))
     )

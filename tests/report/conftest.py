@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 
 from supportml.store import open_store, transaction
 from supportml.store.repository import insert_new_requests
+from tests.conftest import migrated
 
 SINCE = datetime(2026, 3, 2, tzinfo=UTC)
 UNTIL = datetime(2026, 3, 9, tzinfo=UTC)
@@ -77,8 +79,8 @@ WEEK = [
 
 
 @pytest.fixture
-def week_store(database_url: str) -> Iterator[Engine]:
-    engine = open_store(database_url)
+def week_store(database_url: str, sqlite_template: Path) -> Iterator[Engine]:
+    engine = open_store(migrated(database_url, sqlite_template))
     insert(engine, WEEK)
     yield engine
     engine.dispose()

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,7 @@ from supportml.slack.handlers import Responder, ResponderConfig
 from supportml.slack.metrics import Metrics
 from supportml.store import open_store
 from supportml.suggest import Suggester
+from tests.conftest import migrated
 from tests.slack.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -200,12 +202,17 @@ def running(trained: Any, slack_api: FakeSlack, url: str) -> Iterator[Harness]:
 
 
 @pytest.fixture
-def harness(trained: Any, slack_api: FakeSlack, tmp_path: Any) -> Iterator[Harness]:
+def harness(
+    trained: Any, slack_api: FakeSlack, tmp_path: Any, sqlite_template: Path
+) -> Iterator[Harness]:
     """On SQLite; tests that need PostgreSQL use ``on_any_store``."""
-    yield from running(trained, slack_api, f"sqlite:///{tmp_path / 'store.db'}")
+    url = migrated(f"sqlite:///{tmp_path / 'store.db'}", sqlite_template)
+    yield from running(trained, slack_api, url)
 
 
 @pytest.fixture
-def on_any_store(trained: Any, slack_api: FakeSlack, database_url: str) -> Iterator[Harness]:
+def on_any_store(
+    trained: Any, slack_api: FakeSlack, database_url: str, sqlite_template: Path
+) -> Iterator[Harness]:
     """The harness on SQLite and on the local PostgreSQL."""
-    yield from running(trained, slack_api, database_url)
+    yield from running(trained, slack_api, migrated(database_url, sqlite_template))
