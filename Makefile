@@ -62,11 +62,12 @@ demo: install
 # slow test go first (tests/conftest.py), so none starts last while the other workers idle.
 # Temporary files go to tmpfs when it has 1 GiB free: the SQLite and MLflow stores the tests
 # create sync to disk on every commit (a fresh MLflow store: 6.5 s on disk, 3.7 s on tmpfs).
+# At most 8 workers: each holds PostgreSQL connections, and the server allows 100.
 PYTEST_WORKERS ?= auto
 TEST_TMPDIR ?= $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$4 > 1048576 {print "/dev/shm"}')
 
 test: install
-	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) $(PY) -m pytest -n $(PYTEST_WORKERS) \
+	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) $(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 8 \
 		--dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: install
