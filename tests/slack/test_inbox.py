@@ -161,6 +161,42 @@ def test_an_ambiguous_timeout_adopts_the_reply_slack_posted(on_any_store, caplog
     assert "adopted the reply already in its thread" in caplog.text
 
 
+class Killed(BaseException):
+    """SIGKILL in the middle of a call: nothing after it runs, no handler catches it."""
+
+
+class DiesAfterPosting(WebPort):
+    """A Web API port whose process is killed right after Slack took its post."""
+
+    def post(self, *args: Any, **kwargs: Any) -> str:
+        super().post(*args, **kwargs)
+        raise Killed
+
+
+@pytest.mark.parametrize("first", ["drain", "catch_up"])
+def test_a_process_killed_between_post_and_record_is_adopted_not_reposted(on_any_store, first):
+    harness = on_any_store
+    old = harness.responder
+    dying = Responder(old.engine, old.suggester, old.config,
+                      DiesAfterPosting(web_client("xoxb-test-token", harness.slack.base_url)),
+                      old.own_ids)  # fmt: skip
+    event = message(CLEAR)
+    inbox_id = dying.receive(json.loads(envelope(event, "Ev0POSTED1")))  # acked
+    assert inbox_id is not None
+    with pytest.raises(Killed):
+        dying.handle_stored(inbox_id)
+    (posted,) = thread(harness, event["ts"])
+    assert request(harness.engine, event["ts"]).reply_ts is None and inbox_size(harness) == 1
+    restarted = another_process(harness, timedelta(0))
+    assert restarted.catch_up() == 0 and restarted.drain() == 0  # the dead leases still hold
+    restarted = another_process(harness)  # both leases expired
+    assert getattr(restarted, first)() == 1  # looked in the thread, found its reply
+    restarted.drain(), restarted.catch_up()  # whichever did not run yet: nothing to post
+    assert thread(harness, event["ts"]) == [posted] and inbox_size(harness) == 0
+    assert request(harness.engine, event["ts"]).reply_ts == posted["ts"]
+    assert len(harness.slack.of("chat.postMessage")) == 1
+
+
 # -- the HTTP front --------------------------------------------------------------------------------
 def raw_post(harness: Harness, body: bytes, headers: dict[str, str]) -> int:
     parts = urlsplit(harness.url)
