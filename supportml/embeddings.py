@@ -118,16 +118,57 @@ def weights_folder(spec: Encoder) -> Path:
     return Path(found.origin).parent / spec.folder
 
 
+class _Loaded:
+    """A loaded sentence-transformers model that encodes one batch at a time.
+
+    A single text runs on one torch thread: its matrices are too small to split, and on a busy
+    machine the second intra-op thread waits for a core, which made one short text take ~1 s
+    instead of ~0.1 s at load 12 (README "Embeddings extra"). Batches keep torch's threads. The
+    thread count is process-wide, so calls are serialised while it is changed."""
+
+    def __init__(self, model: Any):
+        import torch
+
+        self.model, self.torch = model, torch
+        self.lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        with self.lock, self.torch.inference_mode():
+            threads = self.torch.get_num_threads()
+            if len(texts) == 1:
+                self.torch.set_num_threads(1)
+            try:
+                vectors = self.model.encode(
+                    texts,
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            finally:
+                self.torch.set_num_threads(threads)
+        return np.asarray(vectors, dtype=np.float32)
+
+
 @cache
 def _model(name: str) -> Any:
-    """The loaded sentence-transformers model, once per process, after its checksums pass."""
+    """The encoder, once per process, after its checksums pass, warmed up by one text (the
+    first forward pass allocates and picks kernels: a responder's first request should not)."""
     spec = require(name)
     folder = weights_folder(spec)
     verify(spec, folder)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder; never ask a hub
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    loaded = _Loaded(SentenceTransformer(str(folder), device="cpu", local_files_only=True))
+    loaded.encode(["warm up"], batch_size=1)
+    return loaded
+
+
+def ready(name: str) -> None:
+    """Load, verify and warm the encoder now (model.load), not at the first text it embeds."""
+    require(name)
+    _model(name)
 
 
 _lock = threading.Lock()  # the cache is shared by the responder's threads
@@ -140,9 +181,7 @@ def embed(name: str, texts: list[str], batch_size: int = 64) -> np.ndarray:
         known = {t: _cache[(name, t)] for t in set(texts) if (name, t) in _cache}
     missing = [t for t in dict.fromkeys(texts) if t not in known]
     if missing:
-        vectors = _model(name).encode(
-            missing, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
-        )
+        vectors = _model(name).encode(missing, batch_size=batch_size)
         fresh = dict(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
         known.update(fresh)
         with _lock:

@@ -167,6 +167,32 @@ def test_the_embedding_block_is_heard(with_embeddings):
     assert not np.allclose(logits, silenced, atol=1e-3)
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None,
+    reason=f"needs the embeddings extra: {embeddings.INSTALL}",
+)
+def test_one_text_is_encoded_on_one_thread_batches_on_all_and_the_setting_is_restored():
+    import torch
+
+    seen = []
+
+    class Model:  # records what the sentence-transformers model would run with
+        def encode(self, texts, **_):
+            seen.append((len(texts), torch.get_num_threads(), torch.is_inference_mode_enabled()))
+            if texts == ["boom"]:
+                raise RuntimeError("boom")
+            return np.zeros((len(texts), 3))
+
+    threads = torch.get_num_threads()
+    loaded = embeddings._Loaded(Model())
+    assert loaded.encode(["one text"], batch_size=64).dtype == np.float32
+    loaded.encode(["a batch", "of two"], batch_size=64)
+    with pytest.raises(RuntimeError):
+        loaded.encode(["boom"], batch_size=64)
+    assert seen == [(1, 1, True), (2, threads, True), (1, 1, True)]
+    assert torch.get_num_threads() == threads
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not INSTALLED, reason=f"needs the embeddings extra: {embeddings.INSTALL}")
 def test_the_real_encoder_loads_offline_verified_and_embeds():
