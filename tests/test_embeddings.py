@@ -16,7 +16,14 @@ import pytest
 
 from supportml import embeddings
 from supportml.data import load_requests
-from supportml.model import ModelError, ModelParams, card_integrity, load, read_card
+from supportml.model import (
+    CARD_FORMAT,
+    ModelError,
+    ModelParams,
+    card_integrity,
+    load,
+    read_card,
+)
 from supportml.train import train
 
 ENCODER = embeddings.MINILM.name
@@ -84,7 +91,7 @@ def test_the_card_records_the_features_a_model_reads(trained, with_embeddings):
     assert read_card(trained.model_dir).features == ["tfidf:word", "tfidf:char"]
     card = read_card(with_embeddings.model_dir)
     assert card.features == ["tfidf:word", "tfidf:char", f"embeddings:{ENCODER}"]
-    assert card.format == 3 and card.params["embeddings"] == ENCODER
+    assert card.format == CARD_FORMAT and card.params["embeddings"] == ENCODER
 
 
 def test_a_format_2_card_still_loads_as_a_tfidf_model(trained, tmp_path):
