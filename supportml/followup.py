@@ -159,10 +159,15 @@ def mention(who: Who, request: Waiting) -> str | None:
     return f"<@{user}>" if user and USER_ID.match(user) else None
 
 
+def _person_and_topic(item: Due, who: Who) -> tuple[str | None, str]:
+    """Who is asked (a mention, or None) and the topic, escaped, as both follow-up texts show it."""
+    topic = escape(item.request.topic) if item.request.topic else "unclassified"
+    return mention(who, item.request), topic
+
+
 def reminder_text(item: Due, who: Who) -> str:
     """The reminder in the thread (Slack mrkdwn): the wait, the topic, and who is asked."""
-    person = mention(who, item.request)
-    topic = escape(item.request.topic) if item.request.topic else "unclassified"
+    person, topic = _person_and_topic(item, who)
     ask = f"{person}, could you take a look?" if person else "Could someone on support take a look?"
     return (
         f":hourglass: This request ({topic}) has waited {item.waited:.1f} business hours "
@@ -172,8 +177,7 @@ def reminder_text(item: Due, who: Who) -> str:
 
 def escalation_text(item: Due, link: str, who: Who) -> str:
     """The one line in the escalation channel: the wait, the topic, the thread link."""
-    person = mention(who, item.request)
-    topic = escape(item.request.topic) if item.request.topic else "unclassified"
+    person, topic = _person_and_topic(item, who)
     on_support = f" (on support: {person})" if person else ""
     return (
         f":rotating_light: Unanswered for {item.waited:.1f} business hours: "
