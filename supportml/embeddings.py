@@ -181,8 +181,7 @@ def embed(name: str, texts: list[str], batch_size: int = 64) -> np.ndarray:
         known = {t: _cache[(name, t)] for t in set(texts) if (name, t) in _cache}
     missing = [t for t in dict.fromkeys(texts) if t not in known]
     if missing:
-        vectors = _model(name).encode(missing, batch_size=batch_size)
-        fresh = dict(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+        fresh = dict(zip(missing, _model(name).encode(missing, batch_size=batch_size), strict=True))
         known.update(fresh)
         with _lock:
             if len(_cache) + len(fresh) > CACHE_TEXTS:

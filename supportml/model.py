@@ -161,6 +161,11 @@ class ModelParams:
             raise ModelError(f"{path}: expected a mapping of parameter names to values")
         return cls.from_mapping(values, where=str(path))
 
+    def refit(self) -> ModelParams:
+        """These parameters for a fit from scratch on every row: as many epochs as a fit plus
+        its warm refit (``max_iter`` + ``refit_epochs``) get in all."""
+        return replace(self, max_iter=self.max_iter + self.refit_epochs)
+
     def epochs(self, n: int) -> int:
         """The solver's epochs for ``n`` epochs of ``max_iter``'s scale (EMBEDDING_EPOCHS)."""
         return n * EMBEDDING_EPOCHS if self.embeddings else n
@@ -505,8 +510,7 @@ class TopicClassifier:
         from sklearn.model_selection import StratifiedKFold
 
         y = np.asarray(labels, dtype=object)
-        epochs = params.max_iter + params.refit_epochs
-        final = cls.fit(texts, labels, replace(params, max_iter=epochs))
+        final = cls.fit(texts, labels, params.refit())
         index = {label: i for i, label in enumerate(final.labels)}
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=params.seed)
         parts, logits, kept = [], [], []

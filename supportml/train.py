@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +220,7 @@ def train(
     cv_scores = cross_validate(dataset, params, cv, params.seed, stage) if cv else {}
     # the folds fitted as the exported model is, so their errors are the ones it makes
     confusion = out_of_fold_confusion(
-        texts, labels, _refit_params(params) if refit_all else params, stage=stage
+        texts, labels, params.refit() if refit_all else params, stage=stage
     )
     card = ModelCard(
         labels=exported.labels,
@@ -239,11 +239,6 @@ def train(
     return TrainResult(exported, card, evaluation, parts, Path(model_dir), list(predicted))
 
 
-def _refit_params(params: ModelParams) -> ModelParams:
-    """The refit's parameters: as many epochs as the evaluated model had in all."""
-    return replace(params, max_iter=params.max_iter + params.refit_epochs)
-
-
 def _refitted(
     dataset: Dataset, evaluated: TopicClassifier, params: ModelParams, stage: Stage
 ) -> TopicClassifier:
@@ -251,7 +246,7 @@ def _refitted(
     (``max_iter`` plus ``refit_epochs``), keeping its temperature. The classes must be the same:
     the threshold and temperature were chosen for those."""
     with stage(f"refit on all {len(dataset):,} requests"):
-        full = TopicClassifier.fit(dataset.texts, dataset.topics, _refit_params(params))
+        full = TopicClassifier.fit(dataset.texts, dataset.topics, params.refit())
     full.temperature = evaluated.temperature
     if full.labels != evaluated.labels:  # a topic only in the test rows: keep the evaluated one
         return evaluated
