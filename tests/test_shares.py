@@ -6,13 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportml.shares import (
-    METHODS,
+    BEST_TOPIC_METHODS,
+    DEFAULT_METHOD,
     calibrate_bcts,
     correct,
     estimate_shares,
     readiness,
     solve_adjusted,
     split_by_confusion,
+    undo_pull,
 )
 
 TOPICS = ["a", "b", "c"]
@@ -33,7 +35,10 @@ def by_topic(rows, field: str) -> np.ndarray:
     return np.array([getattr(r, field) for r in rows])
 
 
-@given(st.lists(st.sampled_from(TOPICS), min_size=1, max_size=60), st.sampled_from(METHODS[:3]))
+@given(
+    st.lists(st.sampled_from(TOPICS), min_size=1, max_size=60),
+    st.sampled_from(BEST_TOPIC_METHODS),
+)
 @settings(max_examples=40, deadline=None)
 def test_a_perfect_classifier_gives_the_raw_shares(unlabelled, method):
     labelled = TOPICS * 5
@@ -77,6 +82,46 @@ def test_pcc_has_less_error_than_raw_counting_when_the_mix_is_the_labelled_one()
     assert all(r.low <= s <= r.high for r, s in zip(rows, shares, strict=True))
 
 
+def test_undoing_the_pull_gives_back_the_labelled_mix_for_the_labelled_predictions():
+    """spcc only rescales pcc's departure from the labelled mix: with no departure, no change."""
+    truth, pred = synthetic([0.5, 0.3, 0.2], 500, seed=6)
+    joint = np.zeros((3, 3))
+    np.add.at(joint, ([TOPICS.index(p) for p in pred], [TOPICS.index(t) for t in truth]), 1)
+    labelled = joint.sum(axis=0) / joint.sum()
+    assert undo_pull(joint, joint.sum(axis=1) / joint.sum()) == pytest.approx(labelled)
+    assert split_by_confusion(joint, joint.sum(axis=1) / joint.sum()) == pytest.approx(labelled)
+
+
+def test_blend_follows_a_topic_that_grew_where_pcc_pulls_it_back():
+    """One topic's volume tripled among the unlabelled requests: pcc splits its predictions as
+    the people labels were split and under-counts it; the blend sees that the gap is more than
+    noise and takes spcc's answer for it. spcc undoes the pull to first order only: for a topic
+    the model recalls 60% of, going from 20% to 60% of the requests, it still under-counts."""
+    truth, pred = synthetic([0.2, 0.4, 0.4], 3000, seed=7)
+    grown = np.array([0.6, 0.2, 0.2])
+    _, hidden = synthetic(list(grown), 20000, seed=8)
+    error = {}
+    for method in ("cc", "pcc", "spcc", "blend"):
+        rows = estimate_shares(TOPICS, truth, pred, hidden, method=method)
+        error[method] = abs(rows[0].estimated_share - grown[0])
+    assert error["pcc"] > 0.25  # 0.32 counted: pulled back toward the labelled 0.2
+    assert error["blend"] == pytest.approx(error["spcc"], abs=0.005)  # the gap is not noise
+    assert error["blend"] < 0.65 * error["pcc"] and error["blend"] < error["cc"]
+
+
+def test_blend_keeps_pcc_where_the_mix_did_not_change():
+    shares = [0.5, 0.3, 0.2]
+    truth, pred = synthetic(shares, 3000, seed=4)
+    _, hidden = synthetic(shares, 20000, seed=5)
+    pcc, blend = (
+        by_topic(estimate_shares(TOPICS, truth, pred, hidden, method=m), "estimated_share")
+        for m in ("pcc", "blend")
+    )
+    assert np.abs(blend - shares).max() < 0.02
+    assert np.abs(blend - pcc).max() < 0.01
+    assert DEFAULT_METHOD == "blend"
+
+
 def test_correct_reads_the_cards_confusions_and_holds_only_acc_to_the_condition():
     confusion = {"a": {"a": 10, "b": 10}, "b": {"a": 10, "b": 10}, "c": {"c": 20}}
     predicted = {"a": 30, "b": 30, "c": 40}
@@ -115,12 +160,12 @@ def test_probability_methods_recover_shares_from_calibrated_probabilities():
         assert by_topic(rows, "estimated_share") == pytest.approx([0.7, 0.2, 0.1], abs=0.03)
 
 
-@given(st.integers(0, 10_000))
-@settings(max_examples=15, deadline=None)
-def test_intervals_contain_the_estimate_and_lie_in_0_1(seed):
+@given(st.integers(0, 10_000), st.sampled_from(["acc", "blend"]))
+@settings(max_examples=20, deadline=None)
+def test_intervals_contain_the_estimate_and_lie_in_0_1(seed, method):
     truth, pred = synthetic([0.5, 0.45, 0.05], 60, seed)
     _, hidden = synthetic([0.05, 0.05, 0.9], 80, seed + 1)
-    rows = estimate_shares(TOPICS, truth, pred, hidden, method="acc", resamples=50, seed=seed)
+    rows = estimate_shares(TOPICS, truth, pred, hidden, method=method, resamples=50, seed=seed)
     for r in rows:
         assert 0.0 <= r.low <= r.estimated_share <= r.high <= 1.0
     assert sum(r.estimated_share for r in rows) == pytest.approx(1.0)

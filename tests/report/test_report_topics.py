@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from supportml import shares
 from supportml.report import Filters, build_report, request_rows
 from supportml.report.render import to_html, to_json, to_markdown, write_csv
 from supportml.store import open_store, repository, transaction
@@ -100,10 +101,14 @@ def test_corrected_shares_with_enough_people_labels(database_url):
     report = build_report(engine, SINCE, UNTIL)
     topics = topic_rows(report)
     assert report.breakdowns["by_topic"].note == ""
-    # by hand: of the people-labelled requests the model said A for, 10 were A and 1 was B; of
-    # those it said B for, 2 were A and 11 B; it said A for 25 of the 35 unlabelled requests it
-    # saw (abstentions included) and B for 10
-    p_a = (25 * 10 / 11 + 10 * 2 / 13) / 35
+    # the store's inputs, written by hand: of the people-labelled requests the model said A for,
+    # 10 were A and 1 was B; of those it said B for, 2 were A and 11 B; it said A for 25 of the
+    # 35 unlabelled requests it saw (abstentions included) and B for 10
+    confusion, predicted = {"A": {"A": 10, "B": 2}, "B": {"A": 1, "B": 11}}, {"A": 25, "B": 10}
+    _, (pcc_a, _) = shares.correct(confusion, predicted, method="pcc")
+    assert pcc_a.estimated_share == pytest.approx((25 * 10 / 11 + 10 * 2 / 13) / 35)
+    _, (a, _) = shares.correct(confusion, predicted)  # the report's method, from these inputs
+    p_a = a.estimated_share
     assert topics["A"]["corrected_share"] == pytest.approx((12 + p_a * 35) / 62, abs=1e-6)
     assert topics["B"]["corrected_share"] == pytest.approx((12 + (1 - p_a) * 35) / 62, abs=1e-6)
     assert topics["A"]["share"] == pytest.approx(32 / 62)  # raw: people's 12 + the model's 20
