@@ -434,7 +434,7 @@ def test_every_fit_reads_one_name_row_per_topic_it_fits_and_no_scored_row_is_one
 
     data = load_requests(tiny_csv)
     texts, labels, topics = data.texts, data.topics, data.classes
-    params = replace(fast_params, unseen_fits=2, unseen_share=0.2)  # 6 topics: 1 out per fit
+    params = replace(fast_params, name_rows=True, unseen_fits=2, unseen_share=0.2)  # 1 out a fit
     TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:], labels[150:], params)
     TopicClassifier.fit_cross_calibrated(texts, labels, params, folds=3)
     TopicClassifier.fit(texts, labels, params)
@@ -447,11 +447,12 @@ def test_every_fit_reads_one_name_row_per_topic_it_fits_and_no_scored_row_is_one
     assert fits.scored and not any(name_rows_of([(t, "") for t in s], topics) for s in fits.scored)
 
 
-def test_without_name_rows_no_fit_reads_one(tiny_csv, fast_params, fits):
+@pytest.mark.parametrize("name_rows", [None, False])  # None without embeddings: off
+def test_without_name_rows_no_fit_reads_one(tiny_csv, fast_params, fits, name_rows):
     from supportml.data import load_requests
 
     data = load_requests(tiny_csv)
-    params = replace(fast_params, name_rows=False)
+    params = replace(fast_params, name_rows=name_rows)
     TopicClassifier.fit_calibrated(
         data.texts[:150], data.topics[:150], data.texts[150:], data.topics[150:], params
     )
@@ -459,12 +460,18 @@ def test_without_name_rows_no_fit_reads_one(tiny_csv, fast_params, fits):
     assert fits.fitted and not any(name_rows_of(f, data.classes) for f in fits.fitted)
 
 
-def test_a_params_file_from_before_name_rows_turns_them_on(tmp_path):
+def test_name_rows_follow_the_embeddings_extra_unless_a_params_file_says(tmp_path):
     path = tmp_path / "p.yaml"
-    path.write_text("C: 3\n")
-    assert ModelParams.from_file(path).name_rows
-    path.write_text("name_rows: false\n")
-    assert not ModelParams.from_file(path).name_rows
+    path.write_text("C: 3\n")  # a params file from before the field
+    params = ModelParams.from_file(path)
+    assert params.name_rows is None and not params.adds_name_rows
+    assert replace(params, embeddings="all-MiniLM-L6-v2").adds_name_rows
+    path.write_text("name_rows: true\n")
+    assert ModelParams.from_file(path).adds_name_rows
+    off = replace(ModelParams.from_file(path), name_rows=False, embeddings="all-MiniLM-L6-v2")
+    assert not off.adds_name_rows
+    path.write_text("name_rows: null\n")
+    assert ModelParams.from_file(path).name_rows is None
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -163,7 +164,8 @@ def test_every_fit_of_a_training_reads_the_name_rows_and_no_scored_row_is_one(
     from tests.conftest import name_rows_of
 
     data = load_requests(tiny_csv)
-    result = train(data, fast_params, tmp_path / "m", refit_all=True, cv=2)
+    params = replace(fast_params, name_rows=True)
+    result = train(data, params, tmp_path / "m", refit_all=True, cv=2)
     # cross-calibration 1 + 5 x (1 + 3 unseen), refit 1, cv 2, confusion 5
     assert len(fits.fitted) == 1 + 5 * 4 + 1 + 2 + 5
     for fitted in fits.fitted:
