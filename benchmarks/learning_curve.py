@@ -6,7 +6,8 @@ trained in the same run and scored on the whole of test.csv:
   (a) default: `supportml train --data`'s procedure (train.train with refit_all: fit, calibrate,
       threshold, evaluate on a fifth, refit on all rows) with the default ModelParams;
   (b) embeddings: the same procedure with the extra's sentence embeddings beside TF-IDF
-      (ModelParams.embeddings as `train --embeddings` sets it; block weight and epochs as shipped);
+      (ModelParams.embeddings as `train --embeddings` sets it; block weight, epochs and the
+      topics' name rows as shipped);
   (c) naive baseline: the majority class of the sample.
 Accuracy counts every test row (abstentions ignored); `answered` is the share the model would
 answer at its own threshold. Fit time is the whole procedure, embeddings included (each text is

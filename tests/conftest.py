@@ -15,8 +15,10 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -197,6 +199,57 @@ def sample_trained(tmp_path_factory: pytest.TempPathFactory):
     """The default parameters trained once on the bundled sample (seconds; `trained` is the quick
     model); tests must not modify its files."""
     return train(load_requests(SAMPLE), ModelParams(), tmp_path_factory.mktemp("sample") / "m")
+
+
+@dataclass
+class Fits:
+    """The texts behind every logistic-regression fit (with their labels) and every scoring
+    call, read back from the feature rows the feature union built (``fits`` fixture)."""
+
+    fitted: list[list[tuple[str, str]]] = field(default_factory=list)
+    scored: list[list[str]] = field(default_factory=list)
+
+
+@pytest.fixture
+def fits(monkeypatch: pytest.MonkeyPatch) -> Fits:
+    """Record, as texts, what each classifier fit trained on and each decision_function scored
+    (rows built by FeatureUnion.fit_transform; other rows read as "")."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
+
+    record, text_of = Fits(), {}
+
+    def key(matrix: Any, i: int) -> bytes:
+        return matrix[i].toarray().tobytes()
+
+    def fit_transform(self: Any, texts: Any, *args: Any, **kwargs: Any) -> Any:
+        matrix = real_fit_transform(self, texts, *args, **kwargs)
+        text_of.update({key(matrix, i): text for i, text in enumerate(texts)})
+        return matrix
+
+    def fit(self: Any, matrix: Any, labels: Any, *args: Any, **kwargs: Any) -> Any:
+        rows = [text_of.get(key(matrix, i), "") for i in range(matrix.shape[0])]
+        record.fitted.append(list(zip(rows, map(str, labels), strict=True)))
+        return real_fit(self, matrix, labels, *args, **kwargs)
+
+    def decision_function(self: Any, matrix: Any) -> Any:
+        record.scored.append([text_of.get(key(matrix, i), "") for i in range(matrix.shape[0])])
+        return real_decision(self, matrix)
+
+    real_fit_transform, real_fit = FeatureUnion.fit_transform, LogisticRegression.fit
+    real_decision = LogisticRegression.decision_function
+    monkeypatch.setattr(FeatureUnion, "fit_transform", fit_transform)
+    monkeypatch.setattr(LogisticRegression, "fit", fit)
+    monkeypatch.setattr(LogisticRegression, "decision_function", decision_function)
+    return record
+
+
+def name_rows_of(fitted: list[tuple[str, str]], topics: list[str]) -> list[tuple[str, str]]:
+    """The (text, label) rows of one fit whose text is the readable name of one of ``topics``."""
+    from supportml.model import readable
+
+    names = {readable(topic) for topic in topics}
+    return sorted(row for row in fitted if row[0] in names)
 
 
 @pytest.fixture(scope="session")

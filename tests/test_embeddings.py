@@ -87,6 +87,16 @@ def with_embeddings(stand_in, tiny_csv, fast_params, tmp_path_factory):
     return train(load_requests(tiny_csv), params, tmp_path_factory.mktemp("emb") / "m")
 
 
+def test_the_extra_fits_the_topics_name_rows_by_default(stand_in, tiny_csv, fast_params, fits):
+    from supportml.model import TopicClassifier
+    from tests.conftest import name_rows_of
+
+    data = load_requests(tiny_csv)
+    TopicClassifier.fit(data.texts, data.topics, replace(fast_params, embeddings=ENCODER))
+    [fitted] = fits.fitted
+    assert [label for _, label in name_rows_of(fitted, data.classes)] == data.classes
+
+
 def test_the_card_records_the_features_a_model_reads(trained, with_embeddings):
     assert read_card(trained.model_dir).features == ["tfidf:word", "tfidf:char"]
     card = read_card(with_embeddings.model_dir)

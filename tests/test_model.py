@@ -19,9 +19,10 @@ from supportml.model import (
     load,
     load_one_text,
     read_card,
+    readable,
     save,
 )
-from tests.conftest import VOCAB
+from tests.conftest import VOCAB, name_rows_of
 
 WORDS = sorted({w for words in VOCAB.values() for w in words})
 
@@ -413,9 +414,71 @@ def test_topic_only_in_calibration_rows_is_learned(tiny_csv, fast_params):
 
 
 @pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("card_arrival", "card arrival"),
+        ("ci-cd", "ci cd"),
+        ("access-requests", "access requests"),
+        ("Test Accounts/Data", "Test Accounts Data"),
+        ("CI Error", "CI Error"),
+    ],
+)
+def test_a_topics_name_row_reads_like_a_request(topic, text):
+    assert readable(topic) == text
+
+
+def test_every_fit_reads_one_name_row_per_topic_it_fits_and_no_scored_row_is_one(
+    tiny_csv, fast_params, fits
+):
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    texts, labels, topics = data.texts, data.topics, data.classes
+    params = replace(fast_params, name_rows=True, unseen_fits=2, unseen_share=0.2)  # 1 out a fit
+    TopicClassifier.fit_calibrated(texts[:150], labels[:150], texts[150:], labels[150:], params)
+    TopicClassifier.fit_cross_calibrated(texts, labels, params, folds=3)
+    TopicClassifier.fit(texts, labels, params)
+    # hold-out: fit, 2 unseen-topic fits, refit; cross: final fit, 3 x (fold fit + 2 unseen); fit
+    assert len(fits.fitted) == 4 + 1 + 3 * 3 + 1
+    for fitted in fits.fitted:
+        classes = sorted({label for _, label in fitted})
+        assert name_rows_of(fitted, topics) == sorted((readable(c), c) for c in classes)
+    assert sum(len({label for _, label in fitted}) == 5 for fitted in fits.fitted) == 2 + 3 * 2
+    assert fits.scored and not any(name_rows_of([(t, "") for t in s], topics) for s in fits.scored)
+
+
+@pytest.mark.parametrize("name_rows", [None, False])  # None without embeddings: off
+def test_without_name_rows_no_fit_reads_one(tiny_csv, fast_params, fits, name_rows):
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    params = replace(fast_params, name_rows=name_rows)
+    TopicClassifier.fit_calibrated(
+        data.texts[:150], data.topics[:150], data.texts[150:], data.topics[150:], params
+    )
+    TopicClassifier.fit(data.texts, data.topics, params)
+    assert fits.fitted and not any(name_rows_of(f, data.classes) for f in fits.fitted)
+
+
+def test_name_rows_follow_the_embeddings_extra_unless_a_params_file_says(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("C: 3\n")  # a params file from before the field
+    params = ModelParams.from_file(path)
+    assert params.name_rows is None and not params.adds_name_rows
+    assert replace(params, embeddings="all-MiniLM-L6-v2").adds_name_rows
+    path.write_text("name_rows: true\n")
+    assert ModelParams.from_file(path).adds_name_rows
+    off = replace(ModelParams.from_file(path), name_rows=False, embeddings="all-MiniLM-L6-v2")
+    assert not off.adds_name_rows
+    path.write_text("name_rows: null\n")
+    assert ModelParams.from_file(path).name_rows is None
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("solver: liblinear\n", "solver must be one of"),
+        ("name_rows: 1\n", "'name_rows' has an invalid value"),
         ("class_weight: heavy\n", "class_weight must be 'balanced' or 'none'"),
         ("refit_epochs: -1\n", "refit_epochs must be 0"),
         ("unseen_fits: -1\n", "unseen_fits must be 0"),

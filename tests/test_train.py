@@ -1,4 +1,5 @@
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -153,3 +154,22 @@ def test_an_edited_confusion_fails_the_cards_integrity(trained, tmp_path):
     (copy / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ModelError, match="integrity"):
         read_card(copy)
+
+
+def test_every_fit_of_a_training_reads_the_name_rows_and_no_scored_row_is_one(
+    tiny_csv, fast_params, tmp_path, fits
+):
+    """Calibration (out-of-fold here: the tiny data's calibration rows are thin), the refit on
+    all rows, cross-validation and the out-of-fold confusions all fit through the one rule."""
+    from tests.conftest import name_rows_of
+
+    data = load_requests(tiny_csv)
+    params = replace(fast_params, name_rows=True)
+    result = train(data, params, tmp_path / "m", refit_all=True, cv=2)
+    # cross-calibration 1 + 5 x (1 + 3 unseen), refit 1, cv 2, confusion 5
+    assert len(fits.fitted) == 1 + 5 * 4 + 1 + 2 + 5
+    for fitted in fits.fitted:
+        classes = sorted({label for _, label in fitted})
+        assert [label for _, label in name_rows_of(fitted, data.classes)] == classes
+    assert not any(name_rows_of([(t, "") for t in s], data.classes) for s in fits.scored)
+    assert result.card.params["name_rows"] and result.card.n_train == len(data)
