@@ -18,7 +18,7 @@ import stat
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -420,11 +420,17 @@ def with_name_rows(
     never include one, and an unseen-topic fit that leaves a topic out leaves its name row out
     with it (the row carries the topic's label).
     """
-    texts, labels = list(texts), list(labels)
+    names, topics = name_rows(labels, params)
+    return [*texts, *names], [*labels, *topics]
+
+
+def name_rows(topics: Iterable[str], params: ModelParams) -> tuple[list[str], list[str]]:
+    """The name rows of ``topics`` (texts, labels): one per distinct topic, none if
+    ``params.adds_name_rows`` is off."""
     if not params.adds_name_rows:
-        return texts, labels
-    topics = sorted(set(labels))
-    return [*texts, *map(readable, topics)], [*labels, *topics]
+        return [], []
+    distinct = sorted(set(topics))
+    return [readable(topic) for topic in distinct], distinct
 
 
 def unseen_scores(
@@ -528,8 +534,14 @@ class TopicClassifier:
                 warm_start=warm,
                 max_iter=params.epochs(params.refit_epochs if warm else params.max_iter),
             )
+            new_topics = sorted(set(cal_labels) - set(classifier.labels))  # empty when warm
+            names, name_labels = name_rows(new_topics, params)
+            if names:
+                from scipy import sparse
+
+                matrix = sparse.vstack([matrix, features.transform(names)], format="csr")
             with _epoch_cap():
-                clf.fit(matrix, [*labels, *cal_labels])
+                clf.fit(matrix, [*labels, *cal_labels, *name_labels])
             clf.set_params(warm_start=False, max_iter=params.epochs(params.max_iter))
         return classifier, held_out, unseen
 

@@ -447,6 +447,30 @@ def test_every_fit_reads_one_name_row_per_topic_it_fits_and_no_scored_row_is_one
     assert fits.scored and not any(name_rows_of([(t, "") for t in s], topics) for s in fits.scored)
 
 
+def test_a_topic_first_seen_in_the_calibration_rows_gets_its_name_row_in_the_refit(
+    tiny_csv, fast_params, fits
+):
+    from supportml.data import load_requests
+
+    data = load_requests(tiny_csv)
+    late = data.classes[0]
+    train = [i for i, label in enumerate(data.topics) if label != late]
+    cal = [i for i, label in enumerate(data.topics) if label == late] + train[:30]
+    train = train[30:]
+    params = replace(fast_params, name_rows=True, unseen_fits=0)
+    classifier, _, _ = TopicClassifier.fit_calibrated(
+        [data.texts[i] for i in train], [data.topics[i] for i in train],
+        [data.texts[i] for i in cal], [data.topics[i] for i in cal], params,
+    )  # fmt: skip
+    first, refit = fits.fitted
+    assert late not in {label for _, label in first} and late in classifier.labels
+    others = [c for c in data.classes if c != late]
+    assert name_rows_of(refit, data.classes) == sorted((readable(c), c) for c in others)
+    # the late topic's name row is built after the vocabulary (the spy reads its text as "")
+    late_cal = sum(data.topics[i] == late for i in cal)
+    assert [label for _, label in refit].count(late) == late_cal + 1
+
+
 @pytest.mark.parametrize("name_rows", [None, False])  # None without embeddings: off
 def test_without_name_rows_no_fit_reads_one(tiny_csv, fast_params, fits, name_rows):
     from supportml.data import load_requests
