@@ -163,23 +163,24 @@ def split_by_confusion(joint: np.ndarray, observed: np.ndarray) -> np.ndarray:
     labels it was predicted for were: p_i = sum_j q_j P(truth i | predicted j), with
     P(truth i | predicted j) = ``joint``[..., j, i] / sum_i ``joint``[..., j, i] (joint counts of
     (predicted, truth)); a topic never predicted on labelled requests is taken as it is."""
+    return np.einsum("...j,...ji->...i", observed, _posterior(joint))
+
+
+def _posterior(joint: np.ndarray) -> np.ndarray:
+    """P(truth i | predicted j) from joint counts (..., j, i); a never-predicted j gets e_j."""
     k = joint.shape[-1]
     rows = joint.sum(axis=-1, keepdims=True)
-    posterior = np.where(rows > 0, joint / np.where(rows > 0, rows, 1.0), np.eye(k))
-    return np.einsum("...j,...ji->...i", observed, posterior)
+    return np.where(rows > 0, joint / np.where(rows > 0, rows, 1.0), np.eye(k))
 
 
 def undo_pull(joint: np.ndarray, observed: np.ndarray) -> np.ndarray:
     """``spcc``: the labelled mix plus ``split_by_confusion``'s departure from it, each topic's
     divided by the share G_ii of a real change that the split passes on (module docstring);
     clipped at 0 and renormalised. ``joint`` and ``observed`` as for ``split_by_confusion``."""
-    k = joint.shape[-1]
-    rows, columns = joint.sum(axis=-1, keepdims=True), joint.sum(axis=-2, keepdims=True)
-    posterior = np.where(rows > 0, joint / np.where(rows > 0, rows, 1.0), np.eye(k))
-    recall = np.where(columns > 0, joint / np.where(columns > 0, columns, 1.0), np.eye(k))
-    passed = np.einsum("...ji,...ji->...i", posterior, recall)
-    labelled = columns[..., 0, :] / columns.sum(axis=-1)
-    departure = split_by_confusion(joint, observed) - labelled
+    posterior, support = _posterior(joint), joint.sum(axis=-2)
+    passed = np.einsum("...ji,...ji->...i", posterior, _normalise_columns(joint, support))
+    labelled = support / support.sum(axis=-1, keepdims=True)
+    departure = np.einsum("...j,...ji->...i", observed, posterior) - labelled
     shares = labelled + departure / np.where(passed > 0, passed, 1.0)
     return _distribution(shares)
 
