@@ -46,7 +46,8 @@ absolute error per topic against raw counting's: BANKING77 0.069 vs 0.075 pp nat
 vs 0.077 with one topic's volume tripled (0.081 vs 0.223 pp on that topic; ``pcc`` 0.078 and
 0.68 pp: it pulled the grown topic back toward its labelled share); the sample 0.61 vs 0.87
 natural and 0.79 vs 0.99 tripled (``pcc`` 0.47 and 0.66, but 3.45 pp on the grown topic against
-``blend``'s 1.88). Checked afterwards on seeds 5-9, not used to choose (README). ``acc`` over the same confusions had more error than raw counting everywhere
+``blend``'s 1.88). Checked afterwards on seeds 5-9, not used to choose (README). ``acc`` over
+the same confusions had more error than raw counting everywhere
 (1.4-1.7x): fold models are a little weaker than the model that counts (out-of-fold accuracy
 0.86 against 0.88 on BANKING77), and the confusions of 50 labelled requests a topic are noisy
 enough that inverting them loses to raw counting even when they come from the counting model
